@@ -1,0 +1,1 @@
+"""Vendor portal adapters and what they share (protocol, errors, HTTP, browser)."""

@@ -1,0 +1,32 @@
+"""How a sandbox portal is started: seeded data, admin API and session lifetimes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sandbox.common.faults import Faults
+
+
+@dataclass
+class SandboxConfig:
+    """Options shared by both portals (CLI flags of `tps-connector sandbox` map onto these).
+
+    `practices` x `cases` is the generated data on top of the fixed scenario logins; `seed`
+    makes the generator and every tick reproducible. `admin` turns on `/__sandbox/`, which real
+    portals do not have: off by default so a sandbox exposed by mistake cannot be steered.
+    Session lifetimes run on wall time (they model the portal's security rules), while case data
+    runs on the virtual clock (it models the passage of treatment time).
+    """
+
+    practices: int = 3
+    cases: int = 10
+    seed: int = 1
+    admin: bool = False
+    session_ttl_seconds: float = 30 * 60
+    # Saved ("remember me") logins must log in again after 90 days, and after 30 idle days.
+    saved_login_max_age_seconds: float = 90 * 24 * 3600
+    saved_login_max_idle_seconds: float = 30 * 24 * 3600
+    # ClearCorrect's rule: this many failed logins lock the account for lockout_seconds.
+    lockout_threshold: int = 3
+    lockout_seconds: float = 20 * 60
+    faults: Faults = field(default_factory=Faults)

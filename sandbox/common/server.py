@@ -1,0 +1,86 @@
+"""Run an ASGI app with uvicorn on a loopback port, in a background thread.
+
+Tests, the demo and benchmarks use this to start a portal in-process and stop it when done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from sandbox.common.admin_client import SandboxAdmin
+from sandbox.common.config import SandboxConfig
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve(
+    app: ASGIApp, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 15.0
+) -> Iterator[RunningServer]:
+    """Serve `app` until the block exits; `port=0` picks a free port."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port or free_port(host),
+        log_level="warning",
+        access_log=False,
+        lifespan="auto",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError(f"sandbox server on {host}:{config.port} did not start")
+        time.sleep(0.01)
+    try:
+        yield RunningServer(host, config.port)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@dataclass(frozen=True)
+class PortalHandle:
+    """A running sandbox portal: its base URL and, when started with admin, its admin client."""
+
+    vendor: str
+    url: str
+    admin: SandboxAdmin
+
+
+@contextmanager
+def start_portal(
+    vendor: str, config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[PortalHandle]:
+    """Start one vendor's portal in this process (admin API on unless the config says otherwise)."""
+    from sandbox import create_app  # late: the vendor packages import this module
+
+    app = create_app(vendor, config or SandboxConfig(admin=True))
+    with serve(app, host, port) as running, SandboxAdmin(running.url) as admin:
+        yield PortalHandle(vendor, running.url, admin)
