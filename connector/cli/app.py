@@ -1,0 +1,44 @@
+"""The root command and the error boundary around it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+import typer
+
+from connector.cli import accounts, db, keys
+from connector.errors import ConnectorError
+
+app = typer.Typer(
+    name="tps-connector",
+    help="Keeps a treatment-planning service in sync with aligner vendors' doctor portals.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(accounts.app, name="accounts")
+app.add_typer(keys.app, name="keys")
+app.add_typer(db.app, name="db")
+
+
+def main() -> None:
+    """Console-script entry point: every failure is one line and an exit code."""
+    try:
+        app()
+    except ConnectorError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except click.exceptions.Abort:
+        sys.stderr.write("aborted\n")
+        sys.exit(1)
+    except Exception as exc:
+        # The traceback (code lines only, no local variables) goes to the log for operators.
+        logging.getLogger("connector.cli").error("unexpected error", exc_info=True)
+        sys.stderr.write(f"error: unexpected {type(exc).__name__}; the log has the details\n")
+        sys.exit(1)

@@ -1,0 +1,209 @@
+"""Settings: a TOML file plus `CONNECTOR_*` environment variables (the environment wins).
+
+Nested settings use `__` in environment names: `CONNECTOR_VAULT__PROVIDER=env`. Every secret
+setting is a `vault.Secret` and can instead be read from a file named by the same setting with
+`_file` appended (`vault.keys_file`, `api.tokens_file`), which is how container secret stores
+mount them. `config.example.toml` documents every setting with its default; a test keeps the two
+in step.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+
+from connector.errors import ConfigError
+from vault import Secret
+
+DEFAULT_CONFIG_FILE = Path("connector.toml")
+ENV_PREFIX = "CONNECTOR_"
+
+
+def _read_secret_file(path: Path, setting: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(f"cannot read {setting} ({path}): {exc.strerror}") from None
+
+
+def _split_list(value: Any) -> Any:
+    """Lists of secrets come from the environment as `a,b,c`, or from TOML as arrays."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = Field(
+        "",
+        description="SQLAlchemy URL. Empty: SQLite in the data dir. PostgreSQL: "
+        "postgresql+psycopg://user@host/db",
+    )
+    auto_upgrade: bool = Field(True, description="Apply pending migrations at start-up.")
+    echo: bool = Field(False, description="Log every SQL statement (development only).")
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+psycopg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+psycopg://")
+        return value
+
+
+class VaultSettings(_Section):
+    provider: Literal["file", "env"] = Field(
+        "file", description="Where key-encryption keys live: a local key file, or `keys`."
+    )
+    key_file: Path | None = Field(
+        None, description="Key file of the `file` provider. Empty: <data_dir>/keys.json."
+    )
+    keys: Secret | None = Field(
+        None, description="`kid:base64[,kid:base64...]`, first is primary (`env` provider)."
+    )
+    keys_file: Path | None = Field(None, description="A file holding `keys`.")
+
+    @model_validator(mode="after")
+    def _keys_from_file(self) -> Self:
+        if self.keys_file is not None:
+            if self.keys is not None:
+                raise ValueError("set keys or keys_file, not both")
+            object.__setattr__(
+                self, "keys", Secret(_read_secret_file(self.keys_file, "vault.keys_file"))
+            )
+        if self.provider == "env" and not self.keys:
+            raise ValueError("provider 'env' needs vault.keys or vault.keys_file")
+        return self
+
+
+class ApiSettings(_Section):
+    host: str = Field("127.0.0.1", description="Address the API and form listen on.")
+    port: int = Field(8080, ge=1, le=65535, description="Port the API and form listen on.")
+    public_base_url: str = Field(
+        "http://127.0.0.1:8080",
+        description="Base URL dentists' browsers use for form links (`/forms/...`).",
+    )
+    tokens: Annotated[list[Secret], NoDecode] = Field(
+        default_factory=list,
+        description="Bearer tokens accepted on /v1 (several at once, for rotation).",
+    )
+    tokens_file: Path | None = Field(None, description="A file holding `tokens`, comma-separated.")
+
+    @field_validator("tokens", mode="before")
+    @classmethod
+    def _split_tokens(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @model_validator(mode="after")
+    def _tokens_from_file(self) -> Self:
+        if self.tokens_file is not None:
+            if self.tokens:
+                raise ValueError("set tokens or tokens_file, not both")
+            raw = _read_secret_file(self.tokens_file, "api.tokens_file")
+            object.__setattr__(self, "tokens", [Secret(t) for t in _split_list(raw)])
+        if any(len(t.reveal()) < 16 for t in self.tokens):
+            raise ValueError("every API token must be at least 16 characters")
+        return self
+
+
+class LogSettings(_Section):
+    format: Literal["json", "console"] = Field(
+        "json", description="json for production; console for people at a terminal."
+    )
+    level: Literal["debug", "info", "warning", "error"] = Field("info", description="Threshold.")
+
+
+class Settings(BaseSettings):
+    """All settings. Sections mirror the TOML tables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Field(
+        Path(".connector"), description="Embedded state: SQLite database and key file."
+    )
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    vault: VaultSettings = Field(default_factory=VaultSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init arguments; the environment overrides it.
+        return (env_settings, init_settings)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite+aiosqlite:///{self.data_dir / 'connector.db'}"
+
+    @property
+    def key_file(self) -> Path:
+        return self.vault.key_file or self.data_dir / "keys.json"
+
+    @property
+    def embedded(self) -> bool:
+        """SQLite in the data dir: one process, keys generated on first run."""
+        return self.database_url.startswith("sqlite")
+
+
+_SECTIONS = {"database", "vault", "api", "log"}
+
+
+def _format_error(error: Mapping[str, Any]) -> str:
+    location = ".".join(str(p) for p in error.get("loc", ()) if p != "__root__") or "settings"
+    message = str(error.get("msg", "is invalid"))
+    message = message.removeprefix("Value error, ")
+    # Never echo the input: a bad value may be a secret.
+    if "." not in location and location in _SECTIONS:
+        return f"settings [{location}]: {message}"
+    env_name = ENV_PREFIX + location.upper().replace(".", "__")
+    return f"setting {location} ({env_name}): {message}"
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+
+
+def load_settings(config_file: Path | None = None) -> Settings:
+    """Load settings from `config_file` (or ./connector.toml if present) and the environment.
+
+    Raises `ConfigError` with one line naming the first bad setting and the problem.
+    """
+    path = config_file
+    if path is None and DEFAULT_CONFIG_FILE.is_file():
+        path = DEFAULT_CONFIG_FILE
+    values = read_config_file(path) if path is not None else {}
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        first = exc.errors(include_input=False, include_url=False)[0]
+        raise ConfigError(_format_error(first)) from None
+    except ValueError as exc:  # pydantic-settings' own parsing errors (bad JSON in env)
+        raise ConfigError(f"settings: {exc}") from None

@@ -1,0 +1,156 @@
+"""Accounts: one vendor login each, unique per vendor and (case-insensitive) username."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from connector.domain import Account, AccountStatus
+from connector.errors import ConflictError, NotFoundError
+from connector.store.schema import accounts
+
+
+def username_key(username: str) -> str:
+    return username.strip().casefold()
+
+
+def _account(row: sa.Row[Any]) -> Account:
+    m = row._mapping
+    return Account(
+        id=m["id"],
+        vendor=m["vendor"],
+        username=m["username"],
+        practice_id=m["practice_id"],
+        status=AccountStatus(m["status"]),
+        status_reason=m["status_reason"],
+        status_message=m["status_message"],
+        capabilities=list(m["capabilities"] or []),
+        access=m["access"],
+        locked_until=m["locked_until"],
+        credential_version=m["credential_version"],
+        sync_cursor=m["sync_cursor"],
+        last_sync_at=m["last_sync_at"],
+        next_sync_at=m["next_sync_at"],
+        last_full_sync_at=m["last_full_sync_at"],
+        last_error=m["last_error"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+async def insert_account(
+    conn: AsyncConnection,
+    *,
+    account_id: str,
+    vendor: str,
+    username: str,
+    practice_id: str | None,
+    status: AccountStatus,
+    now: datetime,
+) -> Account:
+    values: dict[str, Any] = {
+        "id": account_id,
+        "vendor": vendor,
+        "username": username.strip(),
+        "username_key": username_key(username),
+        "practice_id": practice_id,
+        "status": str(status),
+        "capabilities": [],
+        "credential_version": 0,
+        "next_sync_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    try:
+        async with conn.begin_nested():
+            await conn.execute(accounts.insert().values(**values))
+    except IntegrityError:
+        raise ConflictError(
+            f"a {vendor} account with this username already exists; update its credentials instead"
+        ) from None
+    return await get_account(conn, account_id)
+
+
+async def get_account(conn: AsyncConnection, account_id: str) -> Account:
+    row = (await conn.execute(sa.select(accounts).where(accounts.c.id == account_id))).first()
+    if row is None:
+        raise NotFoundError(f"no account {account_id}")
+    return _account(row)
+
+
+async def find_account(conn: AsyncConnection, vendor: str, username: str) -> Account | None:
+    query = sa.select(accounts).where(
+        accounts.c.vendor == vendor, accounts.c.username_key == username_key(username)
+    )
+    row = (await conn.execute(query)).first()
+    return _account(row) if row else None
+
+
+async def list_accounts(
+    conn: AsyncConnection,
+    *,
+    practice_id: str | None = None,
+    vendor: str | None = None,
+    status: AccountStatus | None = None,
+    after_id: str | None = None,
+    limit: int = 100,
+) -> list[Account]:
+    query = sa.select(accounts).order_by(accounts.c.id).limit(limit)
+    if practice_id is not None:
+        query = query.where(accounts.c.practice_id == practice_id)
+    if vendor is not None:
+        query = query.where(accounts.c.vendor == vendor)
+    if status is not None:
+        query = query.where(accounts.c.status == str(status))
+    if after_id is not None:
+        query = query.where(accounts.c.id > after_id)
+    return [_account(r) for r in (await conn.execute(query)).all()]
+
+
+_UPDATABLE = frozenset(
+    {
+        "username",
+        "practice_id",
+        "status",
+        "status_reason",
+        "status_message",
+        "capabilities",
+        "access",
+        "locked_until",
+        "credential_version",
+        "sync_cursor",
+        "last_sync_at",
+        "next_sync_at",
+        "last_full_sync_at",
+        "last_error",
+    }
+)
+
+
+async def update_account(
+    conn: AsyncConnection, account_id: str, *, now: datetime, **values: Any
+) -> Account:
+    unknown = set(values) - _UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable: {', '.join(sorted(unknown))}")
+    if "status" in values:
+        values["status"] = str(values["status"])
+    if "username" in values:
+        values["username_key"] = username_key(values["username"])
+        values["username"] = values["username"].strip()
+    result = await conn.execute(
+        accounts.update().where(accounts.c.id == account_id).values(updated_at=now, **values)
+    )
+    if result.rowcount == 0:
+        raise NotFoundError(f"no account {account_id}")
+    return await get_account(conn, account_id)
+
+
+async def delete_account(conn: AsyncConnection, account_id: str) -> bool:
+    """Delete the account; ON DELETE CASCADE removes its secrets and synced data with it."""
+    result = await conn.execute(accounts.delete().where(accounts.c.id == account_id))
+    return bool(result.rowcount)

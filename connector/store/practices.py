@@ -1,0 +1,63 @@
+"""Practice mappings: which TPS practice a vendor's doctor belongs to.
+
+Needed when one login serves several practices (a TPS-wide ClearCorrect partner email):
+each case carries the vendor's doctor id, and this table maps it to the TPS's practice id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from connector.store.dialect import upsert
+from connector.store.schema import practice_mappings
+
+
+@dataclass(frozen=True)
+class PracticeMapping:
+    vendor: str
+    vendor_doctor_id: str
+    practice_id: str
+    updated_at: datetime
+
+
+async def put_mapping(
+    conn: AsyncConnection, vendor: str, vendor_doctor_id: str, practice_id: str, now: datetime
+) -> PracticeMapping:
+    statement = upsert(conn, practice_mappings).values(
+        vendor=vendor,
+        vendor_doctor_id=vendor_doctor_id,
+        practice_id=practice_id,
+        created_at=now,
+        updated_at=now,
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[practice_mappings.c.vendor, practice_mappings.c.vendor_doctor_id],
+        set_={"practice_id": statement.excluded.practice_id, "updated_at": now},
+    )
+    await conn.execute(statement)
+    return PracticeMapping(vendor, vendor_doctor_id, practice_id, now)
+
+
+async def list_mappings(conn: AsyncConnection, vendor: str | None = None) -> list[PracticeMapping]:
+    query = sa.select(practice_mappings).order_by(
+        practice_mappings.c.vendor, practice_mappings.c.vendor_doctor_id
+    )
+    if vendor is not None:
+        query = query.where(practice_mappings.c.vendor == vendor)
+    return [
+        PracticeMapping(r.vendor, r.vendor_doctor_id, r.practice_id, r.updated_at)
+        for r in (await conn.execute(query)).all()
+    ]
+
+
+async def practice_for(conn: AsyncConnection, vendor: str, vendor_doctor_id: str) -> str | None:
+    query = sa.select(practice_mappings.c.practice_id).where(
+        practice_mappings.c.vendor == vendor,
+        practice_mappings.c.vendor_doctor_id == vendor_doctor_id,
+    )
+    value = (await conn.execute(query)).scalar_one_or_none()
+    return str(value) if value is not None else None

@@ -1,0 +1,69 @@
+"""Sync runs: the history of every sync of an account (counts, duration, outcome, error)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from connector.domain import SyncRun
+from connector.store.schema import sync_runs
+
+
+def _run(row: sa.Row[Any]) -> SyncRun:
+    m = row._mapping
+    return SyncRun(
+        id=m["id"],
+        account_id=m["account_id"],
+        holder=m["holder"],
+        full=m["full"],
+        started_at=m["started_at"],
+        finished_at=m["finished_at"],
+        outcome=m["outcome"],
+        counts=dict(m["counts"] or {}),
+        error=m["error"],
+    )
+
+
+async def start_run(
+    conn: AsyncConnection, *, run_id: str, account_id: str, holder: str, full: bool, now: datetime
+) -> None:
+    await conn.execute(
+        sync_runs.insert().values(
+            id=run_id,
+            account_id=account_id,
+            holder=holder,
+            full=full,
+            started_at=now,
+            outcome="running",
+            counts={},
+        )
+    )
+
+
+async def finish_run(
+    conn: AsyncConnection,
+    run_id: str,
+    *,
+    outcome: str,
+    counts: dict[str, int],
+    error: str | None,
+    now: datetime,
+) -> None:
+    await conn.execute(
+        sync_runs.update()
+        .where(sync_runs.c.id == run_id)
+        .values(outcome=outcome, counts=counts, error=error, finished_at=now)
+    )
+
+
+async def list_runs(conn: AsyncConnection, account_id: str, limit: int = 50) -> list[SyncRun]:
+    query = (
+        sa.select(sync_runs)
+        .where(sync_runs.c.account_id == account_id)
+        .order_by(sync_runs.c.started_at.desc(), sync_runs.c.id.desc())
+        .limit(limit)
+    )
+    return [_run(r) for r in (await conn.execute(query)).all()]

@@ -1,0 +1,265 @@
+"""The database schema (SQLAlchemy Core), one definition for SQLite and PostgreSQL.
+
+Secrets never sit in domain tables: every ciphertext lives in `sealed_secrets`, bound by its
+associated data to one account and purpose, so key rotation scans one table and deleting an
+account's rows there is crypto-shredding. Synced data (cases, setups, comments, events) hangs off
+its account with ON DELETE CASCADE, so deleting an account purges its health data. The audit log
+deliberately has no foreign key: it must outlive the account it describes, and it holds neither
+secrets nor health data.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from connector.store.types import BigId, UtcDateTime
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = sa.String(40)
+
+
+def _account_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("accounts.id", ondelete="CASCADE")
+
+
+def _timestamps() -> list[sa.Column[object]]:
+    return [
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("updated_at", UtcDateTime, nullable=False),
+    ]
+
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("vendor", sa.String(32), nullable=False),
+    sa.Column("username", sa.String(320), nullable=False),
+    # Logins are e-mail addresses: unique regardless of case and surrounding spaces.
+    sa.Column("username_key", sa.String(320), nullable=False),
+    sa.Column("practice_id", sa.String(200)),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("status_reason", sa.String(64)),
+    sa.Column("status_message", sa.Text),
+    sa.Column("capabilities", sa.JSON, nullable=False),
+    sa.Column("access", sa.JSON),
+    sa.Column("locked_until", UtcDateTime),
+    sa.Column("credential_version", sa.Integer, nullable=False),
+    sa.Column("sync_cursor", sa.Text),
+    sa.Column("last_sync_at", UtcDateTime),
+    sa.Column("next_sync_at", UtcDateTime),
+    sa.Column("last_full_sync_at", UtcDateTime),
+    sa.Column("last_error", sa.Text),
+    *_timestamps(),
+    sa.UniqueConstraint("vendor", "username_key"),
+    sa.Index("ix_accounts_next_sync_at", "next_sync_at"),
+    sa.Index("ix_accounts_practice_id", "practice_id"),
+)
+
+sealed_secrets = sa.Table(
+    "sealed_secrets",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("account_id", ID, _account_fk(), nullable=False),
+    sa.Column("purpose", sa.String(32), nullable=False),
+    sa.Column("format_version", sa.SmallInteger, nullable=False),
+    sa.Column("kek_id", sa.String(64), nullable=False),
+    sa.Column("wrapped_key", sa.LargeBinary, nullable=False),
+    sa.Column("nonce", sa.LargeBinary, nullable=False),
+    sa.Column("ciphertext", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("rewrapped_at", UtcDateTime),
+    sa.Index("ix_sealed_secrets_kek_id", "kek_id"),
+    sa.Index("ix_sealed_secrets_account_id", "account_id"),
+)
+
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("account_id", ID, _account_fk(), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("username", sa.String(320), nullable=False),
+    sa.Column("sealed_id", ID, sa.ForeignKey("sealed_secrets.id"), nullable=False),
+    sa.Column("has_totp", sa.Boolean, nullable=False),
+    # current | previous (kept for a manual rollback) | retired
+    sa.Column("state", sa.String(16), nullable=False),
+    # Set when the portal rejected this version: it is never tried again.
+    sa.Column("rejected_at", UtcDateTime),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("account_id", "version"),
+)
+
+browser_sessions = sa.Table(
+    "browser_sessions",
+    metadata,
+    sa.Column("account_id", ID, _account_fk(), primary_key=True),
+    sa.Column("sealed_id", ID, sa.ForeignKey("sealed_secrets.id"), nullable=False),
+    sa.Column("credential_version", sa.Integer, nullable=False),
+    sa.Column("saved_at", UtcDateTime, nullable=False),
+)
+
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("account_id", ID, _account_fk(), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),  # form | sync | cli | action
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("credential_version", sa.Integer, nullable=False),
+    sa.Index("ix_login_attempts_account_id_at", "account_id", "at"),
+)
+
+practice_mappings = sa.Table(
+    "practice_mappings",
+    metadata,
+    sa.Column("vendor", sa.String(32), primary_key=True),
+    sa.Column("vendor_doctor_id", sa.String(100), primary_key=True),
+    sa.Column("practice_id", sa.String(200), nullable=False),
+    *_timestamps(),
+)
+
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("account_id", ID, _account_fk(), nullable=False),
+    sa.Column("vendor", sa.String(32), nullable=False),
+    sa.Column("vendor_case_id", sa.String(100), nullable=False),
+    sa.Column("patient_name", sa.Text),
+    sa.Column("patient_id", sa.String(100)),
+    sa.Column("vendor_doctor_id", sa.String(100)),
+    sa.Column("vendor_doctor_name", sa.Text),
+    sa.Column("practice_id", sa.String(200)),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("vendor_status", sa.Text),
+    sa.Column("action_required", sa.Boolean, nullable=False),
+    sa.Column("unread_comments", sa.Integer, nullable=False),
+    sa.Column("vendor_created_at", UtcDateTime),
+    sa.Column("vendor_updated_at", UtcDateTime),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    *_timestamps(),
+    sa.Column("removed_at", UtcDateTime),
+    sa.UniqueConstraint("account_id", "vendor_case_id"),
+    sa.Index("ix_cases_updated_at_id", "updated_at", "id"),
+    sa.Index("ix_cases_practice_id_updated_at", "practice_id", "updated_at"),
+    sa.Index("ix_cases_status", "status"),
+)
+
+setups = sa.Table(
+    "setups",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("vendor_setup_id", sa.String(100), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("vendor_created_at", UtcDateTime),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("vendor_state", sa.Text),
+    sa.Column("viewer_url", sa.Text),
+    sa.Column("files", sa.JSON, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    *_timestamps(),
+    sa.UniqueConstraint("case_id", "vendor_setup_id"),
+)
+
+comments = sa.Table(
+    "comments",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("vendor_comment_id", sa.String(100), nullable=False),
+    sa.Column("author_role", sa.String(16), nullable=False),
+    sa.Column("author_name", sa.Text),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("vendor_created_at", UtcDateTime),
+    sa.Column("unread", sa.Boolean, nullable=False),
+    sa.Column("posted_by_connector", sa.Boolean, nullable=False),
+    sa.Column("action_id", ID),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    *_timestamps(),
+    sa.UniqueConstraint("case_id", "vendor_comment_id"),
+)
+
+actions = sa.Table(
+    "actions",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("account_id", ID, _account_fk(), nullable=False),
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("setup_id", ID, sa.ForeignKey("setups.id", ondelete="CASCADE")),
+    sa.Column("kind", sa.String(16), nullable=False),  # comment | reject_setup
+    # The route the key was used on (kind + case + setup): a key is unique per route.
+    sa.Column("scope", sa.String(200), nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=False),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending|running|succeeded|failed
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("result", sa.JSON),
+    sa.Column("error", sa.Text),
+    *_timestamps(),
+    sa.Column("finished_at", UtcDateTime),
+    sa.UniqueConstraint("scope", "idempotency_key"),
+    sa.Index("ix_actions_status", "status"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("seq", BigId, primary_key=True, autoincrement=True),
+    sa.Column("id", ID, nullable=False, unique=True),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("account_id", ID, _account_fk()),
+    sa.Column("subject_id", ID),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+sync_runs = sa.Table(
+    "sync_runs",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("account_id", ID, _account_fk(), nullable=False),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("full", sa.Boolean, nullable=False),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("finished_at", UtcDateTime),
+    sa.Column("outcome", sa.String(32), nullable=False),  # running|succeeded|failed|abandoned
+    sa.Column("counts", sa.JSON, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Index("ix_sync_runs_account_id_started_at", "account_id", "started_at"),
+)
+
+sync_leases = sa.Table(
+    "sync_leases",
+    metadata,
+    sa.Column("account_id", ID, _account_fk(), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("acquired_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("account_id", ID, nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),  # decrypt | shred | rotate
+    sa.Column("purpose", sa.String(32)),
+    sa.Column("kek_id", sa.String(64)),
+    sa.Column("reason", sa.String(200), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Index("ix_audit_log_account_id_at", "account_id", "at"),
+)
