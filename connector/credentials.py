@@ -26,7 +26,7 @@ from connector.store.database import Store
 from connector.store.ids import new_id
 from connector.store.schema import browser_sessions
 from connector.vendors import check_vendor
-from vault import Decryption, Purpose, SealedRecord, Secret, Vault
+from vault import Decryption, Purpose, Secret, Vault
 
 _log = structlog.get_logger("connector.credentials")
 
@@ -119,29 +119,20 @@ def store_audit_sink(store: Store) -> Callable[[Decryption], Awaitable[None]]:
     return record
 
 
-async def _seal_version(
-    vault: Vault,
-    account_id: str,
-    version: int,
-    username: str,
-    password: Secret,
-    totp_secret: Secret | None,
-) -> tuple[credential_rows.CredentialVersion, SealedRecord]:
-    record = await vault.seal(
-        _login_payload(password, totp_secret), account_id, Purpose.PORTAL_LOGIN
-    )
-    credential = credential_rows.CredentialVersion(
+def _new_version(
+    account_id: str, version: int, username: str, has_totp: bool
+) -> credential_rows.CredentialVersion:
+    return credential_rows.CredentialVersion(
         id=new_id("cred"),
         account_id=account_id,
         version=version,
         username=username,
         sealed_id=new_id("sec"),
-        has_totp=totp_secret is not None,
+        has_totp=has_totp,
         state=CredentialState.CURRENT,
         rejected_at=None,
         created_at=utcnow(),
     )
-    return credential, record
 
 
 async def add_account(
@@ -161,7 +152,10 @@ async def add_account(
     totp_secret = check_totp_secret(totp_secret)
     practice_id = check_practice_id(practice_id)
     account_id = new_id("acc")
-    credential, record = await _seal_version(vault, account_id, 1, username, password, totp_secret)
+    record = await vault.seal(
+        _login_payload(password, totp_secret), account_id, Purpose.PORTAL_LOGIN
+    )
+    credential = _new_version(account_id, 1, username, totp_secret is not None)
     now = utcnow()
     async with store.transaction() as conn:
         if await account_rows.find_account(conn, vendor, username) is not None:
@@ -207,15 +201,17 @@ async def update_credentials(
     """
     password = check_password(password)
     totp_secret = check_totp_secret(totp_secret)
-    async with store.read() as conn:
-        account = await account_rows.get_account(conn, account_id)
-        version = await credential_rows.max_version(conn, account_id) + 1
-    new_username = check_username(username) if username is not None else account.username
-    credential, record = await _seal_version(
-        vault, account_id, version, new_username, password, totp_secret
+    new_username = check_username(username) if username is not None else None
+    # Sealing does not depend on the version number, so it happens outside the transaction.
+    record = await vault.seal(
+        _login_payload(password, totp_secret), account_id, Purpose.PORTAL_LOGIN
     )
     now = utcnow()
     async with store.transaction() as conn:
+        account = await account_rows.get_account(conn, account_id, lock=True)
+        new_username = new_username or account.username
+        version = await credential_rows.max_version(conn, account_id) + 1
+        credential = _new_version(account_id, version, new_username, totp_secret is not None)
         if new_username != account.username:
             clash = await account_rows.find_account(conn, account.vendor, new_username)
             if clash is not None and clash.id != account_id:
@@ -273,7 +269,7 @@ async def rollback_credentials(store: Store, account_id: str) -> Account:
     """
     now = utcnow()
     async with store.transaction() as conn:
-        account = await account_rows.get_account(conn, account_id)
+        account = await account_rows.get_account(conn, account_id, lock=True)
         previous = await credential_rows.credential_in_state(
             conn, account_id, CredentialState.PREVIOUS
         )

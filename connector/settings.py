@@ -41,6 +41,18 @@ def _split_list(value: Any) -> Any:
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_unset(cls, data: Any) -> Any:
+        """`key_file = ""` in TOML (or an empty environment variable) means "use the default"."""
+        if isinstance(data, dict):
+            return {
+                k: v
+                for k, v in data.items()
+                if not (v == "" and k in cls.model_fields and cls.model_fields[k].default is None)
+            }
+        return data
+
 
 class DatabaseSettings(_Section):
     url: str = Field(

@@ -38,7 +38,11 @@ def main() -> None:
         sys.stderr.write("aborted\n")
         sys.exit(1)
     except Exception as exc:
-        # The traceback (code lines only, no local variables) goes to the log for operators.
-        logging.getLogger("connector.cli").error("unexpected error", exc_info=True)
-        sys.stderr.write(f"error: unexpected {type(exc).__name__}; the log has the details\n")
+        # With log.level = "debug" the log gets the traceback (code lines only, never local
+        # variables); otherwise people see one line.
+        log = logging.getLogger("connector.cli")
+        log.error("unexpected error: %s", type(exc).__name__, exc_info=log.isEnabledFor(10))
+        sys.stderr.write(
+            f"error: unexpected {type(exc).__name__}; set CONNECTOR_LOG__LEVEL=debug for details\n"
+        )
         sys.exit(1)

@@ -75,8 +75,13 @@ async def insert_account(
     return await get_account(conn, account_id)
 
 
-async def get_account(conn: AsyncConnection, account_id: str) -> Account:
-    row = (await conn.execute(sa.select(accounts).where(accounts.c.id == account_id))).first()
+async def get_account(conn: AsyncConnection, account_id: str, *, lock: bool = False) -> Account:
+    """One account. `lock` takes a row lock on PostgreSQL (SELECT ... FOR UPDATE) for a
+    read-modify-write; on SQLite the write transaction's BEGIN IMMEDIATE already serialises."""
+    query = sa.select(accounts).where(accounts.c.id == account_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
     if row is None:
         raise NotFoundError(f"no account {account_id}")
     return _account(row)
