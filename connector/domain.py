@@ -7,6 +7,21 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from adapters.base.models import AuthorRole, CaseStatus, SetupState
+
+__all__ = [
+    "Account",
+    "AccountStatus",
+    "ActionKind",
+    "ActionStatus",
+    "AuthorRole",
+    "CaseStatus",
+    "CredentialState",
+    "KekUsage",
+    "SetupState",
+    "SyncRun",
+]
+
 
 class AccountStatus(StrEnum):
     VERIFYING = "verifying"
@@ -19,34 +34,6 @@ class AccountStatus(StrEnum):
     PORTAL_UNAVAILABLE = "portal_unavailable"  # transient; retrying
     PORTAL_CHANGED = "portal_changed"  # a page no longer parses
     DISABLED = "disabled"  # paused by the TPS
-
-
-class CaseStatus(StrEnum):
-    AWAITING_RECORDS = "awaiting_records"
-    AWAITING_SETUP = "awaiting_setup"
-    SETUP_IN_REVIEW = "setup_in_review"
-    APPROVED = "approved"
-    IN_PRODUCTION = "in_production"
-    SHIPPED = "shipped"
-    IN_TREATMENT = "in_treatment"
-    ON_HOLD = "on_hold"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
-    UNKNOWN = "unknown"
-
-
-class SetupState(StrEnum):
-    IN_REVIEW = "in_review"
-    REJECTED = "rejected"
-    APPROVED = "approved"
-    SUPERSEDED = "superseded"
-
-
-class AuthorRole(StrEnum):
-    DOCTOR = "doctor"
-    PARTNER = "partner"
-    TECHNICIAN = "technician"
-    STAFF = "staff"
 
 
 class ActionKind(StrEnum):

@@ -58,7 +58,7 @@ async def test_flipping_any_byte_gives_a_clear_error_without_plaintext(field: st
     for index in range(len(original)):
         flipped = bytearray(original)
         flipped[index] ^= 0x01
-        tampered = dataclasses.replace(record, **{field: bytes(flipped)})
+        tampered = dataclasses.replace(record, **{field: bytes(flipped)})  # type: ignore[arg-type]
         with pytest.raises(VaultError) as caught:
             await unseal(keys, tampered, "acc_1", Purpose.PORTAL_LOGIN)
         assert PLAINTEXT not in str(caught.value)

@@ -21,7 +21,7 @@ from vault import MASK, Secret
 
 # Secrets of 12+ characters that are not themselves the mask or made of mask characters.
 secret_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="*"),
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="*"),
     min_size=12,
     max_size=64,
 ).filter(lambda s: s.strip() == s and len(s.strip()) >= 12)
@@ -30,7 +30,7 @@ secret_text = st.text(
 @given(secret_text)
 def test_repr_str_format_never_show_the_value(value: str) -> None:
     secret = Secret(value)
-    shown = [repr(secret), str(secret), f"{secret}", f"{secret!r}", f"{secret:>40}", "%s" % secret]
+    shown = [repr(secret), str(secret), f"{secret}", f"{secret!r}", f"{secret:>40}", "%s" % secret]  # noqa: UP031
     assert all(value not in text for text in shown)
     assert secret.reveal() == value
 
@@ -95,14 +95,14 @@ def test_copy_keeps_the_same_object_and_equality_is_by_value() -> None:
     assert Secret("a-long-enough-secret") == secret
     assert Secret("another-long-secret!") != secret
     with pytest.raises(AttributeError):
-        secret._value = "changed"  # type: ignore[misc]
+        secret._value = "changed"
 
 
 def test_pydantic_field_validates_and_dumps_the_mask() -> None:
     class Form(BaseModel):
         password: Secret
 
-    form = Form(password="hunter2-but-longer")  # type: ignore[arg-type]
+    form = Form(password="hunter2-but-longer")
     assert isinstance(form.password, Secret)
     assert form.password.reveal() == "hunter2-but-longer"
     assert "hunter2" not in repr(form)

@@ -1,0 +1,97 @@
+"""Typed adapter errors. Each carries what the account status and the form need, and nothing
+secret: messages are fit for logs and for people."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class AdapterError(Exception):
+    """Base of everything an adapter raises on purpose."""
+
+    #: The short machine word stored as the account's `status_reason`.
+    reason = "adapter_error"
+
+
+class InvalidCredentials(AdapterError):
+    """The portal rejected the username or password. Never retried with the same credentials."""
+
+    reason = "invalid_credentials"
+
+
+class PasswordExpired(AdapterError):
+    """The portal wants a new password before it lets the login in."""
+
+    reason = "password_expired"
+
+
+class MfaRequired(AdapterError):
+    """A verification code is needed and none could be obtained without a person."""
+
+    reason = "mfa_required"
+
+    def __init__(self, channel: str, message: str | None = None) -> None:
+        self.channel = channel  # "email" or "totp"
+        super().__init__(message or f"the portal asks for a {channel} verification code")
+
+
+class AccountLocked(AdapterError):
+    """The portal locked the login (too many failed attempts). Resume after `until`."""
+
+    reason = "account_locked"
+
+    def __init__(self, until: datetime | None, message: str | None = None) -> None:
+        self.until = until
+        when = until.isoformat(timespec="minutes") if until else "an unknown time"
+        super().__init__(message or f"the portal locked this login until {when}")
+
+
+class PortalUnavailable(AdapterError):
+    """Transient: the portal did not answer properly after bounded retries."""
+
+    reason = "portal_unavailable"
+
+
+class OutcomeUnknown(PortalUnavailable):
+    """A non-idempotent request may or may not have reached the portal: look for its marker
+    before trying again."""
+
+    reason = "outcome_unknown"
+
+
+class RateLimited(PortalUnavailable):
+    """The portal kept answering 429. `retry_after` is its last hint in seconds, if any."""
+
+    reason = "rate_limited"
+
+    def __init__(self, retry_after: float | None, message: str | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message or "the portal is rate limiting requests")
+
+
+class SessionExpired(AdapterError):
+    """The saved or current session is no longer valid; one new login may fix it."""
+
+    reason = "session_expired"
+
+
+class PortalChanged(AdapterError):
+    """A page or response no longer parses as expected: the adapter needs an update."""
+
+    reason = "portal_changed"
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(f"the portal's pages changed: {detail}")
+
+
+class ActionRefused(AdapterError):
+    """The portal refused an outbound action (for example 403 without the needed permission)."""
+
+    reason = "action_refused"
+
+
+class NotFound(AdapterError):
+    """The case or setup does not exist (or is no longer shared with this login)."""
+
+    reason = "not_found"
