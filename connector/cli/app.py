@@ -9,6 +9,7 @@ import click
 import typer
 
 from connector.cli import accounts, db, keys
+from connector.cli.sandbox import sandbox_command
 from connector.errors import ConnectorError
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app = typer.Typer(
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
+app.command("sandbox")(sandbox_command)
 
 
 def main() -> None:

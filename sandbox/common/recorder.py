@@ -69,6 +69,14 @@ class Recorder:
         with self._lock:
             self.posted.append(entry)
 
+    def reset(self) -> None:
+        """Forget everything (a fresh seed): requests, login counters and posts."""
+        with self._lock:
+            self.requests.clear()
+            self.requests_by_user.clear()
+            self.logins.clear()
+            self.posted.clear()
+
     def reset_requests(self) -> None:
         with self._lock:
             self.requests.clear()

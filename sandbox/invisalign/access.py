@@ -1,0 +1,109 @@
+"""Who is asking: cookies, the app session behind them, CSRF, and the way back to the login.
+
+Cookie names are the site's own kind (a Java servlet session, Auth0-style login cookies, a CSRF
+cookie the page script echoes as a header). They are also chosen to differ from the other sandbox
+portal's (its ASP.NET pair is `XSRF-TOKEN`) and the connector's form, because all of them may share
+127.0.0.1 and browsers keep cookies per host, not per port.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from sandbox.invisalign.data import Login
+from sandbox.invisalign.portal import InvisalignPortal
+from sandbox.invisalign.sessions import AppSession
+
+SESSION_COOKIE = "JSESSIONID"
+CSRF_COOKIE = "CSRF-TOKEN"
+CSRF_HEADER = "X-CSRF-TOKEN"
+CSRF_FORM_FIELD = "_csrf"
+SAVED_LOGIN_COOKIE = "auth0"
+DEVICE_COOKIE = "did"
+
+HOME = "/v3/auth/patient/patientList.action"
+CALLBACK = "/v3/auth/callback"
+CLIENT_ID = "IDSv3WebClient"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    session: AppSession
+    login: Login
+
+
+def current_viewer(portal: InvisalignPortal, request: Request) -> Viewer | None:
+    """The logged-in user, or None; the `session_drop_rate` fault may forget the session here."""
+    session = portal.sessions.session(request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        return None
+    login = portal.data.login(session.username)
+    if login is None or portal.faults.should_drop_session():
+        portal.sessions.drop(session.session_id)
+        return None
+    request.state.sandbox_user = login.username
+    return Viewer(session, login)
+
+
+def csrf_valid(viewer: Viewer, request: Request, form_token: str | None = None) -> bool:
+    sent = request.headers.get(CSRF_HEADER) or form_token or ""
+    return hmac.compare_digest(sent.encode(), viewer.session.csrf_token.encode())
+
+
+def to_login(request: Request) -> RedirectResponse:
+    """Send a visitor without a session to the authorization server, to come back here after."""
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    return RedirectResponse(authorize_url(target), status_code=302)
+
+
+def authorize_url(return_to: str) -> str:
+    state = base64.urlsafe_b64encode(return_to.encode()).decode().rstrip("=")
+    query = urlencode(
+        {
+            "client_id": CLIENT_ID,
+            "response_type": "code",
+            "redirect_uri": CALLBACK,
+            "scope": "openid profile email",
+            "state": state,
+        }
+    )
+    return f"/authorize?{query}"
+
+
+def return_path(state: str | None) -> str:
+    """Decode the app's `state` back to a path on this site (anything else goes home)."""
+    if not state:
+        return HOME
+    try:
+        padded = state + "=" * (-len(state) % 4)
+        path = base64.urlsafe_b64decode(padded.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return HOME
+    if not path.startswith("/v3/auth/") or "//" in path or "\\" in path:
+        return HOME
+    return path
+
+
+def unauthorized() -> JSONResponse:
+    body = {"error": "unauthorized", "message": "Your session has expired. Please log in again."}
+    return JSONResponse(body, status_code=401)
+
+
+def set_session_cookies(response: Response, session: AppSession) -> None:
+    response.set_cookie(SESSION_COOKIE, session.session_id, path="/", httponly=True)
+    # Read by the page script and echoed as the X-CSRF-TOKEN header: not HttpOnly.
+    response.set_cookie(CSRF_COOKIE, session.csrf_token, path="/", httponly=False)
+
+
+def clear_session_cookies(response: Response) -> None:
+    for name in (SESSION_COOKIE, CSRF_COOKIE, SAVED_LOGIN_COOKIE):
+        response.delete_cookie(name, path="/")
