@@ -9,6 +9,7 @@ import click
 import typer
 
 from connector.cli import accounts, db, keys
+from connector.cli.demo import demo_command
 from connector.cli.sandbox import sandbox_command
 from connector.errors import ConnectorError
 
@@ -24,6 +25,7 @@ app.add_typer(accounts.app, name="accounts")
 app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
 app.command("sandbox")(sandbox_command)
+app.command("demo")(demo_command)
 
 
 def main() -> None:
