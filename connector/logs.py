@@ -135,9 +135,11 @@ def configure_logging(level: str = "info", fmt: str = "json", stream: TextIO | N
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "httpx", "httpcore"):
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi", "httpx", "httpcore"):
+        # uvicorn's own logging set-up gives these handlers, levels and propagate=False.
         lib = logging.getLogger(name)
         lib.handlers.clear()
+        lib.setLevel(logging.NOTSET)
         lib.propagate = True
     # httpcore's debug lines include raw headers (cookies); never below INFO.
     logging.getLogger("httpcore").setLevel(max(logging.INFO, root.level))
