@@ -2,8 +2,48 @@
 
 from __future__ import annotations
 
-_VENDORS: tuple[str, ...] = ("invisalign", "clearcorrect")
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from adapters.base import Adapter
+from adapters.browser import BrowserPool
+from adapters.http import DEFAULT_POLICY, RetryPolicy
+
+
+@dataclass(frozen=True)
+class AdapterParts:
+    """What a vendor adapter may need; each takes what it uses."""
+
+    base_url: str
+    pool: BrowserPool
+    policy: RetryPolicy = DEFAULT_POLICY
+
+
+def _invisalign(parts: AdapterParts) -> Adapter:
+    from adapters.invisalign import InvisalignAdapter
+
+    return InvisalignAdapter(parts.base_url, parts.pool, policy=parts.policy)
+
+
+def _clearcorrect(parts: AdapterParts) -> Adapter:
+    from adapters.clearcorrect import ClearCorrectAdapter
+
+    return ClearCorrectAdapter(parts.base_url, policy=parts.policy)
+
+
+_FACTORIES: dict[str, Callable[[AdapterParts], Adapter]] = {
+    "invisalign": _invisalign,
+    "clearcorrect": _clearcorrect,
+}
 
 
 def vendor_names() -> tuple[str, ...]:
-    return _VENDORS
+    return tuple(_FACTORIES)
+
+
+def build_adapter(vendor: str, parts: AdapterParts) -> Adapter:
+    try:
+        factory = _FACTORIES[vendor]
+    except KeyError:
+        raise ValueError(f"no adapter for vendor {vendor!r}") from None
+    return factory(parts)

@@ -13,6 +13,7 @@ from adapters.base.errors import (
     PortalUnavailable,
     RateLimited,
     SessionExpired,
+    VerificationCodeRejected,
 )
 from adapters.base.marker import has_marker, marker_for, with_marker
 from adapters.base.models import (
@@ -66,6 +67,7 @@ __all__ = [
     "SetupFile",
     "SetupState",
     "StatusTable",
+    "VerificationCodeRejected",
     "has_marker",
     "marker_for",
     "no_code",

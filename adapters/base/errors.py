@@ -35,6 +35,23 @@ class MfaRequired(AdapterError):
         super().__init__(message or f"the portal asks for a {channel} verification code")
 
 
+class VerificationCodeRejected(MfaRequired):
+    """The portal refused the verification code (wrong, expired, or malformed).
+
+    Never retried: portals count a wrong code toward their lockout like a wrong password, so
+    the account waits for a person to enter a fresh code.
+    """
+
+    reason = "mfa_code_rejected"
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(
+            channel,
+            f"the portal refused the {channel} verification code; a wrong code counts toward "
+            "the lockout, so it is not retried: enter a new code",
+        )
+
+
 class AccountLocked(AdapterError):
     """The portal locked the login (too many failed attempts). Resume after `until`."""
 

@@ -1,0 +1,109 @@
+"""Saved sessions and expiry against the running sandbox: a restored session makes no login,
+an ended one gets exactly one new login, and saved state is never trusted blindly."""
+
+from __future__ import annotations
+
+import json
+
+from adapters.base import Adapter, Credentials, PortalSession, no_code
+from adapters.clearcorrect import STATUS_TABLE, ClearCorrectAdapter, ClearCorrectSession
+from sandbox.common.server import PortalHandle
+from tests.adapters.clearcorrect.conftest import attempts, collect, scenario_credentials
+from vault import Secret
+
+
+async def test_a_restored_session_makes_no_login(
+    portal: PortalHandle, adapter: ClearCorrectAdapter
+) -> None:
+    credentials = scenario_credentials("good")
+    async with await adapter.open(credentials, None, no_code) as session:
+        state = await session.export_state()
+    saved = json.loads(state.reveal())
+    assert {c["name"] for c in saved["cookies"]} == {
+        ".AspNetCore.Identity.Application",
+        ".AspNetCore.Antiforgery.Q5hN2ktDqvY",
+    }
+    assert all({"domain", "path", "expires"} <= set(c) for c in saved["cookies"])
+    assert attempts(portal, credentials.username) == 1
+    portal.admin.reset_requests()
+    async with await adapter.open(credentials, state, no_code) as session:
+        assert session.logins == 0
+        assert (await session.check_access()).ok  # answered by the restore check itself
+        _, items = await collect(session)
+        assert len(items) == 5
+    assert attempts(portal, credentials.username) == 1
+    assert portal.admin.requests()["by_endpoint"] == {"GET /api/account": 1, "GET /api/cases": 1}
+
+
+async def test_an_ended_session_gets_exactly_one_new_login(
+    portal: PortalHandle, adapter: ClearCorrectAdapter
+) -> None:
+    credentials = scenario_credentials("good")
+    async with await adapter.open(credentials, None, no_code) as session:
+        state = await session.export_state()
+    async with await adapter.open(credentials, state, no_code) as session:
+        assert session.logins == 0
+        assert portal.admin.expire_sessions(credentials.username) == 1
+        _, items = await collect(session)
+        assert len(items) == 5
+        assert session.logins == 1
+        await session.get_case(next(iter(items)))
+        assert session.logins == 1
+        # The renewed session is what gets saved next.
+        renewed = await session.export_state()
+    assert attempts(portal, credentials.username) == 2
+    async with await adapter.open(credentials, renewed, no_code) as session:
+        assert session.logins == 0
+
+
+async def test_a_saved_session_the_portal_forgot_leads_to_one_login(
+    portal: PortalHandle, adapter: ClearCorrectAdapter
+) -> None:
+    credentials = scenario_credentials("good")
+    async with await adapter.open(credentials, None, no_code) as session:
+        state = await session.export_state()
+    portal.admin.expire_sessions()
+    portal.admin.reset_requests()
+    async with await adapter.open(credentials, state, no_code) as session:
+        assert session.logins == 1
+    by_endpoint = portal.admin.requests()["by_endpoint"]
+    assert by_endpoint["GET /api/account"] == 1
+    assert by_endpoint["POST /Identity/Account/Login"] == 1
+
+
+async def test_saved_state_of_another_login_or_unreadable_is_not_used(
+    portal: PortalHandle, adapter: ClearCorrectAdapter
+) -> None:
+    good = scenario_credentials("good")
+    async with await adapter.open(good, None, no_code) as session:
+        state = await session.export_state()
+    other = scenario_credentials("no_view")
+    for saved in (state, Secret("not json"), Secret('{"v": 9}'), Secret('{"v":1,"cookies":3}')):
+        portal.admin.reset_requests()
+        async with await adapter.open(other, saved, no_code) as session:
+            assert session.logins == 1
+        # Not even checked with the portal: the cookies were never put in the jar.
+        assert "GET /api/account" not in portal.admin.requests()["by_endpoint"]
+
+
+async def test_session_cookies_never_show_in_reprs(
+    portal: PortalHandle, adapter: ClearCorrectAdapter
+) -> None:
+    credentials = scenario_credentials("good")
+    async with await adapter.open(credentials, None, no_code) as session:
+        state = await session.export_state()
+        assert repr(session) == f"ClearCorrectSession(username={credentials.username!r})"
+    for cookie in json.loads(state.reveal())["cookies"]:
+        assert cookie["value"] not in repr(state) + str(state) + repr(session)
+    assert "Good#Partner26" not in repr(Credentials(credentials.username, credentials.password))
+
+
+def _as_portal_session(session: ClearCorrectSession) -> PortalSession:
+    return session  # mypy checks the session against the protocol here
+
+
+def test_the_adapter_implements_the_protocol() -> None:
+    adapter: Adapter = ClearCorrectAdapter("https://cc.example/")
+    assert adapter.vendor == "clearcorrect"
+    assert adapter.status_table is STATUS_TABLE
+    assert repr(adapter) == "ClearCorrectAdapter('https://cc.example')"
