@@ -74,6 +74,7 @@ class Account:
     next_sync_at: datetime | None
     last_full_sync_at: datetime | None
     last_error: str | None
+    failure_count: int
     created_at: datetime
     updated_at: datetime
 

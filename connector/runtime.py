@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
+from adapters.browser import BrowserPool
+from adapters.registry import AdapterParts, build_adapter, vendor_names
 from connector.credentials import store_audit_sink
 from connector.errors import ConfigError
 from connector.keys import key_provider
 from connector.settings import Settings
 from connector.store import Store, upgrade
 from connector.store.migrate import current_revision, head_revision
+from connector.sync import SchedulePolicy, SyncServices
 from vault import Vault
 
 
@@ -47,3 +51,34 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         yield Runtime(settings, store, Vault(keys, store_audit_sink(store)))
     finally:
         await store.close()
+
+
+def schedule_policy(settings: Settings) -> SchedulePolicy:
+    return SchedulePolicy(
+        interval=timedelta(seconds=settings.sync.interval_seconds),
+        jitter=settings.sync.jitter,
+        backoff_max=timedelta(seconds=settings.sync.backoff_max_seconds),
+        full_listing_every=timedelta(hours=settings.sync.full_listing_hours),
+    )
+
+
+@asynccontextmanager
+async def open_sync_services(rt: Runtime) -> AsyncIterator[SyncServices]:
+    """Adapters for every vendor (one browser pool for the process) and the sync services."""
+    browser = rt.settings.browser
+    pool = BrowserPool(
+        executable_path=str(browser.executable_path) if browser.executable_path else None,
+        ws_endpoint=browser.ws_endpoint,
+        max_contexts=browser.max_contexts,
+    )
+    adapters = {
+        vendor: build_adapter(
+            vendor,
+            AdapterParts(base_url=rt.settings.vendors.for_vendor(vendor).base_url, pool=pool),
+        )
+        for vendor in vendor_names()
+    }
+    try:
+        yield SyncServices(rt.store, rt.vault, adapters, policy=schedule_policy(rt.settings))
+    finally:
+        await pool.close()

@@ -126,6 +126,55 @@ class ApiSettings(_Section):
         return self
 
 
+class VendorSettings(_Section):
+    base_url: str = Field(description="The portal's address (point it at a sandbox for tests).")
+    concurrency: int = Field(4, ge=1, le=64, description="Syncs of this vendor at once.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+
+class VendorsSettings(_Section):
+    invisalign: VendorSettings = Field(
+        default_factory=lambda: VendorSettings(base_url="https://vip.invisalign.com")
+    )
+    clearcorrect: VendorSettings = Field(
+        default_factory=lambda: VendorSettings(base_url="https://portal.clearcorrect.com")
+    )
+
+    def for_vendor(self, vendor: str) -> VendorSettings:
+        settings: VendorSettings = getattr(self, vendor)
+        return settings
+
+
+class BrowserSettings(_Section):
+    executable_path: Path | None = Field(
+        None, description="Chromium to launch. Empty: Playwright's build, else /usr/bin/chromium."
+    )
+    ws_endpoint: str | None = Field(
+        None, description="A remote `playwright launch-server` websocket (same Playwright version)."
+    )
+    max_contexts: int = Field(4, ge=1, le=64, description="Browser contexts open at once.")
+
+
+class SyncSettings(_Section):
+    interval_seconds: float = Field(900, ge=10, description="Time between syncs of an account.")
+    jitter: float = Field(0.1, ge=0, le=0.5, description="Random spread of the interval (+-).")
+    concurrency: int = Field(8, ge=1, le=256, description="Syncs at once in this process.")
+    poll_seconds: float = Field(
+        5, gt=0, le=300, description="How often due accounts are looked up."
+    )
+    grace_seconds: float = Field(30, ge=0, description="Shutdown wait for running syncs.")
+    full_listing_hours: float = Field(
+        24, gt=0, description="A full listing (finds removals) this often."
+    )
+    backoff_max_seconds: float = Field(3600, ge=1, description="Longest wait after failures.")
+
+
 class LogSettings(_Section):
     format: Literal["json", "console"] = Field(
         "json", description="json for production; console for people at a terminal."
@@ -150,6 +199,9 @@ class Settings(BaseSettings):
     vault: VaultSettings = Field(default_factory=VaultSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    vendors: VendorsSettings = Field(default_factory=VendorsSettings)
+    browser: BrowserSettings = Field(default_factory=BrowserSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -177,7 +229,7 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
 
-_SECTIONS = {"database", "vault", "api", "log"}
+_SECTIONS = {"database", "vault", "api", "log", "vendors", "browser", "sync"}
 
 
 def _format_error(error: Mapping[str, Any]) -> str:

@@ -11,6 +11,7 @@ import typer
 from connector.cli import accounts, db, keys
 from connector.cli.demo import demo_command
 from connector.cli.sandbox import sandbox_command
+from connector.cli.sync import sync_command
 from connector.errors import ConnectorError
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
 app.command("sandbox")(sandbox_command)
 app.command("demo")(demo_command)
+app.command("sync")(sync_command)
 
 
 def main() -> None:

@@ -37,6 +37,7 @@ def _account(row: sa.Row[Any]) -> Account:
         next_sync_at=m["next_sync_at"],
         last_full_sync_at=m["last_full_sync_at"],
         last_error=m["last_error"],
+        failure_count=m["failure_count"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
     )
@@ -132,6 +133,7 @@ _UPDATABLE = frozenset(
         "next_sync_at",
         "last_full_sync_at",
         "last_error",
+        "failure_count",
     }
 )
 

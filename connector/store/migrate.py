@@ -13,10 +13,21 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
+from sqlalchemy.schema import SchemaItem
 
 from connector.store.database import Store
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+# Tables that other tools own and that live beside ours (procrastinate's job queue).
+FOREIGN_TABLE_PREFIXES = ("procrastinate_",)
+
+
+def include_object(
+    obj: SchemaItem, name: str | None, type_: str, reflected: bool, compare_to: SchemaItem | None
+) -> bool:
+    """Alembic filter: our tables only, so autogenerate never proposes dropping theirs."""
+    return not (type_ == "table" and name is not None and name.startswith(FOREIGN_TABLE_PREFIXES))
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

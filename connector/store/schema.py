@@ -59,6 +59,8 @@ accounts = sa.Table(
     sa.Column("next_sync_at", UtcDateTime),
     sa.Column("last_full_sync_at", UtcDateTime),
     sa.Column("last_error", sa.Text),
+    # Consecutive failed syncs: drives the scheduler's backoff.
+    sa.Column("failure_count", sa.Integer, nullable=False, server_default="0"),
     *_timestamps(),
     sa.UniqueConstraint("vendor", "username_key"),
     sa.Index("ix_accounts_next_sync_at", "next_sync_at"),
@@ -147,6 +149,8 @@ cases = sa.Table(
     sa.Column("unread_comments", sa.Integer, nullable=False),
     sa.Column("vendor_created_at", UtcDateTime),
     sa.Column("vendor_updated_at", UtcDateTime),
+    # Hash of the listing row: unchanged means the detail need not be fetched again.
+    sa.Column("summary_hash", sa.String(64)),
     sa.Column("content_hash", sa.String(64), nullable=False),
     *_timestamps(),
     sa.Column("removed_at", UtcDateTime),

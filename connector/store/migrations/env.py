@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy.schema import SchemaItem
 
+from connector.store.migrate import include_object
 from connector.store.schema import metadata
-
-# Tables that other tools own and that live beside ours (procrastinate's job queue).
-FOREIGN_TABLE_PREFIXES = ("procrastinate_",)
-
-
-def include_object(
-    obj: SchemaItem, name: str | None, type_: str, reflected: bool, compare_to: SchemaItem | None
-) -> bool:
-    return not (type_ == "table" and name is not None and name.startswith(FOREIGN_TABLE_PREFIXES))
 
 
 def run() -> None:

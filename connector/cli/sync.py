@@ -1,0 +1,119 @@
+"""`tps-connector sync`: sync accounts now, with progress bars (the scheduler's code, once)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from connector.cli.common import ConfigOption, run, settings_for, stdout
+from connector.domain import Account, AccountStatus
+from connector.errors import InputError
+from connector.runtime import open_runtime, open_sync_services
+from connector.store import accounts as account_rows
+from connector.sync import SyncResult, SyncServices, sync_account
+from connector.vendors import check_vendor
+
+
+async def select_accounts(
+    services: SyncServices, ids: list[str], practice: str | None, vendor: str | None
+) -> list[Account]:
+    async with services.store.read() as conn:
+        if ids:
+            return [await account_rows.get_account(conn, account_id) for account_id in ids]
+        found: list[Account] = []
+        after: str | None = None
+        while True:
+            page = await account_rows.list_accounts(
+                conn, practice_id=practice, vendor=vendor, after_id=after
+            )
+            found += [a for a in page if a.status is not AccountStatus.DISABLED]
+            if len(page) < 100:
+                return found
+            after = page[-1].id
+
+
+def results_table(accounts: dict[str, Account], results: list[SyncResult]) -> Table:
+    table = Table(
+        "account", "vendor", "outcome", "status", "listed", "fetched", "new", "changed",
+        "removed", "events", "logins", title="Sync",
+    )  # fmt: skip
+    for r in results:
+        c = r.counts
+        table.add_row(
+            r.account_id, accounts[r.account_id].vendor, r.outcome,
+            f"{r.status or ''}{f' ({r.reason})' if r.reason and r.reason != 'ok' else ''}",
+            str(c.get("cases_listed", 0)), str(c.get("details_fetched", 0)),
+            str(c.get("cases_created", 0)), str(c.get("cases_updated", 0)),
+            str(c.get("cases_removed", 0)), str(c.get("events", 0)), str(c.get("logins", 0)),
+        )  # fmt: skip
+    return table
+
+
+async def sync_with_progress(
+    services: SyncServices, accounts: list[Account], *, full: bool, concurrency: int
+) -> list[SyncResult]:
+    limit = asyncio.Semaphore(concurrency)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        console=stdout,
+        transient=False,
+    ) as progress:
+
+        async def one(account: Account) -> SyncResult:
+            task = progress.add_task(f"{account.vendor} {account.id}", total=None, detail="waiting")
+
+            def report(kind: str, **info: Any) -> None:
+                detail = {"login": "logging in", "listing": "listing cases"}.get(kind)
+                if kind in ("case", "page"):
+                    detail = f"{info['listed']} cases"
+                if detail:
+                    progress.update(task, detail=detail)
+
+            async with limit:
+                result = await sync_account(services, account.id, full=full, progress=report)
+            progress.update(
+                task, total=1, completed=1, detail=f"{result.outcome} ({result.status})"
+            )
+            return result
+
+        return list(await asyncio.gather(*(one(a) for a in accounts)))
+
+
+def sync_command(
+    account: Annotated[
+        list[str] | None, typer.Option("--account", help="Account id (repeatable).")
+    ] = None,
+    practice: Annotated[str | None, typer.Option(help="Accounts of this practice id.")] = None,
+    vendor: Annotated[str | None, typer.Option(help="Accounts of this vendor.")] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="List every case (finds removed cases).")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Sync accounts now (default: every account that is not paused), with progress bars."""
+    settings = settings_for(config)
+    if vendor is not None:
+        vendor = check_vendor(vendor)
+
+    async def go() -> tuple[dict[str, Account], list[SyncResult]]:
+        async with open_runtime(settings) as rt, open_sync_services(rt) as services:
+            selected = await select_accounts(services, account or [], practice, vendor)
+            if not selected:
+                raise InputError("no account matches")
+            results = await sync_with_progress(
+                services, selected, full=full, concurrency=settings.sync.concurrency
+            )
+            return {a.id: a for a in selected}, results
+
+    accounts, results = run(go)
+    stdout.print(results_table(accounts, results))
+    if any(r.outcome == "failed" for r in results):
+        raise typer.Exit(1)

@@ -1,0 +1,371 @@
+"""Synced cases, setups and comments: idempotent upserts and their public JSON.
+
+Each row keeps a content hash of what the portal showed, so a re-read that changed nothing is
+recognised as such (no write, no event), and the listing row's own hash tells the sync engine
+whether a case's detail needs fetching at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.base import CaseSummary, Comment, Setup
+from connector.errors import NotFoundError
+from connector.store.ids import new_id
+from connector.store.schema import cases, comments, setups
+
+_ACTION_MARKER = re.compile(r"\[ref:(act_[0-9a-z]{26})\]")
+
+
+class Change(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+def content_hash(value: Any) -> str:
+    """SHA-256 of a canonical JSON encoding (sorted keys, ISO times)."""
+    encoded = json.dumps(value, sort_keys=True, separators=(",", ":"), default=_default)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return str(value)
+    raise TypeError(f"cannot hash {type(value).__name__}")
+
+
+def summary_values(summary: CaseSummary) -> dict[str, Any]:
+    return {
+        "patient_name": summary.patient_name,
+        "patient_id": summary.patient_id,
+        "vendor_doctor_id": summary.vendor_doctor_id,
+        "vendor_doctor_name": summary.vendor_doctor_name,
+        "status": str(summary.status),
+        "vendor_status": summary.vendor_status,
+        "action_required": summary.action_required,
+        "unread_comments": summary.unread_comments,
+        "vendor_updated_at": summary.updated_at,
+    }
+
+
+def summary_hash(summary: CaseSummary) -> str:
+    return content_hash(summary_values(summary))
+
+
+@dataclass(frozen=True)
+class StoredCase:
+    id: str
+    summary_hash: str | None
+    removed: bool
+
+
+async def stored_cases(conn: AsyncConnection, account_id: str) -> dict[str, StoredCase]:
+    """Every case of an account by vendor case id (removed ones too)."""
+    query = sa.select(cases.c.id, cases.c.vendor_case_id, cases.c.summary_hash, cases.c.removed_at)
+    query = query.where(cases.c.account_id == account_id)
+    return {
+        r.vendor_case_id: StoredCase(r.id, r.summary_hash, r.removed_at is not None)
+        for r in (await conn.execute(query)).all()
+    }
+
+
+async def upsert_case(
+    conn: AsyncConnection,
+    *,
+    account_id: str,
+    vendor: str,
+    practice_id: str | None,
+    summary: CaseSummary,
+    vendor_created_at: datetime | None,
+    now: datetime,
+) -> tuple[str, Change]:
+    """Insert or update one case from the portal; a case seen again after removal comes back."""
+    values = summary_values(summary)
+    values["practice_id"] = practice_id
+    values["vendor_created_at"] = vendor_created_at
+    digest = content_hash(values)
+    existing = (
+        await conn.execute(
+            sa.select(cases.c.id, cases.c.content_hash, cases.c.removed_at).where(
+                cases.c.account_id == account_id, cases.c.vendor_case_id == summary.vendor_case_id
+            )
+        )
+    ).first()
+    if existing is None:
+        case_id = new_id("case")
+        await conn.execute(
+            cases.insert().values(
+                id=case_id,
+                account_id=account_id,
+                vendor=vendor,
+                vendor_case_id=summary.vendor_case_id,
+                summary_hash=summary_hash(summary),
+                content_hash=digest,
+                created_at=now,
+                updated_at=now,
+                **values,
+            )
+        )
+        return case_id, Change.CREATED
+    if existing.content_hash == digest and existing.removed_at is None:
+        await conn.execute(
+            cases.update()
+            .where(cases.c.id == existing.id)
+            .values(summary_hash=summary_hash(summary))
+        )
+        return existing.id, Change.UNCHANGED
+    await conn.execute(
+        cases.update()
+        .where(cases.c.id == existing.id)
+        .values(
+            summary_hash=summary_hash(summary),
+            content_hash=digest,
+            updated_at=now,
+            removed_at=None,
+            **values,
+        )
+    )
+    return existing.id, Change.UPDATED
+
+
+@dataclass(frozen=True)
+class SetupChange:
+    setup_id: str
+    change: Change
+    state: str
+    previous_state: str | None
+
+
+async def upsert_setups(
+    conn: AsyncConnection, case_id: str, items: Sequence[Setup], now: datetime
+) -> list[SetupChange]:
+    """Upsert the setups the portal lists; setups it no longer lists are kept (never delete on
+    doubt)."""
+    query = sa.select(setups.c.id, setups.c.vendor_setup_id, setups.c.content_hash, setups.c.state)
+    existing = {
+        r.vendor_setup_id: r
+        for r in (await conn.execute(query.where(setups.c.case_id == case_id))).all()
+    }
+    changes: list[SetupChange] = []
+    for setup in items:
+        values = {
+            "version": setup.version,
+            "vendor_created_at": setup.created_at,
+            "state": str(setup.state),
+            "vendor_state": setup.vendor_state,
+            "viewer_url": setup.viewer_url,
+            "files": [{"name": f.name, "kind": f.kind, "size": f.size} for f in setup.files],
+        }
+        digest = content_hash(values)
+        row = existing.get(setup.vendor_setup_id)
+        if row is None:
+            setup_id = new_id("setup")
+            await conn.execute(
+                setups.insert().values(
+                    id=setup_id,
+                    case_id=case_id,
+                    vendor_setup_id=setup.vendor_setup_id,
+                    content_hash=digest,
+                    created_at=now,
+                    updated_at=now,
+                    **values,
+                )
+            )
+            changes.append(SetupChange(setup_id, Change.CREATED, str(setup.state), None))
+        elif row.content_hash != digest:
+            await conn.execute(
+                setups.update()
+                .where(setups.c.id == row.id)
+                .values(content_hash=digest, updated_at=now, **values)
+            )
+            changes.append(SetupChange(row.id, Change.UPDATED, str(setup.state), row.state))
+        else:
+            changes.append(SetupChange(row.id, Change.UNCHANGED, row.state, row.state))
+    return changes
+
+
+def connector_action_id(body: str) -> str | None:
+    """The action id of the marker the connector appended, if the comment carries one."""
+    match = _ACTION_MARKER.search(body)
+    return match.group(1) if match else None
+
+
+async def upsert_comments(
+    conn: AsyncConnection, case_id: str, items: Sequence[Comment], now: datetime
+) -> list[tuple[str, Change]]:
+    query = sa.select(comments.c.id, comments.c.vendor_comment_id, comments.c.content_hash)
+    existing = {
+        r.vendor_comment_id: r
+        for r in (await conn.execute(query.where(comments.c.case_id == case_id))).all()
+    }
+    changes: list[tuple[str, Change]] = []
+    for comment in items:
+        action_id = connector_action_id(comment.body)
+        values = {
+            "author_role": str(comment.author_role),
+            "author_name": comment.author_name,
+            "body": comment.body,
+            "vendor_created_at": comment.created_at,
+            "unread": comment.unread,
+            "posted_by_connector": action_id is not None,
+            "action_id": action_id,
+        }
+        digest = content_hash(values)
+        row = existing.get(comment.vendor_comment_id)
+        if row is None:
+            comment_id = new_id("cmt")
+            await conn.execute(
+                comments.insert().values(
+                    id=comment_id,
+                    case_id=case_id,
+                    vendor_comment_id=comment.vendor_comment_id,
+                    content_hash=digest,
+                    created_at=now,
+                    updated_at=now,
+                    **values,
+                )
+            )
+            changes.append((comment_id, Change.CREATED))
+        elif row.content_hash != digest:
+            await conn.execute(
+                comments.update()
+                .where(comments.c.id == row.id)
+                .values(content_hash=digest, updated_at=now, **values)
+            )
+            changes.append((row.id, Change.UPDATED))
+        else:
+            changes.append((row.id, Change.UNCHANGED))
+    return changes
+
+
+async def mark_removed(
+    conn: AsyncConnection, account_id: str, present: Iterable[str], now: datetime
+) -> list[str]:
+    """Record as removed every live case of the account the complete listing did not contain.
+
+    Only call this after a complete, successful listing: never on a partial one.
+    """
+    keep = set(present)
+    query = sa.select(cases.c.id, cases.c.vendor_case_id).where(
+        cases.c.account_id == account_id, cases.c.removed_at.is_(None)
+    )
+    gone = [r.id for r in (await conn.execute(query)).all() if r.vendor_case_id not in keep]
+    if gone:
+        await conn.execute(
+            cases.update().where(cases.c.id.in_(gone)).values(removed_at=now, updated_at=now)
+        )
+    return gone
+
+
+# --- public JSON (the API's resources, and event data) ----------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def case_json(row: sa.Row[Any]) -> dict[str, Any]:
+    m = row._mapping
+    return {
+        "id": m["id"],
+        "account_id": m["account_id"],
+        "vendor": m["vendor"],
+        "vendor_case_id": m["vendor_case_id"],
+        "patient_name": m["patient_name"],
+        "patient_id": m["patient_id"],
+        "doctor": {"vendor_id": m["vendor_doctor_id"], "name": m["vendor_doctor_name"]},
+        "practice_id": m["practice_id"],
+        "status": m["status"],
+        "vendor_status": m["vendor_status"],
+        "action_required": m["action_required"],
+        "unread_comments": m["unread_comments"],
+        "vendor_created_at": _iso(m["vendor_created_at"]),
+        "vendor_updated_at": _iso(m["vendor_updated_at"]),
+        "created_at": _iso(m["created_at"]),
+        "updated_at": _iso(m["updated_at"]),
+        "removed_at": _iso(m["removed_at"]),
+    }
+
+
+def setup_json(row: sa.Row[Any]) -> dict[str, Any]:
+    m = row._mapping
+    return {
+        "id": m["id"],
+        "case_id": m["case_id"],
+        "vendor_setup_id": m["vendor_setup_id"],
+        "version": m["version"],
+        "state": m["state"],
+        "vendor_state": m["vendor_state"],
+        "viewer_url": m["viewer_url"],
+        "files": list(m["files"] or []),
+        "vendor_created_at": _iso(m["vendor_created_at"]),
+        "created_at": _iso(m["created_at"]),
+        "updated_at": _iso(m["updated_at"]),
+    }
+
+
+def comment_json(row: sa.Row[Any]) -> dict[str, Any]:
+    m = row._mapping
+    return {
+        "id": m["id"],
+        "case_id": m["case_id"],
+        "vendor_comment_id": m["vendor_comment_id"],
+        "author_role": m["author_role"],
+        "author_name": m["author_name"],
+        "body": m["body"],
+        "vendor_created_at": _iso(m["vendor_created_at"]),
+        "unread": m["unread"],
+        "posted_by_connector": m["posted_by_connector"],
+        "action_id": m["action_id"],
+        "created_at": _iso(m["created_at"]),
+        "updated_at": _iso(m["updated_at"]),
+    }
+
+
+async def _one_json(
+    conn: AsyncConnection, table: sa.Table, row_id: str, render: Any, label: str
+) -> dict[str, Any]:
+    row = (await conn.execute(sa.select(table).where(table.c.id == row_id))).first()
+    if row is None:
+        raise NotFoundError(f"no {label} {row_id}")
+    result: dict[str, Any] = render(row)
+    return result
+
+
+async def get_case_json(conn: AsyncConnection, case_id: str) -> dict[str, Any]:
+    return await _one_json(conn, cases, case_id, case_json, "case")
+
+
+async def get_setup_json(conn: AsyncConnection, setup_id: str) -> dict[str, Any]:
+    return await _one_json(conn, setups, setup_id, setup_json, "setup")
+
+
+async def get_comment_json(conn: AsyncConnection, comment_id: str) -> dict[str, Any]:
+    return await _one_json(conn, comments, comment_id, comment_json, "comment")
+
+
+async def case_setups_json(conn: AsyncConnection, case_id: str) -> list[dict[str, Any]]:
+    query = sa.select(setups).where(setups.c.case_id == case_id).order_by(setups.c.version)
+    return [setup_json(r) for r in (await conn.execute(query)).all()]
+
+
+async def case_comments_json(conn: AsyncConnection, case_id: str) -> list[dict[str, Any]]:
+    query = (
+        sa.select(comments)
+        .where(comments.c.case_id == case_id)
+        .order_by(comments.c.vendor_created_at, comments.c.id)
+    )
+    return [comment_json(r) for r in (await conn.execute(query)).all()]

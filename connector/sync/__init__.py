@@ -1,0 +1,14 @@
+"""Syncing accounts: the per-account engine and the embedded scheduler."""
+
+from connector.sync.engine import LeaseLost, SyncResult, SyncServices, sync_account
+from connector.sync.schedule import SchedulePolicy
+from connector.sync.scheduler import Scheduler
+
+__all__ = [
+    "LeaseLost",
+    "SchedulePolicy",
+    "Scheduler",
+    "SyncResult",
+    "SyncServices",
+    "sync_account",
+]
