@@ -7,12 +7,58 @@ releasing it blocks the account only until `expires_at`.
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connector.store.dialect import upsert
-from connector.store.schema import sync_leases
+from connector.store.schema import sync_leases, sync_runs
+
+
+def _dead_local_holder(holder: str) -> bool:
+    """A holder `host:pid:...` on this machine whose process no longer exists."""
+    parts = holder.split(":")
+    if len(parts) < 2 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+async def reap_dead_holder(conn: AsyncConnection, account_id: str, now: datetime) -> bool:
+    """Free a lease whose holder died on this machine (a killed process cannot release it),
+    and mark that holder's unfinished run abandoned. Holders on other machines are left to
+    their lease's expiry."""
+    row = (
+        await conn.execute(sa.select(sync_leases).where(sync_leases.c.account_id == account_id))
+    ).first()
+    if row is None or not _dead_local_holder(row.holder):
+        return False
+    await conn.execute(
+        sync_leases.delete().where(
+            sync_leases.c.account_id == account_id, sync_leases.c.holder == row.holder
+        )
+    )
+    await conn.execute(
+        sync_runs.update()
+        .where(
+            sync_runs.c.account_id == account_id,
+            sync_runs.c.holder == row.holder,
+            sync_runs.c.outcome == "running",
+        )
+        .values(outcome="abandoned", error="the process holding the lease died", finished_at=now)
+    )
+    return True
 
 
 async def acquire_lease(

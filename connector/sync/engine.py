@@ -73,7 +73,8 @@ class SyncServices:
     adapters: Mapping[str, Adapter]
     policy: SchedulePolicy = field(default_factory=SchedulePolicy)
     holder: str = field(default_factory=default_holder)
-    lease_ttl: timedelta = timedelta(minutes=10)
+    # Short, and renewed after every case: a holder that vanishes blocks the account briefly.
+    lease_ttl: timedelta = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ async def sync_account(
     store = services.store
     now = utcnow()
     async with store.transaction() as conn:
+        await leases.reap_dead_holder(conn, account_id, now)
         acquired = await leases.acquire_lease(
             conn, account_id, services.holder, services.lease_ttl, now
         )
@@ -302,6 +304,7 @@ class _Run:
             return False
         self.counts["details_fetched"] += 1
         await self._store_case(account, detail, first_sync=first_sync)
+        await self._renew_lease()
         return True
 
     async def _store_case(self, account: Account, detail: CaseDetail, *, first_sync: bool) -> None:
