@@ -13,68 +13,46 @@ last, and the next run re-reads from the old cursor and finds the committed case
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.base import (
-    AccountLocked,
-    Adapter,
     AdapterError,
     CaseDetail,
     CodeProvider,
-    Credentials,
-    InvalidCredentials,
-    MfaRequired,
     NotFound,
-    PasswordExpired,
     PortalSession,
     SetupState,
     no_code,
 )
 from connector.clock import utcnow
-from connector.credentials import reveal_login
 from connector.domain import Account, AccountStatus, CredentialState
-from connector.sessions import load_session_state, save_session_state
 from connector.store import accounts as account_rows
 from connector.store import cases as case_rows
 from connector.store import credentials as credential_rows
 from connector.store import events, leases, practices, runs
-from connector.store.database import Store
 from connector.store.ids import new_id
 from connector.sync import budget
-from connector.sync.outcomes import AccountOutcome, outcome_of_access, outcome_of_error
-from connector.sync.schedule import SchedulePolicy
-from vault import Vault
+from connector.sync.outcomes import AccountOutcome, outcome_of_access
+from connector.sync.portal import (
+    keep_session,
+    open_session,
+    record_error,
+    record_logins,
+    set_status,
+)
+from connector.sync.services import SyncServices
 
 _log = structlog.get_logger("connector.sync")
 
 Progress = Callable[..., None]
-
-
-def default_holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-@dataclass
-class SyncServices:
-    """What a sync needs; built once per process and shared by every sync it runs."""
-
-    store: Store
-    vault: Vault
-    adapters: Mapping[str, Adapter]
-    policy: SchedulePolicy = field(default_factory=SchedulePolicy)
-    holder: str = field(default_factory=default_holder)
-    # Short, and renewed after every case: a holder that vanishes blocks the account briefly.
-    lease_ttl: timedelta = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -106,14 +84,16 @@ async def sync_account(
     """Sync one account now, unless another sync of it is running (then: skipped, busy)."""
     store = services.store
     now = utcnow()
+    # Each run holds the lease under its own name, so two runs in one process exclude each other.
+    holder = f"{services.holder}/{uuid.uuid4().hex[:6]}"
     async with store.transaction() as conn:
         await leases.reap_dead_holder(conn, account_id, now)
-        acquired = await leases.acquire_lease(
-            conn, account_id, services.holder, services.lease_ttl, now
-        )
+        acquired = await leases.acquire_lease(conn, account_id, holder, services.lease_ttl, now)
     if not acquired:
         return SyncResult(account_id, "skipped", None, "busy", {})
-    run = _Run(services, account_id, full=full, code_provider=code_provider, progress=progress)
+    run = _Run(
+        services, account_id, holder, full=full, code_provider=code_provider, progress=progress
+    )
     try:
         return await run.execute()
     finally:
@@ -125,6 +105,7 @@ class _Run:
         self,
         services: SyncServices,
         account_id: str,
+        holder: str,
         *,
         full: bool,
         code_provider: CodeProvider,
@@ -132,6 +113,7 @@ class _Run:
     ) -> None:
         self.s = services
         self.account_id = account_id
+        self.holder = holder
         self.full = full
         self.code_provider = code_provider
         self.progress = progress
@@ -150,7 +132,7 @@ class _Run:
                 conn,
                 run_id=self.run_id,
                 account_id=self.account_id,
-                holder=self.s.holder,
+                holder=self.holder,
                 full=self.full,
                 now=utcnow(),
             )
@@ -168,21 +150,16 @@ class _Run:
             return SyncResult(
                 self.account_id, "failed", account.status, "no_adapter", {}, self.run_id
             )
-        login = await reveal_login(self.s.store, self.s.vault, self.account_id, reason="sync")
-        state = await load_session_state(
-            store, self.s.vault, self.account_id, account.credential_version
-        )
-        credentials = Credentials(login.username, login.password, login.totp_secret)
         self.progress("login", account=account)
         try:
-            session = await adapter.open(credentials, state, self.code_provider)
+            session = await open_session(self.s, account, self.code_provider, reason="sync")
         except AdapterError as error:
-            return await self._fail(account, error, login_attempted=_login_related(error))
+            return await self._fail(account, error)
         try:
             return await self._with_session(account, session)
         except AdapterError as error:
             self.counts["logins"] += session.logins
-            return await self._fail(account, error, login_attempted=_login_related(error))
+            return await self._fail(account, error)
         finally:
             await session.close()
 
@@ -195,14 +172,8 @@ class _Run:
         if outcome.status is not AccountStatus.INSUFFICIENT_PERMISSIONS:
             await self._sync_cases(account, session)
         self.counts["logins"] += session.logins
-        await self._record_logins(account, session.logins)
-        await save_session_state(
-            self.s.store,
-            self.s.vault,
-            self.account_id,
-            account.credential_version,
-            await session.export_state(),
-        )
+        await record_logins(self.s, account, session.logins, source="sync")
+        await keep_session(self.s, account, session)
         now = utcnow()
         async with self.s.store.transaction() as conn:
             current = await account_rows.get_account(conn, self.account_id, lock=True)
@@ -434,44 +405,12 @@ class _Run:
                 access={"roles": list(access_roles)},
             )
 
-    async def _fail(
-        self, account: Account, error: AdapterError, *, login_attempted: bool
-    ) -> SyncResult:
-        now = utcnow()
-        outcome = outcome_of_error(error, now)
-        async with self.s.store.transaction() as conn:
-            current = await account_rows.get_account(conn, self.account_id, lock=True)
-            if login_attempted:
-                await budget.record_attempt(
-                    conn,
-                    self.account_id,
-                    source="sync",
-                    outcome=outcome.reason,
-                    credential_version=current.credential_version,
-                    now=now,
-                )
-            if outcome.reject_credential:
-                credential = await credential_rows.credential_in_state(
-                    conn, self.account_id, CredentialState.CURRENT
-                )
-                if credential is not None and credential.version == current.credential_version:
-                    await credential_rows.mark_rejected(conn, credential.id, now)
-            failures = current.failure_count + (1 if outcome.transient else 0)
-            await self._set_status(
-                conn,
-                current,
-                outcome,
-                now,
-                failure_count=failures,
-                last_error=outcome.message,
-                next_sync_at=self.s.policy.next_due(
-                    outcome.status,
-                    now,
-                    failures=failures,
-                    locked_until=outcome.locked_until,
-                    transient=outcome.transient,
-                ),
-            )
+    async def _fail(self, account: Account, error: AdapterError) -> SyncResult:
+        outcome, changed = await record_error(
+            self.s, self.account_id, error, source="sync", policy=self.s.policy
+        )
+        if changed:
+            self.counts["events"] += 1
         _log.warning(
             "sync.failed",
             account_id=self.account_id,
@@ -497,39 +436,15 @@ class _Run:
         now: datetime,
         **extra: Any,
     ) -> Account:
-        values: dict[str, Any] = {
-            "status": outcome.status,
-            "status_reason": outcome.reason,
-            "status_message": outcome.message,
-            "locked_until": outcome.locked_until,
-            **extra,
-        }
-        updated = await account_rows.update_account(conn, self.account_id, now=now, **values)
-        if updated.status != account.status:
-            await self._event(
-                conn, "account.status_changed", self.account_id, updated.to_json(), now
-            )
+        updated, changed = await set_status(conn, account, outcome, now, **extra)
+        if changed:
+            self.counts["events"] += 1
         return updated
-
-    async def _record_logins(self, account: Account, count: int) -> None:
-        if count <= 0:
-            return
-        now = utcnow()
-        async with self.s.store.transaction() as conn:
-            for _ in range(count):
-                await budget.record_attempt(
-                    conn,
-                    self.account_id,
-                    source="sync",
-                    outcome="ok",
-                    credential_version=account.credential_version,
-                    now=now,
-                )
 
     async def _renew_lease(self) -> None:
         async with self.s.store.transaction() as conn:
             held = await leases.renew_lease(
-                conn, self.account_id, self.s.holder, self.s.lease_ttl, utcnow()
+                conn, self.account_id, self.holder, self.s.lease_ttl, utcnow()
             )
         if not held:
             raise LeaseLost(f"lost the sync lease of {self.account_id}")
@@ -553,9 +468,4 @@ class _Run:
                 await self._finish("abandoned", "interrupted")
         finally:
             async with self.s.store.transaction() as conn:
-                await leases.release_lease(conn, self.account_id, self.s.holder)
-
-
-def _login_related(error: AdapterError) -> bool:
-    """Errors that mean the portal judged a login attempt (and may have counted it)."""
-    return isinstance(error, InvalidCredentials | AccountLocked | PasswordExpired | MfaRequired)
+                await leases.release_lease(conn, self.account_id, self.holder)

@@ -22,8 +22,9 @@ from connector.clock import utcnow
 from connector.domain import Account
 from connector.store import accounts as account_rows
 from connector.store.schema import accounts
-from connector.sync.engine import SyncResult, SyncServices, sync_account
+from connector.sync.engine import SyncResult, sync_account
 from connector.sync.schedule import STOPPED
+from connector.sync.services import SyncServices
 
 _log = structlog.get_logger("connector.scheduler")
 

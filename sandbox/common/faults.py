@@ -12,7 +12,7 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ADMIN_PREFIX = "/__sandbox"
 
@@ -29,7 +29,13 @@ class Faults:
     """Current fault settings of one portal; changed at run time through the admin API."""
 
     latency_ms: float = 0.0
+    # Added after the portal handled the request, before its answer leaves: a client that
+    # gives up (or dies) meanwhile has changed the portal without hearing so.
+    response_latency_ms: float = 0.0
     error_rate: float = 0.0
+    # Share of requests the portal HANDLES and then answers with a gateway error anyway (the
+    # answer was "lost" on the way back): for exactly-once tests of non-idempotent requests.
+    late_error_rate: float = 0.0
     error_statuses: tuple[int, ...] = (500, 502, 503)
     rate_limit_rate: float = 0.0
     retry_after_seconds: int | None = 1
@@ -46,12 +52,12 @@ class Faults:
         self.validate()
 
     def validate(self) -> None:
-        for name in ("error_rate", "rate_limit_rate", "session_drop_rate"):
+        for name in ("error_rate", "late_error_rate", "rate_limit_rate", "session_drop_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
-        if self.latency_ms < 0:
-            raise ValueError("latency_ms must not be negative")
+        if self.latency_ms < 0 or self.response_latency_ms < 0:
+            raise ValueError("latencies must not be negative")
         if self.layout_version not in (1, 2):
             raise ValueError("layout_version must be 1 or 2")
         if any(s not in _REASONS for s in self.error_statuses) or not self.error_statuses:
@@ -122,7 +128,27 @@ class FaultsMiddleware:
             body = _ERROR_PAGE.format(status=status, reason=_REASONS[status]).encode()
             await _respond(send, status, [(b"content-type", b"text/html; charset=utf-8")], body)
             return
+        if faults.roll(faults.late_error_rate):
+            await self.app(scope, receive, _discard)
+            body = _ERROR_PAGE.format(status=502, reason=_REASONS[502]).encode()
+            await _respond(send, 502, [(b"content-type", b"text/html; charset=utf-8")], body)
+            return
+        if faults.response_latency_ms > 0:
+            delay = faults.response_latency_ms / 1000
+
+            async def send_late(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    await asyncio.sleep(delay)
+                await send(message)
+
+            await self.app(scope, receive, send_late)
+            return
         await self.app(scope, receive, send)
+
+
+async def _discard(message: Message) -> None:
+    """Swallow the portal's own answer (see `late_error_rate`)."""
+    return None
 
 
 async def _respond(
