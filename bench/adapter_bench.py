@@ -1,0 +1,225 @@
+"""Adapter benchmark: what it costs to read a portal, against a hand-written script's way.
+
+For each vendor, against a local sandbox (no added latency):
+- the connector's first run: log in, list every case, fetch every case's detail;
+- the connector's next run on an unchanged account: restore the saved session (no login) and
+  list incrementally;
+- the baseline, measured in the same run: the way hand-written portal scripts do it today
+  (a fresh browser and a new login on every run, one page load per case, no session reuse),
+  without their fixed sleeps so the comparison is fair.
+For Invisalign it also reads the same cases from the DOM of the patient pages (open shadow root)
+to show why the adapter reads the JSON the pages themselves load.
+
+Usage: python bench/adapter_bench.py [--cases 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from playwright.async_api import Page, async_playwright
+
+from adapters.base import Adapter, Credentials, PortalSession, no_code
+from adapters.browser import BrowserPool, chromium_launch_options
+from adapters.clearcorrect import ClearCorrectAdapter
+from adapters.invisalign import InvisalignAdapter
+from adapters.invisalign import site as ids_site
+from connector.logs import configure_logging
+from sandbox.common.config import SandboxConfig
+from sandbox.common.server import PortalHandle, start_portal
+from vault import Secret
+
+
+def login_of(portal: PortalHandle, kind: str) -> dict[str, Any]:
+    state = portal.admin.state()
+    return max(
+        (x for x in state["logins"] if x["kind"] == kind and x["scenario"] is None),
+        key=lambda x: len(x["visible_case_ids"]),
+    )
+
+
+def counted(portal: PortalHandle) -> int:
+    return int(portal.admin.requests()["total"])
+
+
+async def connector_runs(
+    portal: PortalHandle, adapter: Adapter, login: dict[str, Any]
+) -> dict[str, Any]:
+    """First run (login, full listing, every detail), then an unchanged incremental run."""
+    credentials = Credentials(login["username"], Secret(login["password"]))
+    portal.admin.reset_requests()
+    started = time.perf_counter()
+    session = await adapter.open(credentials, None, no_code)
+    login_seconds = time.perf_counter() - started
+    cases, cursor = await read_all(session, None, details=True)
+    first = time.perf_counter() - started
+    state = await session.export_state()
+    logins = session.logins
+    await session.close()
+    first_requests = counted(portal)
+
+    portal.admin.reset_requests()
+    started = time.perf_counter()
+    session = await adapter.open(credentials, state, no_code)
+    await session.check_access()
+    unchanged, _ = await read_all(session, cursor, details=False)
+    second = time.perf_counter() - started
+    second_logins = session.logins
+    await session.close()
+    return {
+        "cases": cases,
+        "login_s": login_seconds,
+        "first_s": first,
+        "first_requests": first_requests,
+        "first_logins": logins,
+        "next_s": second,
+        "next_requests": counted(portal),
+        "next_logins": second_logins,
+        "next_listed": unchanged,
+    }
+
+
+async def read_all(
+    session: PortalSession, cursor: str | None, *, details: bool
+) -> tuple[int, str | None]:
+    seen: set[str] = set()
+    resume = None
+    async for page in session.list_cases(cursor):
+        resume = page.resume_cursor or resume
+        for summary in page.items:
+            if summary.vendor_case_id in seen:
+                continue
+            seen.add(summary.vendor_case_id)
+            if details:
+                await session.get_case(summary.vendor_case_id)
+    return len(seen), resume
+
+
+async def browser_baseline(
+    portal: PortalHandle, script: Callable[[Page], Awaitable[int]]
+) -> dict[str, Any]:
+    """A fresh browser, a new login and one page load per case, as scripts do it today."""
+    portal.admin.reset_requests()
+    started = time.perf_counter()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(**chromium_launch_options())
+        page = await browser.new_page()
+        cases = await script(page)
+        await browser.close()
+    return {"cases": cases, "s": time.perf_counter() - started, "requests": counted(portal)}
+
+
+def ids_script(portal: PortalHandle, login: dict[str, Any]) -> Callable[[Page], Awaitable[int]]:
+    async def script(page: Page) -> int:
+        await page.goto(portal.url + "/v3/auth/patients.action")
+        await page.fill(ids_site.USERNAME_INPUT, login["username"])
+        await page.fill(ids_site.PASSWORD_INPUT, login["password"])
+        await page.click(ids_site.SUBMIT_BUTTON)
+        await page.wait_for_url("**/patientList.action**")
+        summaries: list[Any] = []
+        number, last = 1, 1
+        while number <= last:
+            await page.goto(portal.url + ids_site.list_page(number))
+            view = await ids_site.read_list_page(page)
+            summaries += view.items
+            last = view.total_pages
+            number += 1
+        for summary in summaries:
+            await page.goto(portal.url + ids_site.detail_page(summary.vendor_case_id))
+            await ids_site.read_detail_page(page, summary, portal.url)
+        return len(summaries)
+
+    return script
+
+
+def cc_script(portal: PortalHandle, login: dict[str, Any]) -> Callable[[Page], Awaitable[int]]:
+    async def script(page: Page) -> int:
+        await page.goto(portal.url + "/Identity/Account/Login")
+        await page.fill("input[name='Input.Email']", login["username"])
+        await page.fill("input[name='Input.Password']", login["password"])
+        await page.click("button[type=submit]")
+        await page.wait_for_url("**/Cases**")
+        numbers: list[str] = []
+        for group in ("ActionNeeded", "InProgress", "Closed"):
+            number = 1
+            while True:
+                await page.goto(f"{portal.url}/Cases?group={group}&page={number}")
+                rows = page.locator("tr[data-case-number]")
+                numbers += [
+                    str(await rows.nth(i).get_attribute("data-case-number"))
+                    for i in range(await rows.count())
+                ]
+                if not await page.locator("a[rel=next]").count():
+                    break
+                number += 1
+        for case_number in numbers:
+            await page.goto(f"{portal.url}/Cases/{case_number}")
+            await page.locator("#chat-messages").wait_for(state="attached")
+        return len(numbers)
+
+    return script
+
+
+def report(vendor: str, run: dict[str, Any], base: dict[str, Any]) -> None:
+    n = run["cases"]
+    print(f"\n{vendor}: {n} cases at one login")
+    print(f"  connector login                 {run['login_s']:8.2f} s")
+    rate = n / run["first_s"]
+    print(f"  connector first run             {run['first_s']:8.2f} s  {rate:7.0f} cases/s"
+          f"  {run['first_requests']:6} requests  {run['first_logins']} login(s)"
+          f"  {run['first_s'] / n * 1000:6.1f} ms/case")  # fmt: skip
+    print(f"  connector next run, unchanged   {run['next_s']:8.2f} s"
+          f"  {run['next_requests']:>21} requests  {run['next_logins']} login(s)")  # fmt: skip
+    base_rate = base["cases"] / base["s"]
+    print(f"  baseline (fresh browser+login)  {base['s']:8.2f} s  {base_rate:7.0f} cases/s"
+          f"  {base['requests']:6} requests  1 login")  # fmt: skip
+    print(f"  ratio baseline / connector: first run {base['s'] / run['first_s']:.1f}x, "
+          f"next run {base['s'] / run['next_s']:.0f}x")  # fmt: skip
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=200)
+    parser.add_argument("--clearcorrect-cases", type=int, default=1000)
+    args = parser.parse_args()
+    configure_logging(level="warning", fmt="console")
+    executable = chromium_launch_options().get("executable_path")
+
+    config = SandboxConfig(admin=True, practices=1, cases=args.cases)
+    with start_portal("invisalign", config) as portal:
+        login = login_of(portal, "staff")
+        pool = BrowserPool(executable_path=executable)
+        try:
+            async with pool.context():  # the browser starts once per process, not per login
+                pass
+            run = await connector_runs(portal, InvisalignAdapter(portal.url, pool), login)
+        finally:
+            await pool.close()
+        base = await browser_baseline(portal, ids_script(portal, login))
+        report("invisalign (JSON the pages load)", run, base)
+        from bench.invisalign_dom_vs_json import measure
+
+    dom = (await measure(args.cases))["dom"]
+    per_case = dom["total_seconds"] / dom["cases"] * 1000
+    print(f"  DOM reading instead of JSON     {dom['total_seconds']:8.2f} s"
+          f"  {dom['page_loads']} page loads, {per_case:.0f} ms/case"
+          f" vs {run['first_s'] / run['cases'] * 1000:.1f} ms/case with JSON")  # fmt: skip
+
+    config = SandboxConfig(admin=True, practices=1, cases=args.clearcorrect_cases)
+    with start_portal("clearcorrect", config) as portal:
+        login = login_of(portal, "partner")
+        run = await connector_runs(portal, ClearCorrectAdapter(portal.url), login)
+        base = await browser_baseline(portal, cc_script(portal, login))
+        report("clearcorrect", run, base)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
