@@ -1,25 +1,28 @@
 """`tps-connector demo`: the connector on embedded defaults against the sandbox portals.
 
 It uses the real code paths: the embedded data dir (SQLite plus a generated key file), both
-sandbox portals on loopback, and the demo accounts stored through the same credential code the
-API and form use.
+sandbox portals on loopback, the demo accounts stored through the credential code, and the sync
+engine with progress bars.
 """
 
 from __future__ import annotations
 
 import threading
 from contextlib import ExitStack
-from typing import Annotated
+from typing import Annotated, Any
 
+import sqlalchemy as sa
 import typer
 from rich.table import Table
 
 from connector.cli.common import ConfigOption, run, settings_for, stdout
+from connector.cli.sync import results_table, sync_with_progress
 from connector.credentials import add_account, update_credentials
 from connector.domain import Account
-from connector.runtime import open_runtime
+from connector.runtime import Runtime, open_runtime, open_sync_services
 from connector.settings import Settings
 from connector.store import accounts as account_rows
+from connector.store.schema import cases, setups
 from sandbox import VENDORS
 from sandbox.common.config import SandboxConfig
 from sandbox.common.server import PortalHandle, start_portal
@@ -30,31 +33,68 @@ DEMO_PRACTICES = 4
 DEMO_CASES = 12
 
 
-async def store_demo_accounts(
-    settings: Settings, portals: dict[str, PortalHandle]
-) -> list[Account]:
-    """Store each vendor's good scenario login (updating it when a previous demo stored it)."""
+def demo_logins(vendor: str, portal: PortalHandle) -> list[tuple[str, str, str | None]]:
+    """(username, password, practice) of the demo accounts: the good scenario login, and at
+    ClearCorrect also the TPS-wide partner login that several doctors share cases with."""
+    good = scenario(vendor, "good")
+    logins: list[tuple[str, str, str | None]] = [(good.username, good.password, f"demo-{vendor}")]
+    if vendor == "clearcorrect":
+        state = portal.admin.state()
+        shared = state.get("tps_wide_partner")
+        login = next((x for x in state["logins"] if x["username"] == shared), None)
+        if login is not None:
+            logins.append((login["username"], login["password"], None))
+    return logins
+
+
+async def store_demo_accounts(rt: Runtime, portals: dict[str, PortalHandle]) -> list[Account]:
+    """Store the demo logins (updating them when a previous demo stored them)."""
     stored: list[Account] = []
-    async with open_runtime(settings) as rt:
-        for vendor in portals:
-            login = scenario(vendor, "good")
+    for vendor, portal in portals.items():
+        for username, password, practice in demo_logins(vendor, portal):
             async with rt.store.read() as conn:
-                existing = await account_rows.find_account(conn, vendor, login.username)
+                existing = await account_rows.find_account(conn, vendor, username)
             if existing is None:
                 account = await add_account(
-                    rt.store,
-                    rt.vault,
-                    vendor=vendor,
-                    username=login.username,
-                    password=Secret(login.password),
-                    practice_id=f"demo-{vendor}",
-                )
+                    rt.store, rt.vault, vendor=vendor, username=username,
+                    password=Secret(password), practice_id=practice,
+                )  # fmt: skip
             else:
                 account = await update_credentials(
-                    rt.store, rt.vault, existing.id, password=Secret(login.password)
+                    rt.store, rt.vault, existing.id, password=Secret(password)
                 )
             stored.append(account)
     return stored
+
+
+async def summary(rt: Runtime, accounts: list[Account]) -> Table:
+    table = Table("vendor", "account", "cases", "setups awaiting review", "unread comments",
+                  title="What the TPS now knows")  # fmt: skip
+    async with rt.store.read() as conn:
+        for account in accounts:
+            live = sa.and_(cases.c.account_id == account.id, cases.c.removed_at.is_(None))
+            count = (await conn.execute(sa.select(sa.func.count()).where(live))).scalar_one()
+            unread = (
+                await conn.execute(
+                    sa.select(sa.func.coalesce(sa.func.sum(cases.c.unread_comments), 0)).where(live)
+                )
+            ).scalar_one()
+            review = (
+                await conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(setups.join(cases, setups.c.case_id == cases.c.id))
+                    .where(live, setups.c.state == "in_review")
+                )
+            ).scalar_one()
+            table.add_row(account.vendor, account.username, str(count), str(review), str(unread))
+    return table
+
+
+def demo_settings(settings: Settings, portals: dict[str, PortalHandle]) -> Settings:
+    vendors: dict[str, Any] = settings.vendors.model_dump()
+    for vendor, portal in portals.items():
+        vendors[vendor]["base_url"] = portal.url
+    return settings.model_copy(update={"vendors": type(settings.vendors).model_validate(vendors)})
 
 
 def demo_command(
@@ -62,7 +102,7 @@ def demo_command(
     once: Annotated[bool, typer.Option("--once", help="Exit after the summary.")] = False,
 ) -> None:
     """Run the connector on embedded defaults against both sandbox portals."""
-    settings = settings_for(config)
+    base_settings = settings_for(config)
     with ExitStack() as stack:
         portals = {
             vendor: stack.enter_context(
@@ -72,17 +112,28 @@ def demo_command(
             )
             for vendor in VENDORS
         }
-        accounts = run(lambda: store_demo_accounts(settings, portals))
-        table = Table("account", "vendor", "username", "status", title="Demo accounts")
-        for account in accounts:
-            table.add_row(account.id, account.vendor, account.username, str(account.status))
-        stdout.print(table)
+        settings = demo_settings(base_settings, portals)
+
+        async def go() -> tuple[Table, Table]:
+            async with open_runtime(settings) as rt:
+                accounts = await store_demo_accounts(rt, portals)
+                async with open_sync_services(rt) as services:
+                    results = await sync_with_progress(
+                        services, accounts, full=True, concurrency=settings.sync.concurrency
+                    )
+                return results_table({a.id: a for a in accounts}, results), await summary(
+                    rt, accounts
+                )
+
+        synced, known = run(go)
+        stdout.print(synced)
+        stdout.print(known)
         stdout.print(f"data dir: {settings.data_dir} (SQLite and key file)")
         for vendor, portal in portals.items():
             stdout.print(f"{vendor} sandbox: {portal.url}/  (admin: {portal.url}/__sandbox/state)")
         stdout.print(
-            "not built yet: vendor adapters, sync, the HTTP API and the credentials form. "
-            "The accounts are stored encrypted and stay `verifying`; nothing has been synced."
+            "not built yet: the HTTP API and the update-credentials form (so no API docs or form "
+            "link to show); `tps-connector sync` and `actions` work on this data dir."
         )
         if once:
             return

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -62,7 +63,9 @@ def test_sandbox_command_serves_both_portals_and_prints_logins(tmp_path: Path) -
         process.wait(timeout=20)
 
 
-def test_demo_once_stores_the_demo_logins_and_exits(tmp_path: Path) -> None:
+def test_demo_once_syncs_the_demo_logins_and_exits(
+    tmp_path: Path, chromium_options: dict[str, Any]
+) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECTOR_")}
     env["COLUMNS"] = "250"
     result = subprocess.run(
@@ -70,8 +73,10 @@ def test_demo_once_stores_the_demo_logins_and_exits(tmp_path: Path) -> None:
         cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert re.search(r"acc_\w+ +│ invisalign", result.stdout)
-    assert "nothing has been synced" in result.stdout
+    assert re.search(r"acc_\w+ +│ invisalign +│ succeeded +│ active", result.stdout)
+    assert re.search(r"acc_\w+ +│ clearcorrect +│ succeeded +│ active", result.stdout)
+    assert "What the TPS now knows" in result.stdout
+    assert re.search(r"│ invisalign +│ rx\.staff@smile-dental\.example +│ [1-9]", result.stdout)
     assert (tmp_path / ".connector" / "keys.json").exists()
     for s in SCENARIOS:
         assert s.password not in result.stdout + result.stderr
