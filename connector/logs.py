@@ -86,6 +86,7 @@ def _redact_value(key: str | None, value: Any, depth: int = 0) -> Any:
 
 def redact(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
     """structlog processor: no secret value, known secret key or capability token survives."""
+    event_dict.pop("color_message", None)  # uvicorn's ANSI-coloured duplicate of the message
     for key in list(event_dict):
         if key in ("_record", "_from_structlog"):
             continue
@@ -141,8 +142,10 @@ def configure_logging(level: str = "info", fmt: str = "json", stream: TextIO | N
         lib.handlers.clear()
         lib.setLevel(logging.NOTSET)
         lib.propagate = True
-    # httpcore's debug lines include raw headers (cookies); never below INFO.
-    logging.getLogger("httpcore").setLevel(max(logging.INFO, root.level))
+    # Debug lines that carry data: httpcore's include raw headers (cookies), aiosqlite's quote
+    # every SQL parameter (patient names, ciphertext). Never below INFO.
+    for noisy in ("httpcore", "aiosqlite"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

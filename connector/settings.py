@@ -9,6 +9,7 @@ in step.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from connector.errors import ConfigError
+from connector.store.events import EVENT_TYPES
 from vault import Secret
 
 DEFAULT_CONFIG_FILE = Path("connector.toml")
@@ -108,6 +110,9 @@ class ApiSettings(_Section):
         description="Bearer tokens accepted on /v1 (several at once, for rotation).",
     )
     tokens_file: Path | None = Field(None, description="A file holding `tokens`, comma-separated.")
+    max_body_bytes: int = Field(
+        65_536, ge=1024, le=10_485_760, description="Larger request bodies are refused (413)."
+    )
 
     @field_validator("tokens", mode="before")
     @classmethod
@@ -182,6 +187,108 @@ class LogSettings(_Section):
     level: Literal["debug", "info", "warning", "error"] = Field("info", description="Threshold.")
 
 
+_ENDPOINT_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+MAX_WEBHOOK_SECRETS = 2  # the new one and the old one, while a secret rotates
+
+
+def _split_secret_lines(raw: str) -> list[str]:
+    return [item.strip() for item in re.split(r"[,\n]", raw) if item.strip()]
+
+
+class WebhookEndpointSettings(_Section):
+    """One receiver of webhooks (a `[[webhooks.endpoints]]` table)."""
+
+    name: str = Field(description="Short name for logs, status and replay (a-z, 0-9, _ . -).")
+    url: str = Field(description="Where events are POSTed (http:// or https://).")
+    secret: Secret | None = Field(None, description="Signing secret (at least 16 characters).")
+    secrets: Annotated[list[Secret], NoDecode] = Field(
+        default_factory=list,
+        description="While rotating: [new, old]; both sign every delivery, new first.",
+    )
+    secret_file: Path | None = Field(
+        None, description="A file holding the secret (two lines while rotating, new first)."
+    )
+    types: list[str] = Field(
+        default_factory=list, description="Only these event types. Empty: every type."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if not _ENDPOINT_NAME.fullmatch(value):
+            raise ValueError("must be 1-64 characters: a-z, 0-9, _ . - (starting a-z or 0-9)")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("secrets", mode="before")
+    @classmethod
+    def _split_secrets(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("types")
+    @classmethod
+    def _known_types(cls, value: list[str]) -> list[str]:
+        for event_type in value:
+            if event_type not in EVENT_TYPES:
+                raise ValueError(
+                    f"unknown event type {event_type!r}: one of {', '.join(EVENT_TYPES)}"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _one_secret_source(self) -> Self:
+        sources = [self.secret is not None, bool(self.secrets), self.secret_file is not None]
+        if sum(sources) != 1:
+            raise ValueError(f"endpoint {self.name!r}: set one of secret, secrets or secret_file")
+        if self.secret_file is not None:
+            raw = _read_secret_file(self.secret_file, f"webhook endpoint {self.name!r} secret_file")
+            object.__setattr__(self, "secrets", [Secret(s) for s in _split_secret_lines(raw)])
+        elif self.secret is not None:
+            object.__setattr__(self, "secrets", [self.secret])
+        object.__setattr__(self, "secret", None)  # one place to read them: `secrets`
+        if not 1 <= len(self.secrets) <= MAX_WEBHOOK_SECRETS:
+            raise ValueError(f"endpoint {self.name!r}: one secret, or two while rotating")
+        if any(len(s.reveal()) < 16 for s in self.secrets):
+            raise ValueError(f"endpoint {self.name!r}: every secret must be at least 16 characters")
+        return self
+
+    def accepts(self, event_type: str) -> bool:
+        return not self.types or event_type in self.types
+
+
+class WebhooksSettings(_Section):
+    endpoints: list[WebhookEndpointSettings] = Field(
+        default_factory=list, description="Receivers of signed webhooks."
+    )
+    max_age_hours: float = Field(
+        24, gt=0, description="Retry a delivery this long after its event, then mark it failed."
+    )
+    backoff_base_seconds: float = Field(10, gt=0, description="First wait after a failure.")
+    backoff_max_seconds: float = Field(3600, gt=0, description="Longest wait between attempts.")
+    timeout_seconds: float = Field(10, gt=0, le=300, description="Per-request timeout.")
+    concurrency: int = Field(8, ge=1, le=256, description="Deliveries in flight per process.")
+    poll_seconds: float = Field(
+        2, gt=0, le=300, description="How often new events and due retries are looked up."
+    )
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Self:
+        names = [endpoint.name for endpoint in self.endpoints]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"endpoint names must be unique: {', '.join(duplicates)}")
+        return self
+
+    def endpoint(self, name: str) -> WebhookEndpointSettings | None:
+        return next((e for e in self.endpoints if e.name == name), None)
+
+
 class Settings(BaseSettings):
     """All settings. Sections mirror the TOML tables."""
 
@@ -202,6 +309,7 @@ class Settings(BaseSettings):
     vendors: VendorsSettings = Field(default_factory=VendorsSettings)
     browser: BrowserSettings = Field(default_factory=BrowserSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    webhooks: WebhooksSettings = Field(default_factory=WebhooksSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -229,7 +337,7 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
 
-_SECTIONS = {"database", "vault", "api", "log", "vendors", "browser", "sync"}
+_SECTIONS = {"database", "vault", "api", "log", "vendors", "browser", "sync", "webhooks"}
 
 
 def _format_error(error: Mapping[str, Any]) -> str:
@@ -239,7 +347,10 @@ def _format_error(error: Mapping[str, Any]) -> str:
     # Never echo the input: a bad value may be a secret.
     if "." not in location and location in _SECTIONS:
         return f"settings [{location}]: {message}"
-    env_name = ENV_PREFIX + location.upper().replace(".", "__")
+    # A list item (webhooks.endpoints.0.url) comes from one variable holding the whole list.
+    parts = [str(p) for p in error.get("loc", ()) if p != "__root__"]
+    parts = parts[: next((i for i, p in enumerate(parts) if p.isdigit()), len(parts))]
+    env_name = ENV_PREFIX + "__".join(parts).upper()
     return f"setting {location} ({env_name}): {message}"
 
 

@@ -1,4 +1,8 @@
-"""The outbox: events written in the same transaction as the data they describe."""
+"""The outbox: events written in the same transaction as the data they describe.
+
+`seq` is assigned at insert, so on PostgreSQL it is not commit order; the change feed and the
+webhooks read events by `position`, stamped after commit (see `connector.store.feed`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from connector.store.ids import new_id
 from connector.store.schema import events
 
+# Every event type the connector emits (DESIGN.md section 4); webhook endpoints filter on these.
+EVENT_TYPES = (
+    "account.status_changed",
+    "case.created",
+    "case.updated",
+    "case.removed",
+    "setup.ready_for_review",
+    "comment.received",
+    "action.succeeded",
+    "action.failed",
+)
+
 
 @dataclass(frozen=True)
 class Event:
@@ -22,6 +38,21 @@ class Event:
     subject_id: str | None
     data: dict[str, Any]
     created_at: datetime
+    # The feed position, once stamped (None until then).
+    position: int | None = None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Event:
+        return cls(
+            row.seq,
+            row.id,
+            row.type,
+            row.account_id,
+            row.subject_id,
+            dict(row.data),
+            row.created_at,
+            row.position,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -58,8 +89,7 @@ async def append_event(
 async def read_events(
     conn: AsyncConnection, *, after_seq: int = 0, limit: int = 100
 ) -> list[Event]:
+    """Events by insert order. Not for a reader that must see every event once: on PostgreSQL a
+    smaller seq can commit after a larger one was read. Use `connector.store.feed.read_feed`."""
     query = sa.select(events).where(events.c.seq > after_seq).order_by(events.c.seq).limit(limit)
-    return [
-        Event(r.seq, r.id, r.type, r.account_id, r.subject_id, dict(r.data), r.created_at)
-        for r in (await conn.execute(query)).all()
-    ]
+    return [Event.from_row(r) for r in (await conn.execute(query)).all()]

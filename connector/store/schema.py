@@ -228,6 +228,51 @@ events = sa.Table(
     sa.Column("subject_id", ID),
     sa.Column("data", sa.JSON, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    # The change feed's order: stamped after commit by one stamper at a time (store/feed.py),
+    # because `seq` is assigned at insert and PostgreSQL transactions commit out of seq order.
+    sa.Column("position", sa.BigInteger),
+    sa.Index("ix_events_position", "position", unique=True),
+)
+
+# One row (id 1): the last feed position handed out. A counter rather than max(position), so a
+# position is never reused after the newest events are purged with their account.
+feed_state = sa.Table(
+    "feed_state",
+    metadata,
+    sa.Column("id", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("last_position", sa.BigInteger, nullable=False),
+)
+
+# Per configured webhook endpoint: the feed position up to which deliveries were created.
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("last_position", sa.BigInteger, nullable=False),
+    *_timestamps(),
+)
+
+# One row per event and endpoint: at-least-once delivery state. `last_error` is a short code
+# ("HTTP 503", "ConnectTimeout"), never a response or request body (event data names patients).
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("event_id", ID, sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("endpoint", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | delivered | failed
+    sa.Column("attempts", sa.Integer, nullable=False),
+    # Due time; while an attempt is in flight, the end of its claim.
+    sa.Column("next_attempt_at", UtcDateTime, nullable=False),
+    # Retries stop here (the event's time + max_age; a replay starts a new window).
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("last_attempt_at", UtcDateTime),
+    sa.Column("last_status_code", sa.Integer),
+    sa.Column("last_error", sa.String(200)),
+    sa.Column("delivered_at", UtcDateTime),
+    *_timestamps(),
+    sa.UniqueConstraint("event_id", "endpoint"),
+    sa.Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
 )
 
 sync_runs = sa.Table(
