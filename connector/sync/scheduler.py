@@ -71,6 +71,10 @@ class Scheduler:
         self._wake = asyncio.Event()
         self.results: list[SyncResult] = []
 
+    def wake(self) -> None:
+        """An account became due (new credentials, "sync now"): look at once."""
+        self._wake.set()
+
     def _vendor_slot(self, vendor: str) -> asyncio.Semaphore:
         if vendor not in self._vendor:
             self._vendor[vendor] = asyncio.Semaphore(

@@ -1,0 +1,50 @@
+"""`tps-connector worker`: a distributed sync worker (PostgreSQL store required)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from connector.cli.common import ConfigOption, run, settings_for, stdout
+from connector.errors import ConfigError
+from connector.runtime import open_runtime, open_sync_services
+from connector.worker import WorkerContext, build_app
+from connector.worker.schema import procrastinate_installed
+
+
+def worker_command(
+    config: ConfigOption = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, max=256, help="Jobs at once (default: sync.concurrency).")
+    ] = None,
+) -> None:
+    """Run sync, action and webhook-delivery jobs from the PostgreSQL queue until SIGTERM."""
+    settings = settings_for(config, long_running=True)
+    if settings.embedded:
+        raise ConfigError(
+            "worker needs PostgreSQL: set database.url to postgresql+psycopg://... "
+            "(the embedded SQLite mode runs its scheduler inside `serve`)"
+        )
+
+    async def go() -> None:
+        async with open_runtime(settings) as rt, open_sync_services(rt) as services:
+            if not await procrastinate_installed(rt.store):
+                raise ConfigError(
+                    "the job queue's tables are missing: run `tps-connector db upgrade`"
+                )
+            app = build_app(settings.database_url)
+            stdout.print(f"worker {services.holder} started (Ctrl-C or SIGTERM stops it)")
+            async with app.open_async():
+                await app.run_worker_async(
+                    name=services.holder,
+                    concurrency=concurrency or settings.sync.concurrency,
+                    additional_context={"worker": WorkerContext(settings, services)},
+                    shutdown_graceful_timeout=settings.sync.grace_seconds,
+                    install_signal_handlers=True,
+                    fetch_job_polling_interval=2.0,
+                    delete_jobs="successful",
+                )
+        stdout.print("worker stopped")
+
+    run(go)
