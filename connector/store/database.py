@@ -9,6 +9,7 @@ between, instead of waiting.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -43,6 +44,9 @@ class Store:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # SQLite has one writer at a time. Queueing writers here, in order, beats letting them
+        # collide on the file lock, whose busy handler sleeps up to 100 ms per retry.
+        self._sqlite_writer = asyncio.Lock()
 
     @classmethod
     def connect(cls, url: str, *, echo: bool = False, pool_size: int = 10) -> Store:
@@ -73,10 +77,17 @@ class Store:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction: committed when the block ends, rolled back on an exception."""
-        async with self.engine.connect() as conn:
-            if self.is_sqlite:
-                conn = await conn.execution_options(**{_IMMEDIATE: True})
+        """A write transaction: committed when the block ends, rolled back on an exception.
+
+        Never open one inside another in the same task: on SQLite the second would wait for
+        the first forever.
+        """
+        if not self.is_sqlite:
+            async with self.engine.connect() as conn, conn.begin():
+                yield conn
+            return
+        async with self._sqlite_writer, self.engine.connect() as conn:
+            conn = await conn.execution_options(**{_IMMEDIATE: True})
             async with conn.begin():
                 yield conn
 

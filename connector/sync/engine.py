@@ -275,13 +275,17 @@ class _Run:
             return False
         self.counts["details_fetched"] += 1
         await self._store_case(account, detail, first_sync=first_sync)
-        await self._renew_lease()
         return True
 
     async def _store_case(self, account: Account, detail: CaseDetail, *, first_sync: bool) -> None:
         summary = detail.summary
         now = utcnow()
         async with self.s.store.transaction() as conn:
+            # The lease is renewed in the same transaction: a run that lost it writes nothing.
+            if not await leases.renew_lease(
+                conn, self.account_id, self.holder, self.s.lease_ttl, now
+            ):
+                raise LeaseLost(f"lost the sync lease of {self.account_id}")
             practice_id = account.practice_id
             if practice_id is None and summary.vendor_doctor_id:
                 practice_id = await practices.practice_for(
