@@ -144,8 +144,12 @@ async def add_account(
     password: Secret,
     totp_secret: Secret | None = None,
     practice_id: str | None = None,
+    due: bool = True,
 ) -> Account:
-    """Create an account with its first credential version, status `verifying`."""
+    """Create an account with its first credential version, status `verifying`.
+
+    `due=False` keeps the scheduler away until the caller (the form, verifying the login live)
+    makes it due, so the same password is never tried twice at once."""
     vendor = check_vendor(vendor)
     username = check_username(username)
     password = check_password(password)
@@ -233,15 +237,21 @@ async def update_credentials(
             now=now,
         )
         await credential_rows.insert_credential(conn, credential)
+        paused = account.status is AccountStatus.DISABLED
         account = await account_rows.update_account(
             conn,
             account_id,
             now=now,
             username=new_username,
             credential_version=version,
-            status=AccountStatus.VERIFYING,
-            status_reason="credentials_updated",
-            status_message="New credentials were saved and will be verified.",
+            # A pause is the TPS's decision: new credentials do not lift it.
+            status=AccountStatus.DISABLED if paused else AccountStatus.VERIFYING,
+            status_reason="paused" if paused else "credentials_updated",
+            status_message=(
+                "New credentials were saved; the account stays paused until resumed."
+                if paused
+                else "New credentials were saved and will be verified."
+            ),
             locked_until=None,
         )
     _log.info("account.credentials_updated", account_id=account_id, version=version)

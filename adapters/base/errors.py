@@ -19,6 +19,14 @@ class InvalidCredentials(AdapterError):
     reason = "invalid_credentials"
 
 
+class MalformedCredentials(InvalidCredentials):
+    """The credentials cannot be right for this portal (not an e-mail, a password outside the
+    portal's length rule, an unusable TOTP secret), so nothing was tried, or the portal refused
+    them before counting an attempt. Never retried, and never counted as a failed login."""
+
+    reason = "malformed_credentials"
+
+
 class PasswordExpired(AdapterError):
     """The portal wants a new password before it lets the login in."""
 

@@ -39,7 +39,7 @@ from adapters.base import (
     CaseSummary,
     CodeProvider,
     Credentials,
-    InvalidCredentials,
+    MalformedCredentials,
     MfaRequired,
     NotFound,
     PasswordExpired,
@@ -237,9 +237,9 @@ class ClearCorrectSession:
     async def _sign_in(self) -> bool:
         credentials = self._credentials
         if not site.email_acceptable(credentials.username):
-            raise InvalidCredentials("the login is not an e-mail address; nothing was sent")
+            raise MalformedCredentials("the login is not an e-mail address; nothing was sent")
         if not site.password_acceptable(credentials.password.reveal()):
-            raise InvalidCredentials(
+            raise MalformedCredentials(
                 "the portal takes passwords of 8 to 16 characters and this one is not; "
                 "nothing was sent"
             )
@@ -271,7 +271,9 @@ class ClearCorrectSession:
             try:
                 return str(pyotp.TOTP(secret.reveal()).now())
             except (binascii.Error, ValueError, TypeError):
-                raise InvalidCredentials("the stored TOTP secret is not a base32 secret") from None
+                raise MalformedCredentials(
+                    "the stored TOTP secret is not a base32 secret"
+                ) from None
         given = await self._code_provider(channel)
         if given is None:
             raise MfaRequired(channel)

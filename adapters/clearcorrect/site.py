@@ -30,6 +30,7 @@ from adapters.base import (
     CaseSummary,
     Comment,
     InvalidCredentials,
+    MalformedCredentials,
     MfaRequired,
     NotFound,
     PasswordExpired,
@@ -340,9 +341,9 @@ def sign_in_outcome(response: httpx.Response, now: datetime) -> SignIn:
     if INVALID_LOGIN in messages:
         raise InvalidCredentials("the portal rejected the e-mail or password")
     if any(m in _PASSWORD_MESSAGES for m in messages):
-        raise InvalidCredentials("the password does not meet the portal's 8 to 16 character rule")
+        raise MalformedCredentials("the password does not meet the portal's 8 to 16 character rule")
     if _EMAIL_INVALID in messages:
-        raise InvalidCredentials("the portal says the login is not an e-mail address")
+        raise MalformedCredentials("the portal says the login is not an e-mail address")
     if _EMAIL_REQUIRED in messages:
         raise PortalChanged(f"the login form no longer reads the e-mail from {EMAIL_FIELD}")
     raise PortalChanged("the login form answered with a message this adapter does not know")

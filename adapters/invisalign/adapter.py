@@ -52,7 +52,7 @@ from adapters.base import (
     CaseSummary,
     CodeProvider,
     Credentials,
-    InvalidCredentials,
+    MalformedCredentials,
     MfaRequired,
     NotFound,
     PasswordExpired,
@@ -312,7 +312,7 @@ class InvisalignSession:
             raise SessionExpired("the session ended again; not logging in with the password again")
         username = self._credentials.username.strip()
         if not username or not self._credentials.password:
-            raise InvalidCredentials("the username or password is empty")
+            raise MalformedCredentials("the username or password is empty")
         page = await self._ensure_page()
         try:
             for selector in (
@@ -374,7 +374,7 @@ class InvisalignSession:
             try:
                 return str(pyotp.TOTP(secret.reveal()).now())
             except (ValueError, TypeError):
-                raise InvalidCredentials("the stored TOTP secret is not a valid secret") from None
+                raise MalformedCredentials("the stored TOTP secret is not a valid secret") from None
         provided = await self._code_provider(channel)
         if provided is None:
             return None

@@ -14,6 +14,7 @@ from adapters.base import (
     AccountLocked,
     AdapterError,
     InvalidCredentials,
+    MalformedCredentials,
     MfaRequired,
     PasswordExpired,
     PortalChanged,
@@ -41,6 +42,14 @@ class AccountOutcome:
 
 
 def outcome_of_error(error: AdapterError, now: datetime) -> AccountOutcome:
+    if isinstance(error, MalformedCredentials):
+        return AccountOutcome(
+            AccountStatus.LOGIN_REQUIRED,
+            "malformed_credentials",
+            f"These credentials cannot work on this portal ({error}); nothing was tried. Enter "
+            "the login again.",
+            reject_credential=True,
+        )
     if isinstance(error, InvalidCredentials):
         return AccountOutcome(
             AccountStatus.LOGIN_REQUIRED,

@@ -15,6 +15,7 @@ from adapters.base import (
     CodeProvider,
     Credentials,
     InvalidCredentials,
+    MalformedCredentials,
     MfaRequired,
     PasswordExpired,
     PortalSession,
@@ -34,6 +35,8 @@ from connector.sync.services import SyncServices
 
 def login_related(error: AdapterError) -> bool:
     """Errors that mean the portal judged a login attempt (and may have counted it)."""
+    if isinstance(error, MalformedCredentials):
+        return False  # refused before (or without) an attempt the portal counts
     return isinstance(error, InvalidCredentials | AccountLocked | PasswordExpired | MfaRequired)
 
 
