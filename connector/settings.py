@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
@@ -113,6 +114,10 @@ class ApiSettings(_Section):
     max_body_bytes: int = Field(
         65_536, ge=1024, le=10_485_760, description="Larger request bodies are refused (413)."
     )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Proxies whose X-Forwarded-For is trusted (comma-separated, or *).",
+    )
 
     @field_validator("tokens", mode="before")
     @classmethod
@@ -178,6 +183,12 @@ class SyncSettings(_Section):
         24, gt=0, description="A full listing (finds removals) this often."
     )
     backoff_max_seconds: float = Field(3600, ge=1, description="Longest wait after failures.")
+    removed_case_retention_days: float = Field(
+        30, gt=0, description="Cases gone from the portal are purged this long after."
+    )
+    event_retention_days: float = Field(
+        30, gt=0, description="Events (the change feed), runs and login attempts kept this long."
+    )
 
 
 class LogSettings(_Section):
@@ -289,6 +300,63 @@ class WebhooksSettings(_Section):
         return next((e for e in self.endpoints if e.name == name), None)
 
 
+class FormsSettings(_Section):
+    """The update-credentials form (`/forms/{token}`) and its links (`POST /v1/form-sessions`)."""
+
+    token_ttl_minutes: int = Field(
+        30, ge=1, le=1440, description="A form link works this long after it was made."
+    )
+    return_url_allowlist: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Where a form may send the dentist back: origins or URL prefixes.",
+    )
+    tps_name: str = Field(
+        "your planning service",
+        min_length=1,
+        max_length=80,
+        description='How the form names the TPS ("Back to <name>").',
+    )
+    verify_wait_seconds: float = Field(
+        45, ge=1, le=300, description="A submit waits this long for the portal's answer."
+    )
+    code_wait_seconds: float = Field(
+        300, ge=1, le=1800, description="A sign-in waits this long for a verification code."
+    )
+    rate_window_minutes: float = Field(
+        15, gt=0, le=1440, description="Window of the per-link and per-address limits."
+    )
+    max_attempts_per_token: int = Field(
+        6, ge=1, le=1000, description="Sign-in and code submissions per link in the window."
+    )
+    max_attempts_per_address: int = Field(
+        30, ge=1, le=100_000, description="Submissions per client address in the window."
+    )
+
+    @field_validator("return_url_allowlist", mode="before")
+    @classmethod
+    def _split_entries(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("return_url_allowlist")
+    @classmethod
+    def _valid_entries(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            parts = urlsplit(entry)
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or parts.username is not None
+                or parts.query
+                or parts.fragment
+                or any(c.isspace() or c == "\\" for c in entry)
+            ):
+                raise ValueError(
+                    "every entry must be an http(s) origin or URL prefix without query, "
+                    "fragment or user name"
+                )
+        return value
+
+
 class Settings(BaseSettings):
     """All settings. Sections mirror the TOML tables."""
 
@@ -310,6 +378,7 @@ class Settings(BaseSettings):
     browser: BrowserSettings = Field(default_factory=BrowserSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     webhooks: WebhooksSettings = Field(default_factory=WebhooksSettings)
+    forms: FormsSettings = Field(default_factory=FormsSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -337,7 +406,17 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
 
-_SECTIONS = {"database", "vault", "api", "log", "vendors", "browser", "sync", "webhooks"}
+_SECTIONS = {
+    "database",
+    "vault",
+    "api",
+    "log",
+    "vendors",
+    "browser",
+    "sync",
+    "webhooks",
+    "forms",
+}
 
 
 def _format_error(error: Mapping[str, Any]) -> str:

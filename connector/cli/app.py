@@ -11,6 +11,7 @@ import typer
 from connector.cli import accounts, actions, db, keys, webhooks
 from connector.cli.demo import demo_command
 from connector.cli.sandbox import sandbox_command
+from connector.cli.serve import serve_command
 from connector.cli.sync import sync_command
 from connector.cli.worker import worker_command
 from connector.errors import ConnectorError
@@ -31,6 +32,7 @@ app.add_typer(webhooks.app, name="webhooks")
 app.command("sandbox")(sandbox_command)
 app.command("demo")(demo_command)
 app.command("sync")(sync_command)
+app.command("serve")(serve_command)
 app.command("worker")(worker_command)
 
 

@@ -1,21 +1,26 @@
 """`tps-connector demo`: the connector on embedded defaults against the sandbox portals.
 
 It uses the real code paths: the embedded data dir (SQLite plus a generated key file), both
-sandbox portals on loopback, the demo accounts stored through the credential code, and the sync
-engine with progress bars.
+sandbox portals on loopback, the demo accounts stored through the credential code, the sync
+engine with progress bars, then the API, the form and the scheduler as `serve` runs them (with
+a one-off bearer token printed for trying the API).
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 from contextlib import ExitStack
 from typing import Annotated, Any
 
+import httpx
 import sqlalchemy as sa
 import typer
 from rich.table import Table
 
+from connector.api.app import create_app
 from connector.cli.common import ConfigOption, run, settings_for, stdout
+from connector.cli.serve import background
 from connector.cli.sync import results_table, sync_with_progress
 from connector.credentials import add_account, update_credentials
 from connector.domain import Account
@@ -25,7 +30,7 @@ from connector.store import accounts as account_rows
 from connector.store.schema import cases, setups
 from sandbox import VENDORS
 from sandbox.common.config import SandboxConfig
-from sandbox.common.server import PortalHandle, start_portal
+from sandbox.common.server import PortalHandle, free_port, serve, start_portal
 from sandbox.scenarios import scenario
 from vault import Secret
 
@@ -90,11 +95,33 @@ async def summary(rt: Runtime, accounts: list[Account]) -> Table:
     return table
 
 
-def demo_settings(settings: Settings, portals: dict[str, PortalHandle]) -> Settings:
+def demo_settings(
+    settings: Settings, portals: dict[str, PortalHandle], port: int, token: str
+) -> Settings:
+    """The embedded defaults, pointed at the sandboxes, with a one-off API token and port."""
     vendors: dict[str, Any] = settings.vendors.model_dump()
     for vendor, portal in portals.items():
         vendors[vendor]["base_url"] = portal.url
-    return settings.model_copy(update={"vendors": type(settings.vendors).model_validate(vendors)})
+    api = settings.api.model_dump(exclude={"tokens", "tokens_file"})
+    api.update(port=port, public_base_url=f"http://127.0.0.1:{port}", tokens=[token])
+    return settings.model_copy(
+        update={
+            "vendors": type(settings.vendors).model_validate(vendors),
+            "api": type(settings.api).model_validate(api),
+        }
+    )
+
+
+def form_link(api_url: str, token: str, vendor: str) -> str:
+    """A fresh update-credentials form link, asked for the way a TPS app asks for one."""
+    response = httpx.post(
+        f"{api_url}/v1/form-sessions",
+        json={"vendor": vendor, "practice_id": "demo-new-practice", "locale": "en"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return str(response.json()["url"])
 
 
 def demo_command(
@@ -112,7 +139,8 @@ def demo_command(
             )
             for vendor in VENDORS
         }
-        settings = demo_settings(base_settings, portals)
+        token = secrets.token_urlsafe(24)
+        settings = demo_settings(base_settings, portals, free_port(), token)
 
         async def go() -> tuple[Table, Table]:
             async with open_runtime(settings) as rt:
@@ -128,16 +156,20 @@ def demo_command(
         synced, known = run(go)
         stdout.print(synced)
         stdout.print(known)
+        app = create_app(settings, on_start=background(settings, scheduler=True))
+        server = stack.enter_context(serve(app, port=settings.api.port))
+        api_url = server.url
         stdout.print(f"data dir: {settings.data_dir} (SQLite and key file)")
+        stdout.print(f"API docs: {api_url}/docs  (demo bearer token: {token})")
+        stdout.print(f"  try: curl -H 'Authorization: Bearer {token}' {api_url}/v1/cases?limit=3")
+        stdout.print(
+            f"update-credentials form (Invisalign): {form_link(api_url, token, 'invisalign')}"
+        )
         for vendor, portal in portals.items():
             stdout.print(f"{vendor} sandbox: {portal.url}/  (admin: {portal.url}/__sandbox/state)")
-        stdout.print(
-            "not built yet: the HTTP API and the update-credentials form (so no API docs or form "
-            "link to show); `tps-connector sync` and `actions` work on this data dir."
-        )
         if once:
             return
-        stdout.print("sandboxes are serving; press Ctrl-C to stop")
+        stdout.print("the connector and the sandboxes are serving; press Ctrl-C to stop")
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

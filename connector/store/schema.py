@@ -155,8 +155,11 @@ cases = sa.Table(
     *_timestamps(),
     sa.Column("removed_at", UtcDateTime),
     sa.UniqueConstraint("account_id", "vendor_case_id"),
+    # Keyset paging of the case list on (updated_at, id), alone or under one filter.
     sa.Index("ix_cases_updated_at_id", "updated_at", "id"),
-    sa.Index("ix_cases_practice_id_updated_at", "practice_id", "updated_at"),
+    sa.Index("ix_cases_practice_id_updated_at_id", "practice_id", "updated_at", "id"),
+    sa.Index("ix_cases_status_updated_at_id", "status", "updated_at", "id"),
+    sa.Index("ix_cases_account_id_updated_at_id", "account_id", "updated_at", "id"),
     sa.Index("ix_cases_status", "status"),
 )
 
@@ -311,4 +314,26 @@ audit_log = sa.Table(
     sa.Column("reason", sa.String(200), nullable=False),
     sa.Column("actor", sa.String(200), nullable=False),
     sa.Index("ix_audit_log_account_id_at", "account_id", "at"),
+)
+
+# Links to the update-credentials form (`POST /v1/form-sessions`). Only a SHA-256 hash of the
+# link's token is kept: the token itself is a capability and appears nowhere but in the link.
+# `account_id` is set when the session names an account or once its first submit created one.
+form_sessions = sa.Table(
+    "form_sessions",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("vendor", sa.String(32), nullable=False),
+    sa.Column("practice_id", sa.String(200)),
+    sa.Column("account_id", ID, _account_fk()),
+    sa.Column("locale", sa.String(16)),
+    sa.Column("return_url", sa.Text),
+    # The last outcome the form showed (connected, wrong_password, cancelled, ...).
+    sa.Column("outcome", sa.String(32)),
+    *_timestamps(),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    # Set by a final outcome (connected, or given up): the link then works no more.
+    sa.Column("consumed_at", UtcDateTime),
+    sa.Index("ix_form_sessions_expires_at", "expires_at"),
 )

@@ -25,6 +25,7 @@ from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
 
 from connector.actions.runner import is_due, run_action
 from connector.clock import utcnow
+from connector.retention import purge_expired
 from connector.settings import Settings
 from connector.store import actions as action_rows
 from connector.sync import sync_account
@@ -129,6 +130,18 @@ def build_app(database_url: str) -> procrastinate.App:
                 if attempted == 0:
                     break
         return delivered
+
+    @app.periodic(cron="17 * * * *", periodic_id="purge_expired")
+    @app.task(
+        name="connector.purge_expired",
+        queue=MAINTENANCE_QUEUE,
+        queueing_lock="purge_expired",
+        pass_context=True,
+    )
+    async def purge(context: JobContext, timestamp: int) -> dict[str, int]:
+        worker = _context(context)
+        purged = await purge_expired(worker.services.store, worker.settings)
+        return {"cases": purged.cases, "events": purged.events}
 
     @app.periodic(cron="* * * * * */15", periodic_id="retry_stalled")
     @app.task(

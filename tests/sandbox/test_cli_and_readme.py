@@ -76,6 +76,10 @@ def test_demo_once_syncs_the_demo_logins_and_exits(
     assert re.search(r"acc_\w+ +│ invisalign +│ succeeded +│ active", result.stdout)
     assert re.search(r"acc_\w+ +│ clearcorrect +│ succeeded +│ active", result.stdout)
     assert "What the TPS now knows" in result.stdout
+    assert re.search(r"API docs: http://127\.0\.0\.1:\d+/docs", result.stdout)
+    assert re.search(
+        r"form \(Invisalign\): http://127\.0\.0\.1:\d+/forms/[\w-]{20,}", result.stdout
+    )
     assert re.search(r"│ invisalign +│ rx\.staff@smile-dental\.example +│ [1-9]", result.stdout)
     assert (tmp_path / ".connector" / "keys.json").exists()
     for s in SCENARIOS:

@@ -1,0 +1,579 @@
+"""Request and response bodies of the `/v1` API, with the examples the OpenAPI document shows.
+
+Requests forbid unknown fields and are as strict as the store's own checks, so what the schema
+calls invalid is refused (422) before anything is written. Secrets are `vault.Secret`: write-only
+in the schema, and a model dump shows a mask. Responses mirror the JSON the store renders for
+events (`Account.to_json`, `case_json`, ...), so a webhook's `data` and a GET return one shape.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from adapters.base.models import AuthorRole, CaseStatus, SetupState
+from adapters.registry import vendor_names
+from connector.api.errors import ErrorResponse
+from connector.domain import AccountStatus, ActionKind, ActionStatus
+from vault import Secret
+
+# --- field types ------------------------------------------------------------------------------
+
+#: Ids the server made (`acc_...`, `case_...`): letters, digits, `_`.
+ID_PATTERN = r"^[A-Za-z0-9_]{1,40}$"
+#: Free text that ends up in SQL parameters and logs: no control characters.
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+
+_ACC = "acc_01j9z3k4m5n6p7q8r9s0t1v2w3"
+_CASE = "case_01j9z3k4m5n6p7q8r9s0t1v2w4"
+_SETUP = "setup_01j9z3k4m5n6p7q8r9s0t1v2w5"
+_ACT = "act_01j9z3k4m5n6p7q8r9s0t1v2w6"
+_T = "2026-03-02T09:30:00Z"
+
+
+def _known_vendor(value: str) -> str:
+    if value not in vendor_names():
+        # The value is not repeated: error messages never echo input.
+        raise ValueError(f"unknown vendor; expected one of {', '.join(vendor_names())}")
+    return value
+
+
+Vendor = Annotated[
+    str,
+    AfterValidator(_known_vendor),
+    WithJsonSchema({"type": "string", "enum": list(vendor_names())}),
+]
+
+
+def _password_length(value: Secret) -> Secret:
+    if not 1 <= len(value.reveal()) <= 1024:
+        raise ValueError("must be 1-1024 characters")
+    return value
+
+
+Password = Annotated[
+    Secret,
+    AfterValidator(_password_length),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "password",
+            "writeOnly": True,
+            "minLength": 1,
+            "maxLength": 1024,
+        }
+    ),
+]
+
+
+def _totp_length(value: Secret) -> Secret:
+    if len(value.reveal()) > 256:
+        raise ValueError("must be at most 256 characters")
+    return value
+
+
+TotpSecret = Annotated[
+    Secret,
+    AfterValidator(_totp_length),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "password",
+            "writeOnly": True,
+            "maxLength": 256,
+            "description": "The base32 key the portal showed when MFA was set up (A-Z, 2-7).",
+        }
+    ),
+]
+PracticeId = Annotated[str, Field(min_length=1, max_length=200, pattern=TEXT_PATTERN)]
+
+
+#: Routes with a JSON body: FastAPI answers 400 (not 422) to bytes that are not text at all.
+BAD_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "The body cannot be read (not UTF-8 JSON)."}
+}
+
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _rfc3339(value: Any) -> Any:
+    """Only RFC 3339 date-times with an offset (pydantic alone also takes unix seconds)."""
+    if isinstance(value, str) and not _RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 date-time with an offset, e.g. 2026-03-02T09:30:00Z")
+    return value
+
+
+#: A time in a query: `2026-03-02T09:30:00Z` or with an offset.
+QueryTime = Annotated[datetime, BeforeValidator(_rfc3339)]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+class AccountCreate(_Request):
+    """A vendor login: a staff account (Invisalign) or a partner login (ClearCorrect)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "vendor": "clearcorrect",
+                    "username": "partner@tps-planning.example",
+                    "password": "correct-horse-battery",
+                    "practice_id": "practice-42",
+                }
+            ]
+        },
+    )
+
+    vendor: Vendor
+    username: str = Field(min_length=1, max_length=320, pattern=TEXT_PATTERN)
+    password: Password
+    totp_secret: TotpSecret | None = None
+    practice_id: PracticeId | None = Field(
+        None, description="The TPS's practice, when the login serves one practice only."
+    )
+
+
+class CredentialsUpdate(_Request):
+    """New credentials for the same account (its id stays the same)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"password": "new-correct-horse-battery"}]},
+    )
+
+    username: str | None = Field(None, min_length=1, max_length=320, pattern=TEXT_PATTERN)
+    password: Password
+    totp_secret: TotpSecret | None = None
+
+
+class AccountOut(_Response):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": _ACC,
+                    "vendor": "clearcorrect",
+                    "username": "partner@tps-planning.example",
+                    "practice_id": "practice-42",
+                    "status": "active",
+                    "status_reason": "verified",
+                    "status_message": "The login works and has the expected rights.",
+                    "capabilities": ["post_comment", "read_cases", "reject_setup"],
+                    "locked_until": None,
+                    "credential_version": 1,
+                    "last_sync_at": _T,
+                    "next_sync_at": "2026-03-02T09:45:00Z",
+                    "last_error": None,
+                    "created_at": "2026-03-01T08:00:00Z",
+                    "updated_at": _T,
+                }
+            ]
+        }
+    )
+
+    id: str
+    vendor: str
+    username: str
+    practice_id: str | None
+    status: AccountStatus
+    status_reason: str | None
+    status_message: str | None
+    capabilities: list[str]
+    locked_until: datetime | None
+    credential_version: int
+    last_sync_at: datetime | None
+    next_sync_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AccountList(_Response):
+    items: list[AccountOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+class SyncRunOut(_Response):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "run_01j9z3k4m5n6p7q8r9s0t1v2w7",
+                    "account_id": _ACC,
+                    "full": False,
+                    "started_at": "2026-03-02T09:29:51Z",
+                    "finished_at": _T,
+                    "outcome": "succeeded",
+                    "counts": {"cases_listed": 30, "cases_updated": 2, "events": 3},
+                    "error": None,
+                }
+            ]
+        }
+    )
+
+    id: str
+    account_id: str
+    full: bool
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str = Field(description="running | succeeded | failed | abandoned")
+    counts: dict[str, int]
+    error: str | None
+
+
+class SyncRunList(_Response):
+    items: list[SyncRunOut]
+    next_cursor: str | None
+
+
+# --- cases ------------------------------------------------------------------------------------
+
+
+class Doctor(_Response):
+    vendor_id: str | None = Field(description="The vendor's id of the treating doctor.")
+    name: str | None
+
+
+class CaseOut(_Response):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": _CASE,
+                    "account_id": _ACC,
+                    "vendor": "clearcorrect",
+                    "vendor_case_id": "CC-100234",
+                    "patient_name": "Jane D.",
+                    "patient_id": "100234",
+                    "doctor": {"vendor_id": "dr-77", "name": "Dr. Ada Smith"},
+                    "practice_id": "practice-42",
+                    "status": "setup_in_review",
+                    "vendor_status": "Evaluating Treatment Setup",
+                    "action_required": True,
+                    "unread_comments": 1,
+                    "vendor_created_at": "2026-02-20T14:00:00Z",
+                    "vendor_updated_at": "2026-03-02T09:00:00Z",
+                    "created_at": "2026-03-01T08:01:00Z",
+                    "updated_at": _T,
+                    "removed_at": None,
+                }
+            ]
+        }
+    )
+
+    id: str
+    account_id: str
+    vendor: str
+    vendor_case_id: str
+    patient_name: str | None
+    patient_id: str | None
+    doctor: Doctor
+    practice_id: str | None
+    status: CaseStatus
+    vendor_status: str | None = Field(description="The status text as the portal shows it.")
+    action_required: bool
+    unread_comments: int
+    vendor_created_at: datetime | None
+    vendor_updated_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    removed_at: datetime | None = Field(description="Set when the case left the portal.")
+
+
+class CaseList(_Response):
+    items: list[CaseOut]
+    next_cursor: str | None
+
+
+class SetupFileOut(_Response):
+    name: str
+    kind: str
+    size: int | None
+
+
+class SetupOut(_Response):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": _SETUP,
+                    "case_id": _CASE,
+                    "vendor_setup_id": "CC-100234-S2",
+                    "version": 2,
+                    "state": "in_review",
+                    "vendor_state": "Awaiting approval",
+                    "viewer_url": "https://portal.clearcorrect.com/cases/CC-100234/setups/2",
+                    "files": [{"name": "setup-v2.stl", "kind": "stl", "size": 1843200}],
+                    "vendor_created_at": "2026-03-02T08:55:00Z",
+                    "created_at": _T,
+                    "updated_at": _T,
+                }
+            ]
+        }
+    )
+
+    id: str
+    case_id: str
+    vendor_setup_id: str
+    version: int
+    state: SetupState
+    vendor_state: str | None
+    viewer_url: str | None
+    files: list[SetupFileOut]
+    vendor_created_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CommentOut(_Response):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "cmt_01j9z3k4m5n6p7q8r9s0t1v2w8",
+                    "case_id": _CASE,
+                    "vendor_comment_id": "m-5512",
+                    "author_role": "technician",
+                    "author_name": "ClearCorrect Technician",
+                    "body": "Setup v2 is ready for review.",
+                    "vendor_created_at": "2026-03-02T08:56:00Z",
+                    "unread": True,
+                    "posted_by_connector": False,
+                    "action_id": None,
+                    "created_at": _T,
+                    "updated_at": _T,
+                }
+            ]
+        }
+    )
+
+    id: str
+    case_id: str
+    vendor_comment_id: str
+    author_role: AuthorRole
+    author_name: str | None
+    body: str
+    vendor_created_at: datetime | None
+    unread: bool = Field(description="As the portal shows it; the connector never marks read.")
+    posted_by_connector: bool
+    action_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CaseDetail(CaseOut):
+    setups: list[SetupOut]
+    comments: list[CommentOut]
+
+
+class SetupList(_Response):
+    items: list[SetupOut]
+    next_cursor: str | None = Field(description="Always null: a case's setups come in one page.")
+
+
+class CommentList(_Response):
+    items: list[CommentOut]
+    next_cursor: str | None = Field(description="Always null: a case's comments come in one page.")
+
+
+# --- practice mappings ------------------------------------------------------------------------
+
+
+class MappingPut(_Request):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"practice_id": "practice-42"}]}
+    )
+
+    practice_id: PracticeId
+
+
+class MappingOut(_Response):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "vendor": "clearcorrect",
+                    "vendor_doctor_id": "dr-77",
+                    "practice_id": "practice-42",
+                    "updated_at": _T,
+                    "cases_assigned": 12,
+                }
+            ]
+        }
+    )
+
+    vendor: str
+    vendor_doctor_id: str
+    practice_id: str
+    updated_at: datetime
+    cases_assigned: int | None = Field(
+        None, description="In a PUT answer: cases that took this practice just now."
+    )
+
+
+class MappingList(_Response):
+    items: list[MappingOut]
+    next_cursor: str | None
+
+
+# --- actions ----------------------------------------------------------------------------------
+
+
+class CommentCreate(_Request):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"body": "Please add 2 refinement aligners."}]},
+    )
+
+    body: str = Field(min_length=1, max_length=4000, description="The comment, posted once.")
+
+
+class SetupReject(_Request):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "Upper midline is off by 1 mm."}]},
+    )
+
+    reason: str = Field(min_length=1, max_length=2000, description="Why the setup is rejected.")
+
+
+class ActionOut(_Response):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": _ACT,
+                    "kind": "comment",
+                    "account_id": _ACC,
+                    "case_id": _CASE,
+                    "setup_id": None,
+                    "idempotency_key": "tps-comment-8812",
+                    "body": "Please add 2 refinement aligners.",
+                    "status": "pending",
+                    "attempts": 0,
+                    "result": None,
+                    "error": None,
+                    "created_at": _T,
+                    "updated_at": _T,
+                    "finished_at": None,
+                }
+            ]
+        }
+    )
+
+    id: str
+    kind: ActionKind
+    account_id: str
+    case_id: str
+    setup_id: str | None
+    idempotency_key: str
+    body: str = Field(description="The comment, or the rejection's reason.")
+    status: ActionStatus
+    attempts: int
+    result: dict[str, Any] | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+# --- change feed ------------------------------------------------------------------------------
+
+
+class EventOut(_Response):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "evt_01j9z3k4m5n6p7q8r9s0t1v2w9",
+                    "type": "setup.ready_for_review",
+                    "created_at": _T,
+                    "data": {"id": _SETUP, "case_id": _CASE, "version": 2, "state": "in_review"},
+                }
+            ]
+        }
+    )
+
+    id: str
+    type: str = Field(description="account.status_changed, case.created, case.updated, ...")
+    created_at: datetime
+    data: dict[str, Any] = Field(description="The resource as the API returns it.")
+
+
+class ChangeList(_Response):
+    items: list[EventOut]
+    next_cursor: str = Field(
+        description="Never null: poll again with it. An empty page returns the cursor it was given."
+    )
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+class ReplayRequest(_Request):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"failed": True}, {"event_id": "evt_01j9z3k4m5n6p7q8r9s0t1v2w9"}]
+        },
+    )
+
+    event_id: str | None = Field(None, pattern=ID_PATTERN, description="Replay this event.")
+    failed: bool = Field(False, description="Replay every failed delivery (of `event_id` only).")
+    endpoint: str | None = Field(
+        None, min_length=1, max_length=64, pattern=TEXT_PATTERN, description="Only this endpoint."
+    )
+
+
+class ReplayResult(_Response):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"replayed": 3}]})
+
+    replayed: int = Field(description="Deliveries queued again.")
+
+
+class EndpointStatusOut(_Response):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "endpoint": "tps",
+                    "configured": True,
+                    "pending": 2,
+                    "delivered": 1840,
+                    "failed": 1,
+                    "oldest_pending_at": "2026-03-02T09:29:00Z",
+                }
+            ]
+        }
+    )
+
+    endpoint: str
+    configured: bool
+    pending: int
+    delivered: int
+    failed: int
+    oldest_pending_at: datetime | None
+
+
+class EndpointStatusList(_Response):
+    items: list[EndpointStatusOut]
+    next_cursor: str | None = Field(description="Always null: every endpoint in one page.")

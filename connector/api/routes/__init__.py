@@ -1,0 +1,15 @@
+"""The routers: `/v1` ones get the bearer-token dependency and the common error responses."""
+
+from fastapi import APIRouter
+
+from connector.api.routes import accounts, actions, cases, changes, health, practices, webhooks
+
+V1_ROUTERS: list[APIRouter] = [
+    accounts.router,
+    cases.router,
+    actions.router,
+    changes.router,
+    practices.router,
+    webhooks.router,
+]
+ROUTERS: list[APIRouter] = [health.router]

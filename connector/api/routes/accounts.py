@@ -1,0 +1,344 @@
+"""`/v1/accounts`: vendor logins. Secrets go in and never come out.
+
+The API never logs in to a portal inside a request: a new or changed account is made due now
+and the scheduler is woken, and the result shows up in the account's status (and an
+`account.status_changed` event).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+import structlog
+from fastapi import APIRouter, Path, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from connector.api.errors import CONFLICT, NOT_FOUND
+from connector.api.models import (
+    BAD_BODY,
+    ID_PATTERN,
+    TEXT_PATTERN,
+    AccountCreate,
+    AccountList,
+    AccountOut,
+    CredentialsUpdate,
+    SyncRunList,
+    Vendor,
+)
+from connector.api.pagination import (
+    Cursor,
+    Limit,
+    after_key,
+    cursor_time,
+    decode_cursor,
+    page,
+    time_text,
+)
+from connector.api.state import ApiContext, context
+from connector.clock import utcnow
+from connector.credentials import (
+    add_account,
+    remove_account,
+    rollback_credentials,
+    update_credentials,
+)
+from connector.domain import Account, AccountStatus, CredentialState
+from connector.errors import ConflictError
+from connector.store import accounts as account_rows
+from connector.store import credentials as credential_rows
+from connector.store import events
+from connector.store.schema import sync_runs
+
+router = APIRouter(prefix="/accounts", tags=["accounts"])
+_log = structlog.get_logger("connector.api")
+
+AccountId = Annotated[
+    str,
+    Path(
+        pattern=ID_PATTERN,
+        description="The account's id.",
+        examples=["acc_01j9z3k4m5n6p7q8r9s0t1v2w3"],
+    ),
+]
+
+
+async def _due_now(ctx: ApiContext, account_id: str) -> Account:
+    """Make the account due at once and wake the scheduler (the sync verifies the login)."""
+    async with ctx.runtime.store.transaction() as conn:
+        account = await account_rows.update_account(
+            conn, account_id, now=utcnow(), next_sync_at=utcnow()
+        )
+    ctx.wakers.sync()
+    return account
+
+
+async def _set_status(
+    conn: AsyncConnection, before: Account, now: datetime, **values: Any
+) -> Account:
+    """Update the account; a real status change is an `account.status_changed` event."""
+    after = await account_rows.update_account(conn, before.id, now=now, **values)
+    if after.status != before.status:
+        _log.info(
+            "account.status_set",
+            account_id=after.id,
+            status=str(after.status),
+            reason=after.status_reason,
+        )
+        await events.append_event(
+            conn,
+            type="account.status_changed",
+            account_id=after.id,
+            subject_id=after.id,
+            data=after.to_json(),
+            now=now,
+        )
+    return after
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Add a vendor login",
+    description="Stores the login encrypted, with status `verifying`; the next sync (started at "
+    "once) logs in, checks the login's rights and moves it to `active` or says what is wrong.",
+    responses={**BAD_BODY, **CONFLICT},
+)
+async def create_account(body: AccountCreate, request: Request) -> AccountOut:
+    ctx = context(request)
+    account = await add_account(
+        ctx.runtime.store,
+        ctx.runtime.vault,
+        vendor=body.vendor,
+        username=body.username,
+        password=body.password,
+        totp_secret=body.totp_secret,
+        practice_id=body.practice_id,
+    )
+    ctx.wakers.sync()  # inserted with next_sync_at = now
+    return AccountOut.model_validate(account.to_json())
+
+
+@router.get("", summary="List accounts")
+async def list_accounts(
+    request: Request,
+    practice_id: Annotated[
+        str | None, Query(min_length=1, max_length=200, pattern=TEXT_PATTERN)
+    ] = None,
+    vendor: Annotated[Vendor | None, Query()] = None,
+    status: AccountStatus | None = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> AccountList:
+    after = decode_cursor(cursor, "accounts", ("i",))["i"] if cursor else None
+    async with context(request).runtime.store.read() as conn:
+        rows = await account_rows.list_accounts(
+            conn,
+            practice_id=practice_id,
+            vendor=vendor,
+            status=status,
+            after_id=after,
+            limit=limit + 1,
+        )
+    items, next_cursor = page(rows, limit, lambda a: {"i": a.id}, "accounts")
+    return AccountList.model_validate(
+        {"items": [a.to_json() for a in items], "next_cursor": next_cursor}
+    )
+
+
+@router.get("/{account_id}", summary="One account", responses=NOT_FOUND)
+async def get_account(account_id: AccountId, request: Request) -> AccountOut:
+    async with context(request).runtime.store.read() as conn:
+        account = await account_rows.get_account(conn, account_id)
+    return AccountOut.model_validate(account.to_json())
+
+
+@router.put(
+    "/{account_id}/credentials",
+    status_code=202,
+    summary="Replace the login's credentials",
+    description="Plaid's update mode: same account id, status back to `verifying`, verified by a "
+    "sync started at once. The version before is kept for a manual rollback.",
+    responses={**BAD_BODY, **NOT_FOUND, **CONFLICT},
+)
+async def put_credentials(
+    account_id: AccountId, body: CredentialsUpdate, request: Request
+) -> AccountOut:
+    ctx = context(request)
+    await update_credentials(
+        ctx.runtime.store,
+        ctx.runtime.vault,
+        account_id,
+        password=body.password,
+        username=body.username,
+        totp_secret=body.totp_secret,
+    )
+    return AccountOut.model_validate((await _due_now(ctx, account_id)).to_json())
+
+
+@router.post(
+    "/{account_id}/credentials/rollback",
+    status_code=202,
+    summary="Go back to the previous credentials",
+    description="Manual only (the connector never rolls back by itself). 409 when there is no "
+    "previous version.",
+    responses={**NOT_FOUND, **CONFLICT},
+)
+async def rollback(account_id: AccountId, request: Request) -> AccountOut:
+    ctx = context(request)
+    await rollback_credentials(ctx.runtime.store, account_id)
+    return AccountOut.model_validate((await _due_now(ctx, account_id)).to_json())
+
+
+@router.post(
+    "/{account_id}/pause",
+    status_code=202,
+    summary="Pause syncing (status `disabled`)",
+    description="No sync and no outbound action runs until resumed. Pausing a paused account "
+    "changes nothing.",
+    responses=NOT_FOUND,
+)
+async def pause(account_id: AccountId, request: Request) -> AccountOut:
+    now = utcnow()
+    async with context(request).runtime.store.transaction() as conn:
+        account = await account_rows.get_account(conn, account_id, lock=True)
+        if account.status is not AccountStatus.DISABLED:
+            account = await _set_status(
+                conn,
+                account,
+                now,
+                status=AccountStatus.DISABLED,
+                status_reason="paused",
+                status_message="Paused by the TPS; no sync runs until resumed.",
+            )
+    return AccountOut.model_validate(account.to_json())
+
+
+@router.post(
+    "/{account_id}/resume",
+    status_code=202,
+    summary="Resume a paused account",
+    description="Status `verifying` and due now, unless the portal's lockout has not ended "
+    "(`locked`, due when it ends) or the portal rejected the stored password (`login_required`: "
+    "send new credentials). Resuming an account that is not paused changes nothing.",
+    responses=NOT_FOUND,
+)
+async def resume(account_id: AccountId, request: Request) -> AccountOut:
+    ctx = context(request)
+    now = utcnow()
+    async with ctx.runtime.store.transaction() as conn:
+        account = await account_rows.get_account(conn, account_id, lock=True)
+        if account.status is not AccountStatus.DISABLED:
+            return AccountOut.model_validate(account.to_json())
+        current = await credential_rows.credential_in_state(
+            conn, account_id, CredentialState.CURRENT
+        )
+        if current is not None and current.rejected_at is not None:
+            values: dict[str, Any] = {
+                "status": AccountStatus.LOGIN_REQUIRED,
+                "status_reason": "credentials_rejected",
+                "status_message": "The portal rejected the stored login; send new credentials.",
+                "next_sync_at": None,
+            }
+        elif account.locked_until is not None and account.locked_until > now:
+            values = {
+                "status": AccountStatus.LOCKED,
+                "status_reason": "locked",
+                "status_message": "Resumed; the portal's lockout has not ended yet.",
+                "next_sync_at": account.locked_until,
+            }
+        else:
+            values = {
+                "status": AccountStatus.VERIFYING,
+                "status_reason": "resumed",
+                "status_message": "Resumed; the next sync verifies the login.",
+                "next_sync_at": now,
+            }
+        account = await _set_status(conn, account, now, **values)
+    ctx.wakers.sync()
+    return AccountOut.model_validate(account.to_json())
+
+
+@router.post(
+    "/{account_id}/sync",
+    status_code=202,
+    summary="Sync soon",
+    description="Makes the account due now and wakes the scheduler; the sync runs in the "
+    "background (see `/runs`). 409 for a paused account.",
+    responses={**NOT_FOUND, **CONFLICT},
+)
+async def sync_now(account_id: AccountId, request: Request) -> AccountOut:
+    ctx = context(request)
+    now = utcnow()
+    async with ctx.runtime.store.transaction() as conn:
+        account = await account_rows.get_account(conn, account_id, lock=True)
+        if account.status is AccountStatus.DISABLED:
+            raise ConflictError("the account is paused: resume it first")
+        account = await account_rows.update_account(conn, account_id, now=now, next_sync_at=now)
+    ctx.wakers.sync()
+    _log.info("account.sync_requested", account_id=account_id)
+    return AccountOut.model_validate(account.to_json())
+
+
+@router.get(
+    "/{account_id}/runs",
+    summary="Sync history, newest first",
+    responses=NOT_FOUND,
+)
+async def list_runs(
+    account_id: AccountId, request: Request, limit: Limit = 100, cursor: Cursor = None
+) -> SyncRunList:
+    query = (
+        sa.select(sync_runs)
+        .where(sync_runs.c.account_id == account_id)
+        .order_by(sync_runs.c.started_at.desc(), sync_runs.c.id.desc())
+        .limit(limit + 1)
+    )
+    if cursor:
+        key = decode_cursor(cursor, "runs", ("t", "i"))
+        query = query.where(
+            after_key(
+                (sync_runs.c.started_at, sync_runs.c.id),
+                (cursor_time(key["t"]), key["i"]),
+                descending=True,
+            )
+        )
+    async with context(request).runtime.store.read() as conn:
+        await account_rows.get_account(conn, account_id)
+        rows = list((await conn.execute(query)).all())
+    items, next_cursor = page(
+        rows, limit, lambda r: {"t": time_text(r.started_at), "i": r.id}, "runs"
+    )
+    return SyncRunList.model_validate(
+        {
+            "items": [
+                {
+                    "id": r.id,
+                    "account_id": r.account_id,
+                    "full": r.full,
+                    "started_at": r.started_at,
+                    "finished_at": r.finished_at,
+                    "outcome": r.outcome,
+                    "counts": dict(r.counts or {}),
+                    "error": r.error,
+                }
+                for r in items
+            ],
+            "next_cursor": next_cursor,
+        }
+    )
+
+
+@router.delete(
+    "/{account_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete an account",
+    description="Destroys its sealed secrets (crypto-shredding) and purges its synced cases, "
+    "setups, comments, actions and events. The audit log keeps a row saying so.",
+    responses=NOT_FOUND,
+)
+async def delete_account(account_id: AccountId, request: Request) -> Response:
+    await remove_account(context(request).runtime.store, account_id, reason="api delete")
+    return Response(status_code=204)

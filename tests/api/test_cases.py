@@ -1,0 +1,257 @@
+"""`/v1/cases`: filters, keyset paging (no duplicates, no gaps, stable under inserts), removed
+cases, one case with its setups and comments, and the data a real sandbox sync stored."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from connector.api.models import CaseOut
+from connector.clock import utcnow
+from connector.domain import CaseStatus
+from connector.store import cases as case_rows
+from connector.store.schema import cases
+from connector.sync import sync_account
+from sandbox.scenarios import scenario
+from tests.api.conftest import VENDOR, Api, seed_cases
+from tests.conftest import PortalFactory
+from tests.sync.support import make_services, portal_snapshot
+
+
+def _ids(pages: list[list[dict[str, Any]]]) -> list[str]:
+    return [c["id"] for p in pages for c in p]
+
+
+async def _two_accounts(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
+    shared = await api.add_account("shared@tps.example")
+    own = await api.add_account("own@tps.example", practice_id="practice-own")
+    return shared, own
+
+
+async def test_filters_combine(api: Api) -> None:
+    shared, own = await _two_accounts(api)
+    review = await seed_cases(
+        api.store,
+        shared["id"],
+        range(0, 6),
+        practice_id="p1",
+        status=CaseStatus.SETUP_IN_REVIEW,
+        action_required=True,
+    )
+    waiting = await seed_cases(api.store, shared["id"], range(6, 10), practice_id="p2")
+    owned = await seed_cases(api.store, own["id"], range(10, 13), practice_id="practice-own")
+    everything = review + waiting + owned
+
+    async def ids(**params: Any) -> set[str]:
+        return set(_ids(await api.pages("/v1/cases", limit=4, **params)))
+
+    assert await ids() == set(everything)
+    assert await ids(account_id=shared["id"]) == set(review + waiting)
+    assert await ids(practice_id="p1") == set(review)
+    assert await ids(status="setup_in_review") == set(review)
+    assert await ids(action_required="true") == set(review)
+    assert await ids(action_required="false") == set(waiting + owned)
+    assert await ids(status="awaiting_setup", practice_id="p2") == set(waiting)
+    assert await ids(vendor=VENDOR) == set(everything)
+    assert await ids(vendor="invisalign") == set()
+    assert await ids(account_id="acc_unknown") == set()
+
+    # updated_since: at or after the time given (cases touched later are included).
+    cutoff = utcnow()
+    (touched,) = await seed_cases(
+        api.store, own["id"], [10], practice_id="practice-own", note=" (renamed)"
+    )
+    assert touched == owned[0]
+    assert await ids(updated_since=cutoff.isoformat()) == {touched}
+    assert await ids(updated_since=cutoff.isoformat().replace("+00:00", "Z")) == {touched}
+    assert await ids(updated_since=(cutoff + timedelta(hours=1)).isoformat()) == set()
+
+    for params in (
+        {"status": "lost"},
+        {"action_required": "maybe"},
+        {"updated_since": "yesterday"},
+        {"vendor": "lightforce"},
+        {"practice_id": "a\x00b"},
+        {"account_id": "acc x"},
+        {"limit": 0},
+        {"limit": 501},
+        {"updated_since": "0001-01-01T00:00:00+01:00"},
+        {"updated_since": "1700000000"},  # unix seconds: not RFC 3339
+        {"updated_since": "2026-01-01"},
+        {"updated_since": "2026-01-01T00:00:00"},  # no offset: ambiguous
+    ):
+        response = await api.client.get("/v1/cases", params=params)
+        assert response.status_code == 422, (params, response.text)
+        assert set(response.json()) == {"error"}
+
+
+async def test_paging_has_no_duplicates_or_gaps_and_is_ordered(api: Api) -> None:
+    shared, _ = await _two_accounts(api)
+    made = await seed_cases(api.store, shared["id"], range(23))
+    pages = await api.pages("/v1/cases", limit=5)
+    assert [len(p) for p in pages] == [5, 5, 5, 5, 3]
+    ids = _ids(pages)
+    assert sorted(ids) == sorted(made) and len(set(ids)) == len(made)
+    keys = [(c["updated_at"], c["id"]) for p in pages for c in p]
+    assert keys == sorted(keys)
+    # A page of exactly `limit` at the end says so with a null cursor, not an empty extra page.
+    exact = await api.pages("/v1/cases", limit=23)
+    assert [len(p) for p in exact] == [23]
+    assert len(await api.pages("/v1/cases", limit=500)) == 1
+
+
+async def test_paging_is_stable_while_cases_are_inserted(api: Api) -> None:
+    shared, own = await _two_accounts(api)
+    original = await seed_cases(api.store, shared["id"], range(20))
+    seen: list[str] = []
+    cursor: str | None = None
+    inserted: list[str] = []
+    batch = 100
+    while True:
+        params: dict[str, Any] = {"limit": 6}
+        if cursor:
+            params["cursor"] = cursor
+        body = (await api.client.get("/v1/cases", params=params)).json()
+        seen.extend(c["id"] for c in body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+        # Between every two pages, other syncs insert cases (on both accounts).
+        inserted += await seed_cases(api.store, own["id"], range(batch, batch + 2))
+        inserted += await seed_cases(api.store, shared["id"], range(batch + 2, batch + 3))
+        batch += 3
+    assert len(seen) == len(set(seen)), "a case came twice"
+    assert set(original) <= set(seen), "a case was skipped"
+    # New cases sort after every case that existed: a client that keeps paging sees them too.
+    assert set(seen) - set(original) <= set(inserted)
+    # The cases that were there come first, in the order they were written.
+    assert seen[: len(original)] == original
+
+
+async def test_removed_cases_are_left_out_unless_asked_for(api: Api) -> None:
+    shared, _ = await _two_accounts(api)
+    made = await seed_cases(api.store, shared["id"], range(4))
+    async with api.store.transaction() as conn:
+        gone = await case_rows.mark_removed(
+            conn, shared["id"], ["CC-000000", "CC-000001", "CC-000002"], utcnow()
+        )
+    assert gone == [made[3]]
+    live = _ids(await api.pages("/v1/cases"))
+    assert live == made[:3]
+    every = _ids(await api.pages("/v1/cases", include_removed="true"))
+    assert set(every) == set(made)
+    removed = (await api.client.get(f"/v1/cases/{made[3]}")).json()
+    assert removed["removed_at"] is not None
+
+
+async def test_bad_cursors_are_422_without_echo(api: Api) -> None:
+    shared, _ = await _two_accounts(api)
+    await seed_cases(api.store, shared["id"], range(3))
+    first = (await api.client.get("/v1/cases", params={"limit": 1})).json()
+    good = first["next_cursor"]
+    assert (await api.client.get("/v1/cases", params={"cursor": good})).status_code == 200
+
+    def b64(value: Any) -> str:
+        raw = value if isinstance(value, bytes) else json.dumps(value).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    decoded = json.loads(base64.urlsafe_b64decode(good + "=" * (-len(good) % 4)))
+    bad = [
+        "x",
+        "!!!!",
+        b64(b"\xff\xfe"),
+        b64(b"not json"),
+        b64([1, 2]),
+        b64({**decoded, "k": "accounts"}),
+        b64({**decoded, "t": "yesterday"}),
+        b64({**decoded, "t": "2026-01-01T00:00:00"}),  # no offset: we never write that
+        b64({**decoded, "i": 5}),
+        b64({**decoded, "extra": "1"}),
+        b64({"k": "cases"}),
+        "A" * 600,
+    ]
+    for cursor in bad:
+        response = await api.client.get("/v1/cases", params={"cursor": cursor})
+        assert response.status_code == 422, (cursor, response.text)
+        assert len(cursor) < 4 or cursor not in response.text
+
+
+async def test_one_case_with_setups_and_comments(api: Api) -> None:
+    shared, _ = await _two_accounts(api)
+    (case_id,) = await seed_cases(api.store, shared["id"], [7], setups=True)
+    response = await api.client.get(f"/v1/cases/{case_id}")
+    assert response.status_code == 200
+    case = response.json()
+    assert case["id"] == case_id and case["vendor_case_id"] == "CC-000007"
+    assert case["doctor"] == {"vendor_id": "dr-1", "name": "Dr. dr-1"}
+    assert [s["version"] for s in case["setups"]] == [1, 2]
+    assert [s["state"] for s in case["setups"]] == ["superseded", "in_review"]
+    assert [c["body"] for c in case["comments"]] == ["Setup ready."]
+    assert case["comments"][0]["unread"] is True
+
+    setups = (await api.client.get(f"/v1/cases/{case_id}/setups")).json()
+    assert setups == {"items": case["setups"], "next_cursor": None}
+    comments = (await api.client.get(f"/v1/cases/{case_id}/comments")).json()
+    assert comments == {"items": case["comments"], "next_cursor": None}
+    without = {k: v for k, v in case.items() if k not in ("setups", "comments")}
+    listed = (await api.client.get("/v1/cases")).json()["items"]
+    assert listed == [without]
+
+    for path in (
+        "/v1/cases/case_nope",
+        "/v1/cases/case_nope/setups",
+        "/v1/cases/case_nope/comments",
+    ):
+        response = await api.client.get(path)
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
+
+
+async def test_serves_what_a_sandbox_sync_stored(
+    api_factory: Any, start_portals: PortalFactory
+) -> None:
+    portal = start_portals(VENDOR, practices=2, cases=4, seed=5)
+    api: Api = await api_factory()
+    login = scenario(VENDOR, "good")
+    account = await api.add_account(login.username, login.password, practice_id="hart")
+    services = make_services(api.store, api.ctx.runtime.vault, {VENDOR: portal.url})
+    result = await sync_account(services, account["id"])
+    assert result.outcome == "succeeded", result
+
+    expected = portal_snapshot(portal.admin.state(), login.username)
+    pages = await api.pages("/v1/cases", account_id=account["id"], limit=2)
+    listed = [c for p in pages for c in p]
+    assert {c["vendor_case_id"] for c in listed} == set(expected)
+    assert {c["practice_id"] for c in listed} == {"hart"}
+    for case in listed:
+        detail = (await api.client.get(f"/v1/cases/{case['id']}")).json()
+        want = expected[case["vendor_case_id"]]
+        assert detail["patient_name"] == want["patient_name"]
+        assert detail["vendor_status"] == want["vendor_status"]
+        assert {s["vendor_setup_id"]: s["version"] for s in detail["setups"]} == want["setups"]
+        assert {
+            c["vendor_comment_id"]: (c["body"], c["unread"]) for c in detail["comments"]
+        } == want["comments"]
+    async with api.store.read() as conn:
+        stored = await conn.scalar(sa.select(sa.func.count()).select_from(cases))
+    assert stored == len(listed)
+
+
+async def test_list_items_are_the_event_shape(api: Api) -> None:
+    """The list renders rows itself (for speed); it must equal `case_json`, the events' data."""
+    shared, _ = await _two_accounts(api)
+    await seed_cases(api.store, shared["id"], range(3), practice_id="p")
+    async with api.store.transaction() as conn:
+        await case_rows.mark_removed(conn, shared["id"], ["CC-000000"], utcnow())
+    listed = (await api.client.get("/v1/cases", params={"include_removed": "true"})).json()
+    async with api.store.read() as conn:
+        rows = (await conn.execute(sa.select(cases).order_by(cases.c.updated_at, cases.c.id))).all()
+    expected = [
+        CaseOut.model_validate(case_rows.case_json(r)).model_dump(mode="json") for r in rows
+    ]
+    assert listed["items"] == expected
+    assert {c["removed_at"] is None for c in listed["items"]} == {True, False}
