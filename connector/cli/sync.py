@@ -56,6 +56,11 @@ def results_table(accounts: dict[str, Account], results: list[SyncResult]) -> Ta
 async def sync_with_progress(
     services: SyncServices, accounts: list[Account], *, full: bool, concurrency: int
 ) -> list[SyncResult]:
+    """Sync accounts `concurrency` at a time: one overall bar, plus a line per running sync.
+
+    Finished syncs leave the display (the results table lists them): rich re-renders every
+    task on each refresh, so a thousand finished lines would cost more CPU than the syncs.
+    """
     limit = asyncio.Semaphore(concurrency)
     with Progress(
         SpinnerColumn(),
@@ -65,23 +70,29 @@ async def sync_with_progress(
         TimeElapsedColumn(),
         console=stdout,
         transient=False,
+        refresh_per_second=4,
     ) as progress:
+        overall = progress.add_task("accounts", total=len(accounts), detail="")
 
         async def one(account: Account) -> SyncResult:
-            task = progress.add_task(f"{account.vendor} {account.id}", total=None, detail="waiting")
-
-            def report(kind: str, **info: Any) -> None:
-                detail = {"login": "logging in", "listing": "listing cases"}.get(kind)
-                if kind in ("case", "page"):
-                    detail = f"{info['listed']} cases"
-                if detail:
-                    progress.update(task, detail=detail)
-
             async with limit:
-                result = await sync_account(services, account.id, full=full, progress=report)
-            progress.update(
-                task, total=1, completed=1, detail=f"{result.outcome} ({result.status})"
-            )
+                task = progress.add_task(
+                    f"{account.vendor} {account.id}", total=None, detail="starting"
+                )
+
+                def report(kind: str, **info: Any) -> None:
+                    detail = {"login": "logging in", "listing": "listing cases"}.get(kind)
+                    if kind in ("case", "page"):
+                        detail = f"{info['listed']} cases"
+                    if detail:
+                        progress.update(task, detail=detail)
+
+                try:
+                    result = await sync_account(services, account.id, full=full, progress=report)
+                finally:
+                    progress.remove_task(task)
+            progress.advance(overall)
+            progress.update(overall, detail=f"last: {result.outcome} ({result.status})")
             return result
 
         return list(await asyncio.gather(*(one(a) for a in accounts)))

@@ -33,6 +33,27 @@ class Change(StrEnum):
     UNCHANGED = "unchanged"
 
 
+# Statements run for every synced case are built once, with parameters: building them per call
+# (coercing every value into the expression tree) cost more CPU than the database work itself.
+_EXISTING_CASE = sa.select(cases.c.id, cases.c.content_hash, cases.c.removed_at).where(
+    cases.c.account_id == sa.bindparam("b_account"),
+    cases.c.vendor_case_id == sa.bindparam("b_vendor_case"),
+)
+_CASE_BY_ID_UPDATE = cases.update().where(cases.c.id == sa.bindparam("b_id"))
+_CASE_SETUPS = sa.select(
+    setups.c.id, setups.c.vendor_setup_id, setups.c.content_hash, setups.c.state
+).where(setups.c.case_id == sa.bindparam("b_case"))
+_SETUP_BY_ID_UPDATE = setups.update().where(setups.c.id == sa.bindparam("b_id"))
+_CASE_COMMENTS = sa.select(
+    comments.c.id, comments.c.vendor_comment_id, comments.c.content_hash
+).where(comments.c.case_id == sa.bindparam("b_case"))
+_COMMENT_BY_ID_UPDATE = comments.update().where(comments.c.id == sa.bindparam("b_id"))
+_BY_ID = {
+    table.name: sa.select(table).where(table.c.id == sa.bindparam("b_id"))
+    for table in (cases, setups, comments)
+}
+
+
 def content_hash(value: Any) -> str:
     """SHA-256 of a canonical JSON encoding (sorted keys, ISO times)."""
     encoded = json.dumps(value, sort_keys=True, separators=(",", ":"), default=_default)
@@ -99,44 +120,42 @@ async def upsert_case(
     digest = content_hash(values)
     existing = (
         await conn.execute(
-            sa.select(cases.c.id, cases.c.content_hash, cases.c.removed_at).where(
-                cases.c.account_id == account_id, cases.c.vendor_case_id == summary.vendor_case_id
-            )
+            _EXISTING_CASE, {"b_account": account_id, "b_vendor_case": summary.vendor_case_id}
         )
     ).first()
     if existing is None:
         case_id = new_id("case")
         await conn.execute(
-            cases.insert().values(
-                id=case_id,
-                account_id=account_id,
-                vendor=vendor,
-                vendor_case_id=summary.vendor_case_id,
-                summary_hash=summary_hash(summary),
-                content_hash=digest,
-                created_at=now,
-                updated_at=now,
+            cases.insert(),
+            {
+                "id": case_id,
+                "account_id": account_id,
+                "vendor": vendor,
+                "vendor_case_id": summary.vendor_case_id,
+                "summary_hash": summary_hash(summary),
+                "content_hash": digest,
+                "created_at": now,
+                "updated_at": now,
+                "removed_at": None,
                 **values,
-            )
+            },
         )
         return case_id, Change.CREATED
     if existing.content_hash == digest and existing.removed_at is None:
         await conn.execute(
-            cases.update()
-            .where(cases.c.id == existing.id)
-            .values(summary_hash=summary_hash(summary))
+            _CASE_BY_ID_UPDATE, {"b_id": existing.id, "summary_hash": summary_hash(summary)}
         )
         return existing.id, Change.UNCHANGED
     await conn.execute(
-        cases.update()
-        .where(cases.c.id == existing.id)
-        .values(
-            summary_hash=summary_hash(summary),
-            content_hash=digest,
-            updated_at=now,
-            removed_at=None,
+        _CASE_BY_ID_UPDATE,
+        {
+            "b_id": existing.id,
+            "summary_hash": summary_hash(summary),
+            "content_hash": digest,
+            "updated_at": now,
+            "removed_at": None,
             **values,
-        )
+        },
     )
     return existing.id, Change.UPDATED
 
@@ -154,10 +173,8 @@ async def upsert_setups(
 ) -> list[SetupChange]:
     """Upsert the setups the portal lists; setups it no longer lists are kept (never delete on
     doubt)."""
-    query = sa.select(setups.c.id, setups.c.vendor_setup_id, setups.c.content_hash, setups.c.state)
     existing = {
-        r.vendor_setup_id: r
-        for r in (await conn.execute(query.where(setups.c.case_id == case_id))).all()
+        r.vendor_setup_id: r for r in (await conn.execute(_CASE_SETUPS, {"b_case": case_id})).all()
     }
     changes: list[SetupChange] = []
     for setup in items:
@@ -174,22 +191,22 @@ async def upsert_setups(
         if row is None:
             setup_id = new_id("setup")
             await conn.execute(
-                setups.insert().values(
-                    id=setup_id,
-                    case_id=case_id,
-                    vendor_setup_id=setup.vendor_setup_id,
-                    content_hash=digest,
-                    created_at=now,
-                    updated_at=now,
+                setups.insert(),
+                {
+                    "id": setup_id,
+                    "case_id": case_id,
+                    "vendor_setup_id": setup.vendor_setup_id,
+                    "content_hash": digest,
+                    "created_at": now,
+                    "updated_at": now,
                     **values,
-                )
+                },
             )
             changes.append(SetupChange(setup_id, Change.CREATED, str(setup.state), None))
         elif row.content_hash != digest:
             await conn.execute(
-                setups.update()
-                .where(setups.c.id == row.id)
-                .values(content_hash=digest, updated_at=now, **values)
+                _SETUP_BY_ID_UPDATE,
+                {"b_id": row.id, "content_hash": digest, "updated_at": now, **values},
             )
             changes.append(SetupChange(row.id, Change.UPDATED, str(setup.state), row.state))
         else:
@@ -206,10 +223,9 @@ def connector_action_id(body: str) -> str | None:
 async def upsert_comments(
     conn: AsyncConnection, case_id: str, items: Sequence[Comment], now: datetime
 ) -> list[tuple[str, Change]]:
-    query = sa.select(comments.c.id, comments.c.vendor_comment_id, comments.c.content_hash)
     existing = {
         r.vendor_comment_id: r
-        for r in (await conn.execute(query.where(comments.c.case_id == case_id))).all()
+        for r in (await conn.execute(_CASE_COMMENTS, {"b_case": case_id})).all()
     }
     changes: list[tuple[str, Change]] = []
     for comment in items:
@@ -228,22 +244,22 @@ async def upsert_comments(
         if row is None:
             comment_id = new_id("cmt")
             await conn.execute(
-                comments.insert().values(
-                    id=comment_id,
-                    case_id=case_id,
-                    vendor_comment_id=comment.vendor_comment_id,
-                    content_hash=digest,
-                    created_at=now,
-                    updated_at=now,
+                comments.insert(),
+                {
+                    "id": comment_id,
+                    "case_id": case_id,
+                    "vendor_comment_id": comment.vendor_comment_id,
+                    "content_hash": digest,
+                    "created_at": now,
+                    "updated_at": now,
                     **values,
-                )
+                },
             )
             changes.append((comment_id, Change.CREATED))
         elif row.content_hash != digest:
             await conn.execute(
-                comments.update()
-                .where(comments.c.id == row.id)
-                .values(content_hash=digest, updated_at=now, **values)
+                _COMMENT_BY_ID_UPDATE,
+                {"b_id": row.id, "content_hash": digest, "updated_at": now, **values},
             )
             changes.append((row.id, Change.UPDATED))
         else:
@@ -338,7 +354,7 @@ def comment_json(row: sa.Row[Any]) -> dict[str, Any]:
 async def _one_json(
     conn: AsyncConnection, table: sa.Table, row_id: str, render: Any, label: str
 ) -> dict[str, Any]:
-    row = (await conn.execute(sa.select(table).where(table.c.id == row_id))).first()
+    row = (await conn.execute(_BY_ID[table.name], {"b_id": row_id})).first()
     if row is None:
         raise NotFoundError(f"no {label} {row_id}")
     result: dict[str, Any] = render(row)

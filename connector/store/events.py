@@ -73,15 +73,17 @@ async def append_event(
     now: datetime,
 ) -> str:
     event_id = new_id("evt")
+    # A constant statement with parameters: compiled once, not rebuilt for every event.
     await conn.execute(
-        events.insert().values(
-            id=event_id,
-            type=type,
-            account_id=account_id,
-            subject_id=subject_id,
-            data=data,
-            created_at=now,
-        )
+        events.insert(),
+        {
+            "id": event_id,
+            "type": type,
+            "account_id": account_id,
+            "subject_id": subject_id,
+            "data": data,
+            "created_at": now,
+        },
     )
     return event_id
 

@@ -81,13 +81,23 @@ async def acquire_lease(
     return row is not None and row[0] == holder
 
 
+_RENEW = (
+    sync_leases.update()
+    .where(
+        sync_leases.c.account_id == sa.bindparam("b_account"),
+        sync_leases.c.holder == sa.bindparam("b_holder"),
+    )
+    .values(expires_at=sa.bindparam("b_expires"))
+)
+
+
 async def renew_lease(
     conn: AsyncConnection, account_id: str, holder: str, ttl: timedelta, now: datetime
 ) -> bool:
+    """Extend our lease; False when it is no longer ours. Runs once per synced case, so the
+    statement is built once."""
     result = await conn.execute(
-        sync_leases.update()
-        .where(sync_leases.c.account_id == account_id, sync_leases.c.holder == holder)
-        .values(expires_at=now + ttl)
+        _RENEW, {"b_account": account_id, "b_holder": holder, "b_expires": now + ttl}
     )
     return bool(result.rowcount)
 
