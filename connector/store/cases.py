@@ -169,14 +169,26 @@ class SetupChange:
 
 
 async def upsert_setups(
-    conn: AsyncConnection, case_id: str, items: Sequence[Setup], now: datetime
+    conn: AsyncConnection,
+    case_id: str,
+    items: Sequence[Setup],
+    now: datetime,
+    *,
+    new_case: bool = False,
 ) -> list[SetupChange]:
     """Upsert the setups the portal lists; setups it no longer lists are kept (never delete on
-    doubt)."""
-    existing = {
-        r.vendor_setup_id: r for r in (await conn.execute(_CASE_SETUPS, {"b_case": case_id})).all()
-    }
+    doubt). `new_case`: the case row was inserted in this transaction, so it has no setups yet
+    (one query fewer per new case)."""
+    existing = (
+        {}
+        if new_case
+        else {
+            r.vendor_setup_id: r
+            for r in (await conn.execute(_CASE_SETUPS, {"b_case": case_id})).all()
+        }
+    )
     changes: list[SetupChange] = []
+    inserts: list[dict[str, Any]] = []
     for setup in items:
         values = {
             "version": setup.version,
@@ -190,8 +202,7 @@ async def upsert_setups(
         row = existing.get(setup.vendor_setup_id)
         if row is None:
             setup_id = new_id("setup")
-            await conn.execute(
-                setups.insert(),
+            inserts.append(
                 {
                     "id": setup_id,
                     "case_id": case_id,
@@ -200,7 +211,7 @@ async def upsert_setups(
                     "created_at": now,
                     "updated_at": now,
                     **values,
-                },
+                }
             )
             changes.append(SetupChange(setup_id, Change.CREATED, str(setup.state), None))
         elif row.content_hash != digest:
@@ -211,6 +222,8 @@ async def upsert_setups(
             changes.append(SetupChange(row.id, Change.UPDATED, str(setup.state), row.state))
         else:
             changes.append(SetupChange(row.id, Change.UNCHANGED, row.state, row.state))
+    if inserts:
+        await conn.execute(setups.insert(), inserts)  # one executemany for all new setups
     return changes
 
 
@@ -221,13 +234,24 @@ def connector_action_id(body: str) -> str | None:
 
 
 async def upsert_comments(
-    conn: AsyncConnection, case_id: str, items: Sequence[Comment], now: datetime
+    conn: AsyncConnection,
+    case_id: str,
+    items: Sequence[Comment],
+    now: datetime,
+    *,
+    new_case: bool = False,
 ) -> list[tuple[str, Change]]:
-    existing = {
-        r.vendor_comment_id: r
-        for r in (await conn.execute(_CASE_COMMENTS, {"b_case": case_id})).all()
-    }
+    """Upsert the comments the portal shows (`new_case` as for `upsert_setups`)."""
+    existing = (
+        {}
+        if new_case
+        else {
+            r.vendor_comment_id: r
+            for r in (await conn.execute(_CASE_COMMENTS, {"b_case": case_id})).all()
+        }
+    )
     changes: list[tuple[str, Change]] = []
+    inserts: list[dict[str, Any]] = []
     for comment in items:
         action_id = connector_action_id(comment.body)
         values = {
@@ -243,8 +267,7 @@ async def upsert_comments(
         row = existing.get(comment.vendor_comment_id)
         if row is None:
             comment_id = new_id("cmt")
-            await conn.execute(
-                comments.insert(),
+            inserts.append(
                 {
                     "id": comment_id,
                     "case_id": case_id,
@@ -253,7 +276,7 @@ async def upsert_comments(
                     "created_at": now,
                     "updated_at": now,
                     **values,
-                },
+                }
             )
             changes.append((comment_id, Change.CREATED))
         elif row.content_hash != digest:
@@ -264,6 +287,8 @@ async def upsert_comments(
             changes.append((row.id, Change.UPDATED))
         else:
             changes.append((row.id, Change.UNCHANGED))
+    if inserts:
+        await conn.execute(comments.insert(), inserts)  # one executemany for all new comments
     return changes
 
 

@@ -20,18 +20,29 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from connector.store.sqlite_inline import BUSY_TIMEOUT_MS, inline_creator
+
 _IMMEDIATE = "connector_immediate"
 
 
-def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, connection_record: Any, *, busy_ms: int) -> None:
     # Let our `begin` listener emit BEGIN itself (pysqlite's implicit BEGIN is deferred).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_threaded_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    _sqlite_connect(dbapi_connection, connection_record, busy_ms=BUSY_TIMEOUT_MS)
+
+
+def _sqlite_inline_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    # Inline connections wait for another process's lock on a thread of their own instead.
+    _sqlite_connect(dbapi_connection, connection_record, busy_ms=0)
 
 
 def _sqlite_begin(conn: Connection) -> None:
@@ -40,10 +51,15 @@ def _sqlite_begin(conn: Connection) -> None:
 
 
 class Store:
-    """The database: an async engine plus the two kinds of transaction the code uses."""
+    """The database: an async engine plus the two kinds of transaction the code uses.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    On SQLite, write transactions use a second engine whose connections run on the event loop's
+    thread (`sqlite_inline`): one writer at a time, and no thread hand-off per statement.
+    """
+
+    def __init__(self, engine: AsyncEngine, write_engine: AsyncEngine | None = None) -> None:
         self.engine = engine
+        self._write_engine = write_engine or engine
         # SQLite has one writer at a time. Queueing writers here, in order, beats letting them
         # collide on the file lock, whose busy handler sleeps up to 100 ms per retry.
         self._sqlite_writer = asyncio.Lock()
@@ -59,10 +75,23 @@ class Store:
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         engine = create_async_engine(parsed, **kwargs)
-        if parsed.get_backend_name() == "sqlite":
-            event.listen(engine.sync_engine, "connect", _sqlite_connect)
-            event.listen(engine.sync_engine, "begin", _sqlite_begin)
-        return cls(engine)
+        if parsed.get_backend_name() != "sqlite":
+            return cls(engine)
+        event.listen(engine.sync_engine, "connect", _sqlite_threaded_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        if not parsed.database or parsed.database == ":memory:":
+            return cls(engine)  # one private database per connection: nothing to share
+        # Writers queue on `_sqlite_writer`, so one connection is all the write engine needs.
+        writer = create_async_engine(
+            parsed,
+            async_creator=inline_creator(parsed.database),
+            pool_size=1,
+            max_overflow=1,
+            **kwargs,
+        )
+        event.listen(writer.sync_engine, "connect", _sqlite_inline_connect)
+        event.listen(writer.sync_engine, "begin", _sqlite_begin)
+        return cls(engine, writer)
 
     @property
     def dialect(self) -> str:
@@ -86,7 +115,7 @@ class Store:
             async with self.engine.connect() as conn, conn.begin():
                 yield conn
             return
-        async with self._sqlite_writer, self.engine.connect() as conn:
+        async with self._sqlite_writer, self._write_engine.connect() as conn:
             conn = await conn.execution_options(**{_IMMEDIATE: True})
             async with conn.begin():
                 yield conn
@@ -98,4 +127,6 @@ class Store:
             yield conn
 
     async def close(self) -> None:
+        if self._write_engine is not self.engine:
+            await self._write_engine.dispose()
         await self.engine.dispose()

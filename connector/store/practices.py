@@ -54,10 +54,14 @@ async def list_mappings(conn: AsyncConnection, vendor: str | None = None) -> lis
     ]
 
 
+# Looked up for every case a shared login syncs: built once, with parameters.
+_PRACTICE_FOR = sa.select(practice_mappings.c.practice_id).where(
+    practice_mappings.c.vendor == sa.bindparam("b_vendor"),
+    practice_mappings.c.vendor_doctor_id == sa.bindparam("b_doctor"),
+)
+
+
 async def practice_for(conn: AsyncConnection, vendor: str, vendor_doctor_id: str) -> str | None:
-    query = sa.select(practice_mappings.c.practice_id).where(
-        practice_mappings.c.vendor == vendor,
-        practice_mappings.c.vendor_doctor_id == vendor_doctor_id,
-    )
-    value = (await conn.execute(query)).scalar_one_or_none()
+    result = await conn.execute(_PRACTICE_FOR, {"b_vendor": vendor, "b_doctor": vendor_doctor_id})
+    value = result.scalar_one_or_none()
     return str(value) if value is not None else None

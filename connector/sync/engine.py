@@ -300,8 +300,13 @@ class _Run:
                 vendor_created_at=detail.created_at,
                 now=now,
             )
-            setup_changes = await case_rows.upsert_setups(conn, case_id, detail.setups, now)
-            comment_changes = await case_rows.upsert_comments(conn, case_id, detail.comments, now)
+            new_case = change is case_rows.Change.CREATED
+            setup_changes = await case_rows.upsert_setups(
+                conn, case_id, detail.setups, now, new_case=new_case
+            )
+            comment_changes = await case_rows.upsert_comments(
+                conn, case_id, detail.comments, now, new_case=new_case
+            )
             self.counts[f"cases_{change}"] += 1
             if change is case_rows.Change.CREATED:
                 await self._event(
