@@ -71,6 +71,8 @@ class DatabaseSettings(_Section):
     def _known_driver(cls, value: str) -> str:
         if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+psycopg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+psycopg://")
+        if value.startswith("sqlite") and value.rstrip("/").endswith((":memory:", "aiosqlite:")):
+            raise ValueError("SQLite needs a file: sqlite+aiosqlite:///path/to/connector.db")
         return value
 
 

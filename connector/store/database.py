@@ -1,10 +1,11 @@
 """Opening the database and running transactions the same way on SQLite and PostgreSQL.
 
 SQLite (the embedded default) needs care to behave under concurrency: WAL so readers never
-block the writer, a busy timeout so a second writer waits instead of failing, foreign keys on
-(SQLite's default is off), and `BEGIN IMMEDIATE` for write transactions: a deferred transaction
-that reads and then writes fails with "database is locked" at once when another writer got in
-between, instead of waiting.
+block the writer, writers queued in-process and waiting (off the event loop) for another
+process's lock instead of failing, foreign keys on (SQLite's default is off), and `BEGIN
+IMMEDIATE` for write transactions: a deferred transaction that reads and then writes fails with
+"database is locked" at once when another writer got in between, instead of waiting. Its
+connections run their calls on the event loop's thread (see `sqlite_inline` for why).
 """
 
 from __future__ import annotations
@@ -20,29 +21,21 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from connector.store.sqlite_inline import BUSY_TIMEOUT_MS, inline_creator
+from connector.store.sqlite_inline import inline_creator
 
 _IMMEDIATE = "connector_immediate"
 
 
-def _sqlite_connect(dbapi_connection: Any, connection_record: Any, *, busy_ms: int) -> None:
+def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
     # Let our `begin` listener emit BEGIN itself (pysqlite's implicit BEGIN is deferred).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+    # Waiting for another process's lock happens on a thread (sqlite_inline), not in SQLite.
+    cursor.execute("PRAGMA busy_timeout=0")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-
-
-def _sqlite_threaded_connect(dbapi_connection: Any, connection_record: Any) -> None:
-    _sqlite_connect(dbapi_connection, connection_record, busy_ms=BUSY_TIMEOUT_MS)
-
-
-def _sqlite_inline_connect(dbapi_connection: Any, connection_record: Any) -> None:
-    # Inline connections wait for another process's lock on a thread of their own instead.
-    _sqlite_connect(dbapi_connection, connection_record, busy_ms=0)
 
 
 def _sqlite_begin(conn: Connection) -> None:
@@ -53,13 +46,12 @@ def _sqlite_begin(conn: Connection) -> None:
 class Store:
     """The database: an async engine plus the two kinds of transaction the code uses.
 
-    On SQLite, write transactions use a second engine whose connections run on the event loop's
-    thread (`sqlite_inline`): one writer at a time, and no thread hand-off per statement.
+    On SQLite, connections run their calls on the event loop's thread (`sqlite_inline`): no
+    thread hand-off per statement.
     """
 
-    def __init__(self, engine: AsyncEngine, write_engine: AsyncEngine | None = None) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._write_engine = write_engine or engine
         # SQLite has one writer at a time. Queueing writers here, in order, beats letting them
         # collide on the file lock, whose busy handler sleeps up to 100 ms per retry.
         self._sqlite_writer = asyncio.Lock()
@@ -68,30 +60,23 @@ class Store:
     def connect(cls, url: str, *, echo: bool = False, pool_size: int = 10) -> Store:
         parsed = make_url(url)
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
-        if parsed.get_backend_name() == "sqlite":
-            database = parsed.database
-            if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
-        engine = create_async_engine(parsed, **kwargs)
         if parsed.get_backend_name() != "sqlite":
-            return cls(engine)
-        event.listen(engine.sync_engine, "connect", _sqlite_threaded_connect)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin)
-        if not parsed.database or parsed.database == ":memory:":
-            return cls(engine)  # one private database per connection: nothing to share
-        # Writers queue on `_sqlite_writer`, so one connection is all the write engine needs.
-        writer = create_async_engine(
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            return cls(create_async_engine(parsed, **kwargs))
+        database = parsed.database
+        if not database or database == ":memory:":
+            raise ValueError("database.url: SQLite needs a file (an in-memory database is private)")
+        Path(database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        engine = create_async_engine(
             parsed,
-            async_creator=inline_creator(parsed.database),
-            pool_size=1,
-            max_overflow=1,
+            async_creator=inline_creator(database),
+            pool_size=pool_size,
+            max_overflow=pool_size,
             **kwargs,
         )
-        event.listen(writer.sync_engine, "connect", _sqlite_inline_connect)
-        event.listen(writer.sync_engine, "begin", _sqlite_begin)
-        return cls(engine, writer)
+        event.listen(engine.sync_engine, "connect", _sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        return cls(engine)
 
     @property
     def dialect(self) -> str:
@@ -115,7 +100,7 @@ class Store:
             async with self.engine.connect() as conn, conn.begin():
                 yield conn
             return
-        async with self._sqlite_writer, self._write_engine.connect() as conn:
+        async with self._sqlite_writer, self.engine.connect() as conn:
             conn = await conn.execution_options(**{_IMMEDIATE: True})
             async with conn.begin():
                 yield conn
@@ -127,6 +112,4 @@ class Store:
             yield conn
 
     async def close(self) -> None:
-        if self._write_engine is not self.engine:
-            await self._write_engine.dispose()
         await self.engine.dispose()

@@ -1,4 +1,4 @@
-"""SQLite write connections that run each call on the event loop's thread.
+"""SQLite connections that run each call on the event loop's thread.
 
 aiosqlite runs every call (cursor, execute, fetch, close) on a worker thread and hands the
 result back through the event loop. Measured here, each of those hand-offs costs about 100 µs of
@@ -6,18 +6,18 @@ CPU, while the SQLite statement itself takes 2 µs: a synced case's write transa
 fifteen statements spent nearly all its time crossing threads, and since SQLite has one writer,
 that time capped the sync rate of the whole process at about 90 cases per second.
 
-A write transaction holds SQLite's single write lock, so its statements are short and run one
-transaction at a time anyway; running them directly on the loop's thread costs microseconds.
+Run directly on the loop's thread, a statement costs microseconds plus SQLAlchemy's own work.
 The one call that can take long is waiting for the write lock while another process holds it
-(the CLI beside `serve`, for example). That call is tried at once with no busy timeout; when
+(the CLI beside `serve`, for example). Every call is tried at once with no busy timeout; when
 the database is busy it is retried on a worker thread with the usual timeout, so the event loop
 never stalls behind another process.
 
 A commit that triggers SQLite's automatic WAL checkpoint (every 4 MB of WAL) copies pages and
 syncs the file inline: a pause of milliseconds, a few times over a large first sync.
 
-Read-only transactions keep aiosqlite's threads: they may be long (API listings) and can run
-beside the event loop's own work.
+Reads run inline too. Threads would let SQLite's C code overlap Python work, but measured with
+the API benchmark (100,000 cases, 50 clients) inline reads were faster: first-page p95 725 ms
+threaded against 405 ms inline, server CPU per request 8.8 ms against 6.0 ms.
 """
 
 from __future__ import annotations

@@ -120,6 +120,10 @@ def test_secret_settings_from_env_and_files(
         ({"CONNECTOR_VAULT__PROVIDER": "env"}, "settings [vault]: provider 'env' needs"),
         ({"CONNECTOR_API__TOKENS": "short-one"}, "settings [api]: every API token must be"),
         ({"CONNECTOR_DATABASE__URL": "mysql://x"}, "setting database.url"),
+        (
+            {"CONNECTOR_DATABASE__URL": "sqlite+aiosqlite:///:memory:"},
+            "setting database.url (CONNECTOR_DATABASE__URL): SQLite needs a file",
+        ),
         ({"CONNECTOR_LOG__LEVEL": "loud"}, "setting log.level"),
         ({"CONNECTOR_VAULT__KEYS_FILE": "/nonexistent/keys"}, "cannot read vault.keys_file"),
     ],

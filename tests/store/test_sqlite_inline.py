@@ -1,4 +1,4 @@
-"""SQLite write transactions run on the event loop's thread (connector/store/sqlite_inline.py).
+"""SQLite connections run their calls on the event loop's thread (connector/store/sqlite_inline.py).
 
 What must hold: writes land and roll back as before; a writer blocked by another process's
 lock waits for it without stalling the event loop; SQL errors reach the caller unchanged.
