@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -30,8 +31,13 @@ def scenario_table(vendors: tuple[str, ...]) -> Table:
 
 
 async def serve_portals(
-    configs: dict[str, SandboxConfig], host: str, ports: dict[str, int]
+    configs: dict[str, SandboxConfig],
+    host: str,
+    ports: dict[str, int],
+    on_ready: Callable[[], None] = lambda: None,
 ) -> None:
+    """Serve every portal; `on_ready` runs once all of them accept connections (so the URLs
+    printed are never ahead of the servers)."""
     servers = [
         uvicorn.Server(
             uvicorn.Config(
@@ -44,7 +50,14 @@ async def serve_portals(
         )
         for vendor, config in configs.items()
     ]
-    await asyncio.gather(*(server.serve() for server in servers))
+    running = [asyncio.create_task(server.serve()) for server in servers]
+    while not all(server.started for server in servers):
+        if any(task.done() for task in running):
+            break  # a server could not start (its error is already logged)
+        await asyncio.sleep(0.05)
+    else:
+        on_ready()
+    await asyncio.gather(*running)
 
 
 def sandbox_command(
@@ -104,10 +117,13 @@ def sandbox_command(
         )
         for v in vendors
     }
-    for v in vendors:
-        admin_note = f"  (admin API: http://{host}:{ports[v]}/__sandbox/state)" if admin else ""
-        stdout.print(f"{v} sandbox: http://{host}:{ports[v]}/{admin_note}")
-    stdout.print(scenario_table(vendors))
-    stdout.print("press Ctrl-C to stop")
+
+    def banner() -> None:
+        for v in vendors:
+            note = f"  (admin API: http://{host}:{ports[v]}/__sandbox/state)" if admin else ""
+            stdout.print(f"{v} sandbox: http://{host}:{ports[v]}/{note}")
+        stdout.print(scenario_table(vendors))
+        stdout.print("press Ctrl-C to stop")
+
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_portals(configs, host, ports))
+        asyncio.run(serve_portals(configs, host, ports, banner))
