@@ -492,6 +492,12 @@ def _check_fields(form: Mapping[str, str]) -> tuple[Login | None, dict[str, str]
     return Login(username, Secret(password), totp_secret), {}, username
 
 
+async def _settled(page: Page, flight: InFlight) -> HTMLResponse:
+    """Give the sign-in up to `forms.verify_wait_seconds` to finish, then show where it stands."""
+    await flight.settle(page.ctx.settings.forms.verify_wait_seconds)
+    return await _progress(page, flight)
+
+
 def _start(page: Page, username: str, run: Any) -> InFlight:
     return page.runtime.verifications.start(
         page.session.id, username, page.ctx.settings.forms.code_wait_seconds, run
@@ -582,12 +588,10 @@ async def submit_login(request: Request, token: str) -> Response:
     if not isinstance(posted, tuple):
         return posted
     page, form = posted
-    wait_seconds = page.ctx.settings.forms.verify_wait_seconds
     flight = page.runtime.verifications.get(page.session.id)
     if flight is not None and not flight.done:
         # A sign-in of this session is already under way (a double click): show it.
-        await flight.settle(wait_seconds)
-        return await _progress(page, flight)
+        return await _settled(page, flight)
     if page.expired:
         return page.expired_page()
     login, errors, shown = _check_fields(form)
@@ -599,8 +603,7 @@ async def submit_login(request: Request, token: str) -> Response:
         return _rate_limited(page, wait)
     page.runtime.verifications.forget(page.session.id)
     flight = _start(page, login.username, lambda f: _run_login(page, login, f))
-    await flight.settle(wait_seconds)
-    return await _progress(page, flight)
+    return await _settled(page, flight)
 
 
 @router.post("/forms/{token}/code")
@@ -609,14 +612,12 @@ async def submit_code(request: Request, token: str) -> Response:
     if not isinstance(posted, tuple):
         return posted
     page, form = posted
-    wait_seconds = page.ctx.settings.forms.verify_wait_seconds
     flight = page.runtime.verifications.get(page.session.id)
     if flight is None:
         message = _message(page, "code_late_title", "code_late_body")
         return await _form(page, message=message)
     if not flight.awaiting_code:
-        await flight.settle(wait_seconds)
-        return await _progress(page, flight)
+        return await _settled(page, flight)
     code = re.sub(r"[\s-]", "", form.get("code", ""))
     if not code:
         return _code_page(page, flight, status=422, error="code_required")
@@ -626,8 +627,7 @@ async def submit_code(request: Request, token: str) -> Response:
     if wait is not None:
         return _rate_limited(page, wait)
     flight.hand_code(Secret(code))
-    await flight.settle(wait_seconds)
-    return await _progress(page, flight)
+    return await _settled(page, flight)
 
 
 @router.post("/forms/{token}/recheck")
@@ -636,11 +636,9 @@ async def recheck(request: Request, token: str) -> Response:
     if not isinstance(posted, tuple):
         return posted
     page, _ = posted
-    wait_seconds = page.ctx.settings.forms.verify_wait_seconds
     flight = page.runtime.verifications.get(page.session.id)
     if flight is not None and not flight.done:
-        await flight.settle(wait_seconds)
-        return await _progress(page, flight)
+        return await _settled(page, flight)
     if page.expired:
         return page.expired_page()
     account = await _account(page)
@@ -652,8 +650,7 @@ async def recheck(request: Request, token: str) -> Response:
     page.runtime.verifications.forget(page.session.id)
     account_id = account.id
     flight = _start(page, account.username, lambda f: _run_recheck(page, account_id, f))
-    await flight.settle(wait_seconds)
-    return await _progress(page, flight)
+    return await _settled(page, flight)
 
 
 @router.post("/forms/{token}/cancel")
