@@ -5,20 +5,19 @@ The sandboxes are the other side of the wire; only this command and `demo` start
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import Callable
+import threading
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.table import Table
 
 from connector.cli.common import ConfigOption, settings_for, stdout
 from connector.errors import InputError
-from sandbox import VENDORS, create_app
+from sandbox import VENDORS
 from sandbox.common.config import SandboxConfig
 from sandbox.common.faults import Faults
+from sandbox.common.server import start_portal
 from sandbox.scenarios import for_vendor
 
 
@@ -28,36 +27,6 @@ def scenario_table(vendors: tuple[str, ...]) -> Table:
         for s in for_vendor(vendor):
             table.add_row(vendor, s.name, s.username, s.password, str(s.outcome))
     return table
-
-
-async def serve_portals(
-    configs: dict[str, SandboxConfig],
-    host: str,
-    ports: dict[str, int],
-    on_ready: Callable[[], None] = lambda: None,
-) -> None:
-    """Serve every portal; `on_ready` runs once all of them accept connections (so the URLs
-    printed are never ahead of the servers)."""
-    servers = [
-        uvicorn.Server(
-            uvicorn.Config(
-                create_app(vendor, config),
-                host=host,
-                port=ports[vendor],
-                log_level="warning",
-                access_log=False,
-            )
-        )
-        for vendor, config in configs.items()
-    ]
-    running = [asyncio.create_task(server.serve()) for server in servers]
-    while not all(server.started for server in servers):
-        if any(task.done() for task in running):
-            break  # a server could not start (its error is already logged)
-        await asyncio.sleep(0.05)
-    else:
-        on_ready()
-    await asyncio.gather(*running)
 
 
 def sandbox_command(
@@ -118,12 +87,17 @@ def sandbox_command(
         for v in vendors
     }
 
-    def banner() -> None:
+    with contextlib.ExitStack() as portals, contextlib.suppress(KeyboardInterrupt):
+        # start_portal returns once the portal accepts connections: the URLs printed below are
+        # never ahead of the servers.
+        for v in vendors:
+            try:
+                portals.enter_context(start_portal(v, configs[v], host, ports[v]))
+            except RuntimeError as error:
+                raise InputError(f"{error} (is port {ports[v]} in use?)") from None
         for v in vendors:
             note = f"  (admin API: http://{host}:{ports[v]}/__sandbox/state)" if admin else ""
             stdout.print(f"{v} sandbox: http://{host}:{ports[v]}/{note}")
         stdout.print(scenario_table(vendors))
         stdout.print("press Ctrl-C to stop")
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_portals(configs, host, ports, banner))
+        threading.Event().wait()  # until Ctrl-C; leaving the stack stops the portals
