@@ -38,17 +38,19 @@ DEMO_PRACTICES = 4
 DEMO_CASES = 12
 
 
-def demo_logins(vendor: str, portal: PortalHandle) -> list[tuple[str, str, str | None]]:
+def demo_logins(vendor: str, portal: PortalHandle) -> list[tuple[str, Secret, str | None]]:
     """(username, password, practice) of the demo accounts: the good scenario login, and at
     ClearCorrect also the TPS-wide partner login that several doctors share cases with."""
     good = scenario(vendor, "good")
-    logins: list[tuple[str, str, str | None]] = [(good.username, good.password, f"demo-{vendor}")]
+    logins: list[tuple[str, Secret, str | None]] = [
+        (good.username, Secret(good.password), f"demo-{vendor}")
+    ]
     if vendor == "clearcorrect":
         state = portal.admin.state()
         shared = state.get("tps_wide_partner")
         login = next((x for x in state["logins"] if x["username"] == shared), None)
         if login is not None:
-            logins.append((login["username"], login["password"], None))
+            logins.append((login["username"], Secret(login["password"]), None))
     return logins
 
 
@@ -62,11 +64,11 @@ async def store_demo_accounts(rt: Runtime, portals: dict[str, PortalHandle]) -> 
             if existing is None:
                 account = await add_account(
                     rt.store, rt.vault, vendor=vendor, username=username,
-                    password=Secret(password), practice_id=practice,
+                    password=password, practice_id=practice,
                 )  # fmt: skip
             else:
                 account = await update_credentials(
-                    rt.store, rt.vault, existing.id, password=Secret(password)
+                    rt.store, rt.vault, existing.id, password=password
                 )
             stored.append(account)
     return stored
