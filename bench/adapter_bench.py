@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from playwright.async_api import Page, async_playwright
 
-from adapters.base import Adapter, Credentials, PortalSession, no_code
+from adapters.base import Adapter, Credentials, PortalSession, RecordedSignIns, no_code
 from adapters.browser import BrowserPool, chromium_launch_options
 from adapters.clearcorrect import ClearCorrectAdapter
 from adapters.invisalign import InvisalignAdapter
@@ -57,7 +57,7 @@ async def connector_runs(
     credentials = Credentials(login["username"], Secret(login["password"]))
     portal.admin.reset_requests()
     started = time.perf_counter()
-    session = await adapter.open(credentials, None, no_code)
+    session = await adapter.open(credentials, None, no_code, guard=RecordedSignIns())
     login_seconds = time.perf_counter() - started
     cases, cursor = await read_all(session, None, details=True)
     first = time.perf_counter() - started
@@ -68,7 +68,7 @@ async def connector_runs(
 
     portal.admin.reset_requests()
     started = time.perf_counter()
-    session = await adapter.open(credentials, state, no_code)
+    session = await adapter.open(credentials, state, no_code, guard=RecordedSignIns())
     await session.check_access()
     unchanged, _ = await read_all(session, cursor, details=False)
     second = time.perf_counter() - started

@@ -35,7 +35,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from connector.credentials import add_account, store_audit_sink  # noqa: E402
+from connector.accounts.service import create_account  # noqa: E402
+from connector.credentials import store_audit_sink  # noqa: E402
 from connector.logs import configure_logging  # noqa: E402
 from connector.store import Store, upgrade  # noqa: E402
 from vault import LocalKeyFile, Secret, Vault  # noqa: E402
@@ -96,7 +97,7 @@ async def add_accounts(url: str, key_file: Path, logins: list[dict[str, Any]]) -
         await upgrade(store)
         vault = Vault(LocalKeyFile.open_or_generate(key_file), store_audit_sink(store))
         for login in logins:
-            await add_account(
+            await create_account(
                 store,
                 vault,
                 vendor="clearcorrect",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from adapters.base.models import AuthorRole, CaseStatus, SetupState
 
 __all__ = [
+    "MAX_SIGN_IN_FAILURES",
     "Account",
     "AccountStatus",
     "ActionKind",
@@ -17,10 +18,16 @@ __all__ = [
     "AuthorRole",
     "CaseStatus",
     "CredentialState",
+    "EventType",
     "KekUsage",
+    "RunOutcome",
     "SetupState",
     "SyncRun",
 ]
+
+#: Failed sign-ins the connector may risk since a portal login's last success (ClearCorrect
+#: locks a login on the third consecutive failure). The gate enforces it; accounts show it.
+MAX_SIGN_IN_FAILURES = 2
 
 
 class AccountStatus(StrEnum):
@@ -34,6 +41,29 @@ class AccountStatus(StrEnum):
     PORTAL_UNAVAILABLE = "portal_unavailable"  # transient; retrying
     PORTAL_CHANGED = "portal_changed"  # a page no longer parses
     DISABLED = "disabled"  # paused by the TPS
+
+
+class EventType(StrEnum):
+    """Every event the connector emits (DESIGN section 4); webhook endpoints filter on these."""
+
+    ACCOUNT_STATUS_CHANGED = "account.status_changed"
+    CASE_CREATED = "case.created"
+    CASE_UPDATED = "case.updated"
+    CASE_REMOVED = "case.removed"
+    SETUP_READY_FOR_REVIEW = "setup.ready_for_review"
+    COMMENT_RECEIVED = "comment.received"
+    ACTION_SUCCEEDED = "action.succeeded"
+    ACTION_FAILED = "action.failed"
+
+
+class RunOutcome(StrEnum):
+    """How a sync run ended (`sync_runs.outcome`)."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # nothing was tried: the gate refused, or the account was busy
+    ABANDONED = "abandoned"  # interrupted (shutdown, a killed process, the account deleted)
 
 
 class ActionKind(StrEnum):
@@ -77,6 +107,29 @@ class Account:
     failure_count: int
     created_at: datetime
     updated_at: datetime
+    #: Failed sign-ins since the portal login's last success (from its `portal_logins` row).
+    sign_in_failures: int = 0
+
+    def sign_in_json(self, now: datetime) -> dict[str, Any]:
+        """Where the portal login stands with the gate: what a TPS shows before it asks the
+        dentist for anything."""
+        left = max(0, MAX_SIGN_IN_FAILURES - self.sign_in_failures)
+        locked = self.locked_until is not None and self.locked_until > now
+        blocked_by: str | None = None
+        next_at: datetime | None = self.next_sync_at
+        if self.status is AccountStatus.DISABLED:
+            blocked_by, next_at = "paused", None
+        elif locked:
+            blocked_by, next_at = "portal_lockout", self.locked_until
+        elif left == 0:
+            blocked_by, next_at = "failure_budget", None
+        elif self.status is AccountStatus.LOGIN_REQUIRED:
+            blocked_by, next_at = "credentials", None
+        return {
+            "failures_left": left,
+            "blocked_by": blocked_by,
+            "next_attempt_at": _iso(next_at),
+        }
 
     def to_json(self) -> dict[str, Any]:
         """The public view (API, CLI `--json`, events): no cursor internals, no secrets."""
@@ -94,6 +147,7 @@ class Account:
             "last_sync_at": _iso(self.last_sync_at),
             "next_sync_at": _iso(self.next_sync_at),
             "last_error": self.last_error,
+            "sign_in": self.sign_in_json(datetime.now(UTC)),
             "created_at": _iso(self.created_at),
             "updated_at": _iso(self.updated_at),
         }
@@ -118,6 +172,19 @@ class SyncRun:
     outcome: str
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The public view (`GET /v1/accounts/{id}/runs`): the holder stays internal."""
+        return {
+            "id": self.id,
+            "account_id": self.account_id,
+            "full": self.full,
+            "started_at": _iso(self.started_at),
+            "finished_at": _iso(self.finished_at),
+            "outcome": self.outcome,
+            "counts": dict(self.counts),
+            "error": self.error,
+        }
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -3,12 +3,11 @@ deliveries, queue depth. Labels never carry account ids, usernames or patient da
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from connector.clock import utcnow
+from connector.store import stats
 from connector.store.database import Store
-from connector.store.schema import accounts, actions
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -47,28 +46,14 @@ OPEN_ACTIONS = Gauge("connector_open_actions", "Actions pending or running.", re
 async def refresh_gauges(store: Store) -> None:
     """Gauges are read from the database at scrape time (every process sees the same numbers)."""
     async with store.read() as conn:
-        ACCOUNTS.clear()
-        rows = (
-            await conn.execute(
-                sa.select(accounts.c.vendor, accounts.c.status, sa.func.count()).group_by(
-                    accounts.c.vendor, accounts.c.status
-                )
-            )
-        ).all()
-        for vendor, status, count in rows:
-            ACCOUNTS.labels(vendor=vendor, status=status).set(count)
-        due = await conn.execute(
-            sa.select(sa.func.count()).where(
-                accounts.c.next_sync_at.is_not(None), accounts.c.next_sync_at <= utcnow()
-            )
-        )
-        DUE.set(due.scalar_one())
-        open_actions = await conn.execute(
-            sa.select(sa.func.count()).where(actions.c.status.in_(["pending", "running"]))
-        )
-        OPEN_ACTIONS.set(open_actions.scalar_one())
+        gauges = await stats.gauges(conn, utcnow())
+    ACCOUNTS.clear()
+    for (vendor, status), count in gauges.accounts.items():
+        ACCOUNTS.labels(vendor=vendor, status=status).set(count)
+    DUE.set(gauges.due)
+    OPEN_ACTIONS.set(gauges.open_actions)
     if not store.is_sqlite:
-        from connector.worker.schema import live_workers, waiting_jobs
+        from connector.store.jobs import live_workers, waiting_jobs
 
         WORKERS.set(await live_workers(store))
         JOBS_WAITING.clear()

@@ -1,94 +1,74 @@
-"""Verifying a login live, the way the update-credentials form (and anything else that takes a
-dentist's login) does it.
+"""Verifying a login live, the way the update-credentials form does it.
 
-Store the login (a new account, or a new credential version of the same account: Plaid's update
-mode), log in on the portal with exactly what was typed, read what the login may do, count the
-cases it sees, and account for the outcome exactly as a sync would: the login attempt (source
-`form`), a rejected credential, the account's status and its `account.status_changed` event, the
-saved portal session. A good login is made due for a sync at once.
+The form signs in on the portal with exactly what the dentist typed, reads what the login may
+do and counts the cases it sees, and only then stores anything: a password the portal rejected,
+or a sign-in the dentist gave up on, leaves nothing behind (for a new login, no account at all;
+for an existing one, its stored credentials as they were). A login the portal accepted becomes a
+new account, or a new credential version of the account (Plaid's update mode), with the portal
+session it just opened, and is due for a sync at once.
 
-Never lock a dentist out (DESIGN section 5): before anything is stored or sent, the account's
-login-failure budget is checked, and a portal lockout still running is respected; in both cases
-the portal is not tried. The verification holds the account's sync lease, so a scheduled sync
-never logs in beside it.
+Never lock a dentist out (DESIGN section 5): the typed password goes through the same gate as
+every other sign-in (`connector.accounts.gate`), keyed by the portal login, so a running lockout,
+a spent failure budget and the form's own earlier failures all count. The verification holds the
+account's lease, so a scheduled sync never signs in beside it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 import structlog
 
 from adapters.base import (
     Access,
-    AccountLocked,
     AdapterError,
     CodeProvider,
     Credentials,
-    InvalidCredentials,
-    MfaRequired,
-    PasswordExpired,
-    PortalChanged,
     PortalSession,
-    VerificationCodeRejected,
+    SignInRefused,
+)
+from connector.accounts import gate, service
+from connector.accounts.gate import AttemptSource, GatedSignIns, Refusal, SignInSubject
+from connector.accounts.lease import LeaseBusy, account_lease
+from connector.accounts.meaning import (
+    REFUSALS,
+    AccountOutcome,
+    RefusalReason,
+    Verdict,
+    outcome_of_access,
+    outcome_of_error,
 )
 from connector.clock import utcnow
 from connector.credentials import (
-    add_account,
     check_password,
     check_practice_id,
     check_totp_secret,
     check_username,
-    update_credentials,
+    seal_login,
+    store_version,
 )
-from connector.domain import Account, AccountStatus, CredentialState
-from connector.errors import ConflictError, NotFoundError
+from connector.domain import Account, AccountStatus
+from connector.errors import ConflictError
+from connector.sessions import save_session_state
 from connector.store import accounts as account_rows
 from connector.store import credentials as credential_rows
-from connector.store import leases
-from connector.sync import budget
-from connector.sync.outcomes import outcome_of_access
-from connector.sync.portal import (
-    keep_session,
-    open_session,
-    record_error,
-    record_logins,
-    set_status,
-)
+from connector.store import signins
+from connector.store.ids import new_id
+from connector.sync.portal import keep_session, open_session, record_error
 from connector.sync.services import SyncServices
 from vault import Secret
 
+__all__ = ["Login", "Verdict", "Verification", "checked_login", "recheck_account", "verify_login"]
+
 _log = structlog.get_logger("connector.verify")
 
-SOURCE = "form"
 #: How long a verification waits for a running sync of the same account to finish.
 LEASE_WAIT = timedelta(seconds=30)
 #: Counting cases stops here: the number is for a person ("more than 5000").
 MAX_COUNTED_CASES = 5000
-
-
-class Verdict(StrEnum):
-    """What a verification found, in the form's terms."""
-
-    CONNECTED = "connected"  # logged in, sees cases, no excessive right (maybe limited)
-    EXCESS_PERMISSIONS = "excess_permissions"
-    INSUFFICIENT_PERMISSIONS = "insufficient_permissions"
-    WRONG_PASSWORD = "wrong_password"  # noqa: S105 (a word, not a password)
-    PASSWORD_EXPIRED = "password_expired"  # noqa: S105
-    CODE_NEEDED = "code_needed"  # a code was asked for and none came in time
-    CODE_REFUSED = "code_refused"
-    LOCKED = "locked"
-    PORTAL_UNAVAILABLE = "portal_unavailable"
-    PORTAL_CHANGED = "portal_changed"
-    BUDGET_EXHAUSTED = "budget_exhausted"  # not tried: the failure budget is spent
-    BUSY = "busy"  # not tried: a sync of the account kept running
-    CONFLICT = "conflict"  # not tried: the username belongs to another practice's account
 
 
 @dataclass(frozen=True)
@@ -102,8 +82,10 @@ class Verification:
     cases: int | None = None
     cases_capped: bool = False
     access: Access | None = None
-    #: Locked until, or the budget frees up at.
+    #: Locked until (the portal's lockout).
     until: datetime | None = None
+    #: Sign-ins the gate still allows before it needs the dentist's confirmation.
+    failures_left: int | None = None
 
     def __repr__(self) -> str:
         account_id = self.account.id if self.account else None
@@ -138,16 +120,19 @@ async def verify_login(
     code_provider: CodeProvider,
     account_id: str | None = None,
     practice_id: str | None = None,
+    confirmed_own_sign_in: bool = False,
     on_account: AccountHook | None = None,
     wake: Callable[[], None] = lambda: None,
     lease_wait: timedelta = LEASE_WAIT,
 ) -> Verification:
-    """Store `login` for the account (`account_id`, or the vendor's account with this username,
-    or a new one) and verify it on the portal.
+    """Sign in with `login` and, when the portal accepts it, store it for the account
+    (`account_id`, or the vendor's account with this username, or a new one).
 
     An existing account found by username is updated only when it serves the same practice
-    (or neither names one); otherwise the result is `CONFLICT` and nothing changes. `on_account`
-    is called as soon as the account exists (so a later attempt updates the same account).
+    (or neither names one); otherwise the result is `CONFLICT` and nothing changes.
+    `confirmed_own_sign_in`: the dentist confirmed signing in on the portal themselves just now,
+    which resets the portal's failure count and so the gate's budget. `on_account` is called
+    once an account holds the login.
     """
     practice_id = check_practice_id(practice_id)
     if vendor not in services.adapters:
@@ -166,74 +151,41 @@ async def verify_login(
             "this username is already connected for another practice",
             portal_tried=False,
         )
-    if account is not None:
-        lease = _Lease(services, account.id, lease_wait)
-        if not await lease.acquire():
-            return _busy(account)
-        try:
-            refusal = await _refusal(services, account)
-            if refusal is not None:
-                return refusal
-            try:
-                account = await update_credentials(
-                    services.store,
-                    services.vault,
-                    account.id,
-                    password=login.password,
-                    username=login.username,
-                    totp_secret=login.totp_secret,
-                )
-            except ConflictError:  # the new username is another account's
-                return Verification(
-                    Verdict.CONFLICT,
-                    account,
-                    "another account uses this username",
-                    portal_tried=False,
-                )
-            if on_account is not None:
-                await on_account(account)
-            return await _verify(services, account, login, code_provider, wake)
-        finally:
-            await asyncio.shield(lease.release())
-    try:
-        account = await add_account(
-            services.store,
-            services.vault,
-            vendor=vendor,
-            username=login.username,
-            password=login.password,
-            totp_secret=login.totp_secret,
-            practice_id=practice_id,
-            due=False,  # verified right here; the scheduler must not try it meanwhile
-        )
-    except ConflictError:
-        # Created meanwhile by someone else: the next attempt finds it by username.
-        return Verification(
-            Verdict.BUSY, None, "the account was being created meanwhile", portal_tried=False
-        )
-    if on_account is not None:
-        await on_account(account)
-    lease = _Lease(services, account.id, lease_wait)
-    if not await lease.acquire():
-        return _busy(account)
-    try:
-        # A new account is due at once: a scheduled sync may have won the lease and tried
-        # this password already. A rejected password is never tried a second time.
+    if account is not None and login.username.casefold() != account.username.casefold():
         async with services.store.read() as conn:
-            current = await credential_rows.credential_in_state(
-                conn, account.id, CredentialState.CURRENT
-            )
-            account = await account_rows.get_account(conn, account.id)
-        if current is not None and current.rejected_at is not None:
+            clash = await account_rows.find_account(conn, vendor, login.username)
+        if clash is not None and clash.id != account.id:
             return Verification(
-                Verdict.WRONG_PASSWORD,
-                account,
-                "the portal rejected this password already; it is not tried again",
-                portal_tried=False,
+                Verdict.CONFLICT, account, "another account uses this username", portal_tried=False
             )
-        return await _verify(services, account, login, code_provider, wake)
-    finally:
-        await asyncio.shield(lease.release())
+    if confirmed_own_sign_in:
+        await gate.confirm_own_sign_in(services.store, vendor, login.username)
+    subject = SignInSubject(
+        vendor=vendor,
+        username=login.username,
+        source=AttemptSource.FORM,
+        account_id=account.id if account else None,
+        trial=uuid.uuid4().hex,
+    )
+    if account is None:
+        return await _try(services, subject, login, code_provider, None, practice_id, wake)
+    try:
+        async with account_lease(
+            services.store,
+            account.id,
+            holder=f"{services.holder}/form",
+            ttl=services.lease_ttl,
+            wait=lease_wait,
+            keep_alive=True,
+        ):
+            result = await _try(services, subject, login, code_provider, account, None, wake)
+    except LeaseBusy:
+        return Verification(
+            Verdict.BUSY, account, "a sync of this account is running", portal_tried=False
+        )
+    if result.account is not None and on_account is not None:
+        await on_account(result.account)
+    return result
 
 
 async def recheck_account(
@@ -248,100 +200,100 @@ async def recheck_account(
     portal): the saved session is reused when it is still valid, so usually nothing logs in."""
     async with services.store.read() as conn:
         account = await account_rows.get_account(conn, account_id)
-        current = await credential_rows.credential_in_state(
-            conn, account_id, CredentialState.CURRENT
-        )
-    if current is None:
-        raise NotFoundError(f"account {account_id} has no stored credentials")
-    if current.rejected_at is not None:
-        return Verification(
-            Verdict.WRONG_PASSWORD,
-            account,
-            "the stored password was rejected by the portal; enter it again",
-            portal_tried=False,
-        )
-    lease = _Lease(services, account_id, lease_wait)
-    if not await lease.acquire():
-        return _busy(account)
     try:
-        refusal = await _refusal(services, account)
-        if refusal is not None:
-            return refusal
-        try:
-            session = await open_session(services, account, code_provider, reason="form recheck")
-        except AdapterError as error:
-            return await _failed(services, account, error)
-        return await _with_session(services, account, session, wake)
-    finally:
-        await asyncio.shield(lease.release())
+        async with account_lease(
+            services.store,
+            account_id,
+            holder=f"{services.holder}/form",
+            ttl=services.lease_ttl,
+            wait=lease_wait,
+            keep_alive=True,
+        ):
+            try:
+                session = await open_session(
+                    services,
+                    account,
+                    code_provider,
+                    reason="form recheck",
+                    source=AttemptSource.FORM,
+                )
+            except SignInRefused as refused:
+                return await _refused(services, account, refused)
+            except AdapterError as error:
+                return await _failed_stored(services, account, error)
+            try:
+                outcome, access, cases, capped = await _read_access(session)
+                await keep_session(services, account, session)
+            except AdapterError as error:
+                return await _failed_stored(services, account, error)
+            finally:
+                await session.close()
+            account = await _connected(services, account, outcome, access)
+    except LeaseBusy:
+        return Verification(
+            Verdict.BUSY, account, "a sync of this account is running", portal_tried=False
+        )
+    wake()
+    return Verification(
+        outcome.verdict, account, outcome.message, cases=cases, cases_capped=capped, access=access
+    )
 
 
 # --- the steps ----------------------------------------------------------------------------------
 
 
-async def _verify(
+async def _try(
     services: SyncServices,
-    account: Account,
+    subject: SignInSubject,
     login: Login,
     code_provider: CodeProvider,
+    account: Account | None,
+    practice_id: str | None,
     wake: Callable[[], None],
 ) -> Verification:
-    adapter = services.adapters[account.vendor]
+    """Sign in with the typed login; store it only once the portal accepted it."""
+    adapter = services.adapters[subject.vendor]
     credentials = Credentials(login.username, login.password, login.totp_secret)
+    guard = GatedSignIns(services.store, subject, holder=services.holder)
     try:
-        # New credentials: never a session saved for older ones.
-        session = await adapter.open(credentials, None, code_provider)
+        # Typed credentials: never a session saved for older ones.
+        session = await adapter.open(credentials, None, code_provider, guard=guard)
+    except SignInRefused as refused:
+        return await _not_tried(services, subject, account, refused)
     except AdapterError as error:
-        return await _failed(services, account, error)
-    return await _with_session(services, account, session, wake)
-
-
-async def _with_session(
-    services: SyncServices, account: Account, session: PortalSession, wake: Callable[[], None]
-) -> Verification:
+        return await _failed_typed(services, subject, account, error)
     try:
         try:
-            access = await session.check_access()
-            outcome = outcome_of_access(access)
-            cases, capped = 0, False
-            if access.insufficient is None:
-                cases, capped = await _count_cases(session)
+            outcome, access, cases, capped = await _read_access(session)
         except AdapterError as error:
-            await record_logins(services, account, session.logins, source=SOURCE)
-            return await _failed(services, account, error)
-        await record_logins(services, account, session.logins, source=SOURCE)
-        await keep_session(services, account, session)
+            return await _failed_typed(services, subject, account, error)
+        state = await session.export_state()
     finally:
         await session.close()
-    now = utcnow()
-    async with services.store.transaction() as conn:
-        current = await account_rows.get_account(conn, account.id, lock=True)
-        account, _ = await set_status(
-            conn,
-            current,
-            outcome,
-            now,
-            capabilities=sorted(str(c) for c in access.capabilities),
-            access={"roles": list(access.roles)},
-            failure_count=0,
-            last_error=None,
-            next_sync_at=now,  # due at once: the first sync reads the cases
-        )
+    stored = await _store_typed(services, subject, login, account, practice_id, outcome, access)
+    await save_session_state(
+        services.store, services.vault, stored.id, stored.credential_version, state
+    )
     wake()
-    verdict = {
-        AccountStatus.EXCESS_PERMISSIONS: Verdict.EXCESS_PERMISSIONS,
-        AccountStatus.INSUFFICIENT_PERMISSIONS: Verdict.INSUFFICIENT_PERMISSIONS,
-    }.get(outcome.status, Verdict.CONNECTED)
     _log.info(
         "verify.done",
-        account_id=account.id,
-        vendor=account.vendor,
-        verdict=str(verdict),
+        account_id=stored.id,
+        vendor=stored.vendor,
+        verdict=str(outcome.verdict),
         logins=session.logins,
     )
     return Verification(
-        verdict, account, outcome.message, cases=cases, cases_capped=capped, access=access
+        outcome.verdict, stored, outcome.message, cases=cases, cases_capped=capped, access=access
     )
+
+
+async def _read_access(session: PortalSession) -> tuple[AccountOutcome, Access, int, bool]:
+    access = await session.check_access()
+    outcome = outcome_of_access(access)
+    cases, capped = 0, False
+    if access.insufficient is None:
+        cases, capped = await _count_cases(session)
+    return outcome, access, cases, capped
 
 
 async def _count_cases(session: PortalSession) -> tuple[int, bool]:
@@ -353,116 +305,202 @@ async def _count_cases(session: PortalSession) -> tuple[int, bool]:
     return len(seen), False
 
 
-async def _failed(services: SyncServices, account: Account, error: AdapterError) -> Verification:
-    outcome, _ = await record_error(
-        services, account.id, error, source=SOURCE, policy=services.policy
+async def _store_typed(
+    services: SyncServices,
+    subject: SignInSubject,
+    login: Login,
+    account: Account | None,
+    practice_id: str | None,
+    outcome: AccountOutcome,
+    access: Access,
+) -> Account:
+    """The portal accepted the typed login: make it the account's current credential (a new
+    account when there is none), signed in just now, with its access, due for a sync now."""
+    account_id = account.id if account is not None else new_id("acc")
+    record = await seal_login(services.vault, account_id, login.password, login.totp_secret)
+    now = utcnow()
+    async with services.store.transaction() as conn:
+        if account is None:
+            current = await account_rows.insert_account(
+                conn,
+                account_id=account_id,
+                vendor=subject.vendor,
+                username=login.username,
+                practice_id=practice_id,
+                status=AccountStatus.VERIFYING,
+                now=now,
+            )
+        else:
+            current = await account_rows.get_account(conn, account_id, lock=True)
+        credential = await store_version(
+            conn,
+            account_id,
+            login.username,
+            record,
+            has_totp=login.totp_secret is not None,
+            now=now,
+        )
+        await credential_rows.mark_signed_in(conn, credential.id, now)
+        await signins.adopt_trial(
+            conn, subject.credential_ref, account_id, credential.id, credential.version
+        )
+        current = await account_rows.update_account(
+            conn,
+            account_id,
+            now=now,
+            username=login.username,
+            credential_version=credential.version,
+        )
+        # A pause is the TPS's decision: a verified login does not lift it.
+        paused = current.status is AccountStatus.DISABLED
+        updated, _ = await service.change_status(
+            conn,
+            current,
+            now,
+            status=AccountStatus.DISABLED if paused else outcome.status,
+            reason="paused" if paused else outcome.reason,
+            message=outcome.message,
+            capabilities=sorted(str(c) for c in access.capabilities),
+            access={"roles": list(access.roles)},
+            failure_count=0,
+            last_error=None,
+            next_sync_at=None if paused else now,  # due at once: the first sync reads the cases
+        )
+    return updated
+
+
+async def _connected(
+    services: SyncServices, account: Account, outcome: AccountOutcome, access: Access
+) -> Account:
+    now = utcnow()
+    async with services.store.transaction() as conn:
+        current = await account_rows.get_account(conn, account.id, lock=True)
+        updated, _ = await service.apply_outcome(
+            conn,
+            current,
+            outcome,
+            now,
+            capabilities=sorted(str(c) for c in access.capabilities),
+            access={"roles": list(access.roles)},
+            failure_count=0,
+            last_error=None,
+            next_sync_at=now,
+        )
+    return updated
+
+
+async def _failed_typed(
+    services: SyncServices, subject: SignInSubject, account: Account | None, error: AdapterError
+) -> Verification:
+    """The typed login did not get in: nothing is stored. An existing account keeps its own
+    credentials; it shows a lockout or a spent budget that this attempt brought about."""
+    outcome = outcome_of_error(error, utcnow())
+    if account is not None:
+        account = await _reflect_standing(services, account)
+    _log.info(
+        "verify.failed",
+        account_id=account.id if account else None,
+        vendor=subject.vendor,
+        verdict=str(outcome.verdict),
+        reason=outcome.reason,
     )
+    return await _with_budget(
+        services,
+        subject,
+        Verification(outcome.verdict, account, outcome.message, until=outcome.locked_until),
+    )
+
+
+async def _failed_stored(
+    services: SyncServices, account: Account, error: AdapterError
+) -> Verification:
+    outcome, _ = await record_error(services, account.id, error, policy=services.policy)
     async with services.store.read() as conn:
         updated = await account_rows.get_account(conn, account.id)
-    verdict = _verdict_of(error)
     _log.info(
         "verify.failed",
         account_id=account.id,
         vendor=account.vendor,
-        verdict=str(verdict),
+        verdict=str(outcome.verdict),
         reason=outcome.reason,
     )
-    return Verification(verdict, updated, outcome.message, until=outcome.locked_until)
+    return Verification(outcome.verdict, updated, outcome.message, until=outcome.locked_until)
 
 
-def _verdict_of(error: AdapterError) -> Verdict:
-    if isinstance(error, InvalidCredentials):
-        return Verdict.WRONG_PASSWORD
-    if isinstance(error, PasswordExpired):
-        return Verdict.PASSWORD_EXPIRED
-    if isinstance(error, VerificationCodeRejected):
-        return Verdict.CODE_REFUSED
-    if isinstance(error, MfaRequired):
-        return Verdict.CODE_NEEDED
-    if isinstance(error, AccountLocked):
-        return Verdict.LOCKED
-    if isinstance(error, PortalChanged):
-        return Verdict.PORTAL_CHANGED
-    return Verdict.PORTAL_UNAVAILABLE
+async def _not_tried(
+    services: SyncServices,
+    subject: SignInSubject,
+    account: Account | None,
+    refused: SignInRefused,
+) -> Verification:
+    """The gate kept the typed login from the portal."""
+    outcome = REFUSALS[RefusalReason(refused.why)]
+    if account is not None:
+        account = await _reflect_standing(services, account)
+    _log.info(
+        "verify.not_tried",
+        account_id=account.id if account else None,
+        vendor=subject.vendor,
+        why=refused.why,
+    )
+    result = Verification(
+        outcome.verdict, account, str(refused), portal_tried=False, until=refused.retry_at
+    )
+    return await _with_budget(services, subject, result)
 
 
-async def _refusal(services: SyncServices, account: Account) -> Verification | None:
-    """Why the portal must not be tried now (nothing is changed), or None."""
-    now = utcnow()
-    async with services.store.read() as conn:
-        exhausted_until = await budget.budget_exhausted_until(conn, account.id, now)
-    if exhausted_until is not None:
-        _log.info("verify.budget_exhausted", account_id=account.id, vendor=account.vendor)
-        return Verification(
-            Verdict.BUDGET_EXHAUSTED,
-            account,
-            f"{budget.MAX_FAILURES} failed logins in the last "
-            f"{int(budget.WINDOW.total_seconds() // 60)} minutes; the portal was not tried",
-            portal_tried=False,
-            until=exhausted_until,
-        )
-    if (
-        account.status is AccountStatus.LOCKED
-        and account.locked_until is not None
-        and account.locked_until > now
-    ):
-        return Verification(
-            Verdict.LOCKED,
-            account,
-            "the portal's lockout is still running; the portal was not tried",
-            portal_tried=False,
-            until=account.locked_until,
-        )
-    return None
-
-
-def _busy(account: Account) -> Verification:
+async def _refused(
+    services: SyncServices, account: Account, refused: SignInRefused
+) -> Verification:
+    outcome = REFUSALS[RefusalReason(refused.why)]
     return Verification(
-        Verdict.BUSY, account, "a sync of this account is running", portal_tried=False
+        outcome.verdict,
+        await _reflect_standing(services, account),
+        str(refused),
+        portal_tried=False,
+        until=refused.retry_at,
     )
 
 
-class _Lease:
-    """The account's sync lease for the length of a verification, renewed while it lasts (a
-    sign-in may wait minutes for an e-mailed code; the lease must not lapse meanwhile)."""
+async def _reflect_standing(services: SyncServices, account: Account) -> Account:
+    """Show on the account a lockout or a spent budget of its portal login (a form attempt can
+    cause either), without touching its credentials."""
+    now = utcnow()
+    async with services.store.transaction() as conn:
+        current = await account_rows.get_account(conn, account.id, lock=True)
+        subject = await gate.subject_for_account(conn, account.id, AttemptSource.SYNC)
+        if isinstance(subject, Refusal) or current.status is AccountStatus.DISABLED:
+            return current
+        decision = await gate.decide(conn, subject, now)
+        if not isinstance(decision, Refusal) or decision.why not in (
+            RefusalReason.LOCKED,
+            RefusalReason.BUDGET_SPENT,
+        ):
+            return current
+        change = service.refusal_change(decision, services.policy.lock_margin)
+        updated, _ = await service.change_status(
+            conn,
+            current,
+            now,
+            status=change.status,
+            reason=change.reason,
+            message=change.message,
+            next_sync_at=change.next_sync_at,
+        )
+    return updated
 
-    def __init__(self, services: SyncServices, account_id: str, wait: timedelta) -> None:
-        self.services = services
-        self.account_id = account_id
-        self.wait = wait
-        self.holder = f"{services.holder}/form-{uuid.uuid4().hex[:6]}"
-        self._renewer: asyncio.Task[None] | None = None
 
-    async def acquire(self) -> bool:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.wait.total_seconds()
-        while True:
-            now = utcnow()
-            async with self.services.store.transaction() as conn:
-                await leases.reap_dead_holder(conn, self.account_id, now)
-                taken = await leases.acquire_lease(
-                    conn, self.account_id, self.holder, self.services.lease_ttl, now
-                )
-            if taken:
-                self._renewer = asyncio.create_task(self._renew())
-                return True
-            if loop.time() >= deadline:
-                return False
-            await asyncio.sleep(0.5)
-
-    async def _renew(self) -> None:
-        ttl = self.services.lease_ttl
-        while True:
-            await asyncio.sleep(ttl.total_seconds() / 3)
-            async with self.services.store.transaction() as conn:
-                await leases.renew_lease(conn, self.account_id, self.holder, ttl, utcnow())
-
-    async def release(self) -> None:
-        if self._renewer is None:
-            return
-        self._renewer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._renewer
-        self._renewer = None
-        async with self.services.store.transaction() as conn:
-            await leases.release_lease(conn, self.account_id, self.holder)
+async def _with_budget(
+    services: SyncServices, subject: SignInSubject, result: Verification
+) -> Verification:
+    async with services.store.read() as conn:
+        login = await signins.find_portal_login(conn, subject.vendor, subject.username)
+    failures = login.failures if login else 0
+    return Verification(
+        result.verdict,
+        result.account,
+        result.message,
+        portal_tried=result.portal_tried,
+        until=result.until,
+        failures_left=max(0, gate.MAX_FAILURES - failures),
+    )

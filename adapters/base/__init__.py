@@ -37,6 +37,13 @@ from adapters.base.models import (
     utc,
 )
 from adapters.base.protocol import Adapter, PortalSession
+from adapters.base.signin import (
+    RecordedSignIns,
+    SignInAttempt,
+    SignInGuard,
+    SignInRefused,
+    SignInStep,
+)
 
 __all__ = [
     "Access",
@@ -64,10 +71,15 @@ __all__ = [
     "PortalUnavailable",
     "PostResult",
     "RateLimited",
+    "RecordedSignIns",
     "SessionExpired",
     "Setup",
     "SetupFile",
     "SetupState",
+    "SignInAttempt",
+    "SignInGuard",
+    "SignInRefused",
+    "SignInStep",
     "StatusTable",
     "VerificationCodeRejected",
     "has_marker",

@@ -18,6 +18,7 @@ from adapters.base.models import (
     PostResult,
     StatusTable,
 )
+from adapters.base.signin import SignInGuard
 from vault import Secret
 
 
@@ -65,6 +66,11 @@ class Adapter(Protocol):
         credentials: Credentials,
         session_state: Secret | None,
         code_provider: CodeProvider,
+        *,
+        guard: SignInGuard,
     ) -> PortalSession:
-        """Restore `session_state` when it is still valid; otherwise log in (once)."""
+        """Restore `session_state` when it is still valid; otherwise log in (once).
+
+        Every password or code the session sends, now or on a later new login, first goes
+        through `guard.attempt()` (see `adapters.base.signin`)."""
         ...

@@ -47,6 +47,8 @@ from adapters.base import (
     PortalUnavailable,
     PostResult,
     SessionExpired,
+    SignInGuard,
+    SignInStep,
     VerificationCodeRejected,
     has_marker,
     with_marker,
@@ -101,10 +103,12 @@ class ClearCorrectAdapter:
         credentials: Credentials,
         session_state: Secret | None,
         code_provider: CodeProvider,
+        *,
+        guard: SignInGuard,
     ) -> ClearCorrectSession:
         """Restore `session_state` if the portal still honours it; otherwise log in once."""
         client = make_client(self.base_url, transport=self._transport)
-        session = ClearCorrectSession(self, client, credentials, code_provider)
+        session = ClearCorrectSession(self, client, credentials, code_provider, guard)
         try:
             if session_state is None or not await session._restore(session_state):
                 await session._login()
@@ -123,6 +127,7 @@ class ClearCorrectSession:
         client: httpx.AsyncClient,
         credentials: Credentials,
         code_provider: CodeProvider,
+        guard: SignInGuard,
     ) -> None:
         #: Logins this session made (0 when a saved session was restored and still valid).
         self.logins = 0
@@ -130,6 +135,8 @@ class ClearCorrectSession:
         self._client = client
         self._credentials = credentials
         self._code_provider = code_provider
+        self._guard = guard
+        self._requests = 0
         self._generation = 0  # bumped by every login; tells concurrent requests one happened
         self._relogins = 0
         self._relogin_failed = False  # a failed new login ends the session for good
@@ -152,6 +159,7 @@ class ClearCorrectSession:
     # ---- transport ----------------------------------------------------------------------------
 
     async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        self._requests += 1
         return await send(self._client, method, url, policy=self._adapter.policy, **kwargs)
 
     def _cookie(self, name: str) -> str | None:
@@ -245,24 +253,33 @@ class ClearCorrectSession:
             )
         page = await self._send("GET", site.LOGIN_PATH, params={"ReturnUrl": site.RETURN_URL})
         form = site.parse_login_form(page)
-        response = await self._send(
-            "POST",
-            form.action,
-            data=form.fields(credentials.username, credentials.password.reveal()),
-        )
-        step = site.sign_in_outcome(response, self._adapter.clock())
+        async with self._guard.attempt(SignInStep.PASSWORD) as attempt:
+            response = await self._send(
+                "POST",
+                form.action,
+                data=form.fields(credentials.username, credentials.password.reveal()),
+            )
+            step = site.sign_in_outcome(response, self._adapter.clock())
+            if step is site.SignIn.SIGNED_IN:
+                self._require_session_cookie()
+                attempt.signed_in()
         if step is site.SignIn.SECOND_FACTOR:
             await self._second_factor()
+        return step is site.SignIn.SECOND_FACTOR
+
+    def _require_session_cookie(self) -> None:
         if self._cookie(site.SESSION_COOKIE) is None:
             raise PortalChanged("the sign-in succeeded but set no session cookie")
-        return step is site.SignIn.SECOND_FACTOR
 
     async def _second_factor(self) -> None:
         page = await self._send("GET", site.TWO_FACTOR_PATH, params={"ReturnUrl": site.RETURN_URL})
         form = site.parse_code_form(page)
         code = await self._code(form.channel)
-        response = await self._send("POST", form.action, data=form.fields(code))
-        site.code_outcome(response, form.channel, self._adapter.clock())
+        async with self._guard.attempt(SignInStep.CODE) as attempt:
+            response = await self._send("POST", form.action, data=form.fields(code))
+            site.code_outcome(response, form.channel, self._adapter.clock())
+            self._require_session_cookie()
+            attempt.signed_in()
 
     async def _code(self, channel: str) -> str:
         """A code from the stored TOTP secret, else from the code provider (a person)."""
@@ -290,16 +307,26 @@ class ClearCorrectSession:
                 # Never a second try from the same session: with a password changed on the
                 # portal, every further request would otherwise cost a failed attempt.
                 raise SessionExpired("a new login failed earlier; open a new session")
-            if self._relogins >= self._adapter.max_relogins:
+            if self._relogins >= self._relogin_allowance():
                 raise SessionExpired("the portal keeps ending this session; giving up for now")
             self._relogins += 1
             _log.info("clearcorrect.session_ended", action="sign in again")
             self._forget_cookie(site.SESSION_COOKIE)
             try:
                 await self._login()
+            except PortalUnavailable:
+                # No answer (or a 5xx/429): the guard has the attempt on record and decides
+                # whether a later request may sign in again; the session itself is not spoilt.
+                raise
             except BaseException:
                 self._relogin_failed = True
                 raise
+
+    def _relogin_allowance(self) -> int:
+        """New logins this session may make: `max_relogins`, plus one per 20 requests sent, so
+        a long listing survives a portal that drops sessions now and then, while one that
+        ends every session at once is given up on quickly."""
+        return self._adapter.max_relogins + self._requests // 20
 
     # ---- saved sessions -----------------------------------------------------------------------
 

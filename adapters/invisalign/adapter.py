@@ -61,7 +61,10 @@ from adapters.base import (
     PostResult,
     RateLimited,
     SessionExpired,
+    SignInGuard,
+    SignInStep,
     StatusTable,
+    VerificationCodeRejected,
     has_marker,
     utc,
     with_marker,
@@ -127,16 +130,24 @@ class InvisalignAdapter:
         credentials: Credentials,
         session_state: Secret | None,
         code_provider: CodeProvider,
+        *,
+        guard: SignInGuard,
     ) -> InvisalignSession:
         """Restore `session_state` when it still works (one API call, no page load); else renew
         it through the saved login; else log in with the password, once."""
-        session = InvisalignSession(self, credentials, code_provider, _read_state(session_state))
+        session = InvisalignSession(
+            self, credentials, code_provider, guard, _read_state(session_state)
+        )
         try:
             await session._start()
         except BaseException:
             await session.close()
             raise
         return session
+
+
+def _password_expired() -> PasswordExpired:
+    return PasswordExpired("the portal asks for a new password before it lets this login in")
 
 
 def _read_state(session_state: Secret | None) -> StorageState | None:
@@ -214,12 +225,14 @@ class InvisalignSession:
         adapter: InvisalignAdapter,
         credentials: Credentials,
         code_provider: CodeProvider,
+        guard: SignInGuard,
         state: StorageState | None,
     ) -> None:
         self.logins = 0
         self._adapter = adapter
         self._credentials = credentials
         self._code_provider = code_provider
+        self._guard = guard
         self._state = state
         self._stack = AsyncExitStack()
         self._context: BrowserContext | None = None
@@ -330,16 +343,23 @@ class InvisalignSession:
         except PlaywrightError:
             raise PortalChanged("the login form's fields are not where they were") from None
         self.logins += 1  # the password leaves now: it counts whatever the answer
-        post_status, step = await self._submit("login form")
-        if step is Step.LOGIN:
-            if post_status == 400:
-                raise site.refusal(await site.login_error(page))
-            raise PortalUnavailable(
-                "the login did not complete; the password is not submitted twice"
-            )
+        async with self._guard.attempt(SignInStep.PASSWORD) as attempt:
+            post_status, step = await self._submit("login form")
+            if step is Step.LOGIN:
+                if post_status == 400:
+                    raise site.refusal(await site.login_error(page))
+                raise PortalUnavailable(
+                    "the login did not complete; the password is not submitted twice"
+                )
+            if step is Step.APP:
+                attempt.signed_in()
+            elif step is Step.CHANGE_PASSWORD:
+                raise _password_expired()
+            elif step not in (Step.MFA_EMAIL, Step.MFA_TOTP):
+                raise PortalChanged("the login ended on an unexpected page")
         step = await self._second_step(step)
         if step is Step.CHANGE_PASSWORD:
-            raise PasswordExpired("the portal asks for a new password before it lets this login in")
+            raise _password_expired()
         if step is not Step.APP:
             raise PortalChanged("the login ended on an unexpected page")
 
@@ -347,26 +367,37 @@ class InvisalignSession:
         while step in (Step.MFA_EMAIL, Step.MFA_TOTP):
             channel = "email" if step is Step.MFA_EMAIL else "totp"
             page = await self._ensure_page()
-            for attempt in range(MAX_CODE_ATTEMPTS):
-                code = await self._code(channel, attempt)
+            for tried in range(MAX_CODE_ATTEMPTS):
+                code = await self._code(channel, tried)
                 if code is None:
                     raise MfaRequired(channel)
                 try:
-                    await page.fill(site.CODE_INPUT, code)
-                except PlaywrightError:
-                    raise PortalChanged("the verification page has no code field") from None
-                post_status, next_step = await self._submit("verification code")
-                if next_step is step and post_status == 400:
-                    error = await site.login_error(page)
-                    if error.code == site.INVALID_CODE:
-                        _log.info("invisalign.code_refused", channel=channel, attempt=attempt + 1)
-                        continue
-                    raise site.refusal(error)
+                    next_step = await self._submit_code(page, step, channel, code)
+                except VerificationCodeRejected:
+                    _log.info("invisalign.code_refused", channel=channel, attempt=tried + 1)
+                    continue
                 step = next_step
                 break
             else:
-                raise MfaRequired(channel, f"the portal refused the {channel} verification codes")
+                raise VerificationCodeRejected(channel)
         return step
+
+    async def _submit_code(self, page: Page, step: Step, channel: str, code: str) -> Step:
+        """One verification code, through the guard: where the portal went next."""
+        async with self._guard.attempt(SignInStep.CODE) as attempt:
+            try:
+                await page.fill(site.CODE_INPUT, code)
+            except PlaywrightError:
+                raise PortalChanged("the verification page has no code field") from None
+            post_status, next_step = await self._submit("verification code")
+            if next_step is step and post_status == 400:
+                error = await site.login_error(page)
+                if error.code == site.INVALID_CODE:
+                    raise VerificationCodeRejected(channel)
+                raise site.refusal(error)
+            if next_step is Step.APP:
+                attempt.signed_in()
+            return next_step
 
     async def _code(self, channel: str, attempt: int) -> str | None:
         secret = self._credentials.totp_secret

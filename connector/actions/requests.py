@@ -12,17 +12,15 @@ import hashlib
 import json
 import re
 
-import sqlalchemy as sa
-
 from connector.clock import utcnow
-from connector.domain import AccountStatus, ActionKind, ActionStatus
-from connector.errors import ConflictError, InputError, NotFoundError
+from connector.domain import AccountStatus, ActionKind, ActionStatus, EventType
+from connector.errors import ConflictError, InputError
 from connector.store import accounts as account_rows
 from connector.store import actions as action_rows
+from connector.store import cases as case_rows
 from connector.store import events
 from connector.store.database import Store
 from connector.store.ids import new_id
-from connector.store.schema import cases, setups
 
 MAX_COMMENT = 4000
 MAX_REASON = 2000
@@ -86,21 +84,9 @@ async def request_action(
                     "this Idempotency-Key was already used on this route with a different body"
                 )
             return existing, False
-        case = (
-            await conn.execute(
-                sa.select(cases.c.account_id, cases.c.removed_at).where(cases.c.id == case_id)
-            )
-        ).first()
-        if case is None:
-            raise NotFoundError(f"no case {case_id}")
-        if case.removed_at is not None:
+        case = await case_rows.case_ref(conn, case_id, setup_id)
+        if case.removed:
             raise ConflictError("the case is no longer on the portal")
-        if setup_id is not None:
-            owner = (
-                await conn.execute(sa.select(setups.c.case_id).where(setups.c.id == setup_id))
-            ).scalar_one_or_none()
-            if owner != case_id:
-                raise NotFoundError(f"no setup {setup_id} on case {case_id}")
         account = await account_rows.get_account(conn, case.account_id)
         refusal = REFUSED.get(account.status)
         action = action_rows.Action(
@@ -125,7 +111,7 @@ async def request_action(
         if refusal:
             await events.append_event(
                 conn,
-                type="action.failed",
+                type=EventType.ACTION_FAILED,
                 account_id=account.id,
                 subject_id=action.id,
                 data=action.to_json(),

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 import structlog
 
 from adapters.base import (
@@ -26,18 +24,21 @@ from adapters.base import (
     NotFound,
     OutcomeUnknown,
     PortalSession,
+    SignInRefused,
     marker_for,
     no_code,
 )
+from connector.accounts.gate import AttemptSource
+from connector.accounts.lease import LeaseBusy, account_lease
+from connector.accounts.meaning import RefusalReason
 from connector.actions.requests import REFUSED
 from connector.clock import utcnow
-from connector.domain import Account, AccountStatus, ActionKind, ActionStatus
+from connector.domain import Account, ActionKind, ActionStatus, EventType
 from connector.store import accounts as account_rows
 from connector.store import actions as action_rows
-from connector.store import events, leases
-from connector.store.schema import cases, setups
-from connector.sync import budget
-from connector.sync.portal import keep_session, open_session, record_error, record_logins
+from connector.store import cases as case_rows
+from connector.store import events
+from connector.sync.portal import keep_session, open_session, record_error
 from connector.sync.services import SyncServices
 
 _log = structlog.get_logger("connector.actions")
@@ -72,7 +73,11 @@ async def _finish(
         )
         await events.append_event(
             conn,
-            type="action.succeeded" if status is ActionStatus.SUCCEEDED else "action.failed",
+            type=(
+                EventType.ACTION_SUCCEEDED
+                if status is ActionStatus.SUCCEEDED
+                else EventType.ACTION_FAILED
+            ),
             account_id=action.account_id,
             subject_id=action.id,
             data=done.to_json(),
@@ -101,41 +106,23 @@ async def _back_to_pending(
 
 async def _vendor_ids(services: SyncServices, action: action_rows.Action) -> tuple[str, str | None]:
     async with services.store.read() as conn:
-        vendor_case_id = (
-            await conn.execute(
-                sa.select(cases.c.vendor_case_id).where(cases.c.id == action.case_id)
-            )
-        ).scalar_one()
-        vendor_setup_id = None
-        if action.setup_id is not None:
-            vendor_setup_id = (
-                await conn.execute(
-                    sa.select(setups.c.vendor_setup_id).where(setups.c.id == action.setup_id)
-                )
-            ).scalar_one()
-    return vendor_case_id, vendor_setup_id
+        ref = await case_rows.case_ref(conn, action.case_id, action.setup_id)
+    return ref.vendor_case_id, ref.vendor_setup_id
 
 
 async def run_action(services: SyncServices, action_id: str) -> action_rows.Action | None:
     """One attempt at an action. None when the account is busy (another sync or action)."""
-    now = utcnow()
     async with services.store.read() as conn:
         action = await action_rows.get_action(conn, action_id)
     if action.status in (ActionStatus.SUCCEEDED, ActionStatus.FAILED):
         return action
-    holder = f"{services.holder}/{uuid.uuid4().hex[:6]}"
-    async with services.store.transaction() as conn:
-        await leases.reap_dead_holder(conn, action.account_id, now)
-        acquired = await leases.acquire_lease(
-            conn, action.account_id, holder, services.lease_ttl, now
-        )
-    if not acquired:
-        return None
     try:
-        return await asyncio.shield(_attempt(services, action_id))
-    finally:
-        async with services.store.transaction() as conn:
-            await leases.release_lease(conn, action.account_id, holder)
+        async with account_lease(
+            services.store, action.account_id, holder=services.holder, ttl=services.lease_ttl
+        ):
+            return await asyncio.shield(_attempt(services, action_id))
+    except LeaseBusy:
+        return None
 
 
 async def _attempt(services: SyncServices, action_id: str) -> action_rows.Action:
@@ -148,41 +135,51 @@ async def _attempt(services: SyncServices, action_id: str) -> action_rows.Action
     refusal = REFUSED.get(account.status)
     if refusal:
         return await _finish(services, action, ActionStatus.FAILED, error=f"refused: {refusal}")
-    if (
-        account.status is AccountStatus.LOCKED
-        and account.locked_until
-        and account.locked_until > now
-    ):
-        return action  # waits for the lockout to end
-    async with services.store.read() as conn:
-        if await budget.budget_exhausted_until(conn, account.id, now) is not None:
-            return action
     previous_attempts = action.attempts
+    vendor_case_id, vendor_setup_id = await _vendor_ids(services, action)
+    try:
+        session = await open_session(
+            services, account, no_code, reason=f"action {action.id}", source=AttemptSource.ACTION
+        )
+    except SignInRefused as refused:
+        # Nothing was sent. A lockout ends by itself: the action waits for it; anything else
+        # needs a person, so the action fails with the gate's reason.
+        if refused.why == RefusalReason.LOCKED or refused.why == RefusalReason.IN_FLIGHT:
+            return action
+        return await _finish(services, action, ActionStatus.FAILED, error=f"refused: {refused}")
+    except AdapterError as error:
+        return await _failed_sign_in(services, account, action, error)
     async with services.store.transaction() as conn:
         action = await action_rows.update_action(
             conn, action.id, now=now, status=ActionStatus.RUNNING, attempts=previous_attempts + 1
         )
-    vendor_case_id, vendor_setup_id = await _vendor_ids(services, action)
-    try:
-        session = await open_session(services, account, no_code, reason=f"action {action.id}")
-    except AdapterError as error:
-        outcome, _ = await record_error(
-            services, account.id, error, source="action", policy=services.policy
-        )
-        if outcome.status in REFUSED:
-            return await _finish(
-                services, action, ActionStatus.FAILED, error=f"refused: {REFUSED[outcome.status]}"
-            )
-        return await _back_to_pending(services, action, outcome.message)
     try:
         return await _perform(
             services, account, action, session, vendor_case_id, vendor_setup_id, previous_attempts
         )
     finally:
-        await record_logins(services, account, session.logins, source="action")
         with contextlib.suppress(AdapterError):
             await keep_session(services, account, session)
         await session.close()
+
+
+async def _failed_sign_in(
+    services: SyncServices,
+    account: Account,
+    action: action_rows.Action,
+    error: AdapterError,
+) -> action_rows.Action:
+    outcome, _ = await record_error(services, account.id, error, policy=services.policy)
+    if outcome.status in REFUSED:
+        return await _finish(
+            services, action, ActionStatus.FAILED, error=f"refused: {REFUSED[outcome.status]}"
+        )
+    # Nothing was posted (the sign-in failed first); it counts, so the action gives up in time.
+    async with services.store.transaction() as conn:
+        action = await action_rows.update_action(
+            conn, action.id, now=utcnow(), attempts=action.attempts + 1
+        )
+    return await _back_to_pending(services, action, outcome.message)
 
 
 async def _perform(
@@ -222,9 +219,7 @@ async def _perform(
     except (ActionRefused, NotFound) as error:
         return await _finish(services, action, ActionStatus.FAILED, error=str(error))
     except AdapterError as error:
-        outcome, _ = await record_error(
-            services, account.id, error, source="action", policy=services.policy
-        )
+        outcome, _ = await record_error(services, account.id, error, policy=services.policy)
         if outcome.status in REFUSED:
             return await _finish(
                 services, action, ActionStatus.FAILED, error=f"refused: {REFUSED[outcome.status]}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
@@ -163,6 +163,23 @@ class CredentialsUpdate(_Request):
     totp_secret: TotpSecret | None = None
 
 
+class SignInStanding(_Response):
+    """Where the login stands with the connector's sign-in gate."""
+
+    failures_left: int = Field(
+        description="Failed sign-ins the connector may still risk before it stops and waits for "
+        "the dentist to sign in on the portal and confirm it in the form (the portal's lockout "
+        "comes on the third consecutive failure)."
+    )
+    blocked_by: Literal["paused", "portal_lockout", "failure_budget", "credentials"] | None = Field(
+        description="What keeps the connector from signing in, if anything."
+    )
+    next_attempt_at: datetime | None = Field(
+        description="When a sign-in may next be tried (the next sync, or the lockout's end); "
+        "null while a person must act."
+    )
+
+
 class AccountOut(_Response):
     model_config = ConfigDict(
         json_schema_extra={
@@ -181,6 +198,11 @@ class AccountOut(_Response):
                     "last_sync_at": _T,
                     "next_sync_at": "2026-03-02T09:45:00Z",
                     "last_error": None,
+                    "sign_in": {
+                        "failures_left": 2,
+                        "blocked_by": None,
+                        "next_attempt_at": "2026-03-02T09:45:00Z",
+                    },
                     "created_at": "2026-03-01T08:00:00Z",
                     "updated_at": _T,
                 }
@@ -201,6 +223,7 @@ class AccountOut(_Response):
     last_sync_at: datetime | None
     next_sync_at: datetime | None
     last_error: str | None
+    sign_in: SignInStanding
     created_at: datetime
     updated_at: datetime
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import getpass
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from connector.accounts import service
 from connector.cli.common import ConfigOption, JsonOption, print_json, run, settings_for, stdout
-from connector.clock import utcnow
-from connector.credentials import add_account, remove_account
 from connector.domain import Account, AccountStatus
 from connector.errors import InputError
 from connector.runtime import open_runtime
@@ -47,17 +46,11 @@ def list_command(
     settings = settings_for(config)
 
     async def go() -> list[Account]:
-        async with open_runtime(settings) as rt, rt.store.read() as conn:
-            found: list[Account] = []
-            after: str | None = None
-            while True:
-                page = await account_rows.list_accounts(
-                    conn, vendor=vendor, practice_id=practice, status=status, after_id=after
-                )
-                found.extend(page)
-                if len(page) < 100:
-                    return found
-                after = page[-1].id
+        async with open_runtime(settings) as rt:
+            found = await service.list_all(
+                rt.store, vendor=vendor, practice_id=practice, status=status
+            )
+            return list(found)
 
     items = run(go)
     if as_json:
@@ -120,7 +113,7 @@ def add_command(
 
     async def go() -> Account:
         async with open_runtime(settings) as rt:
-            return await add_account(
+            return await service.create_account(
                 rt.store,
                 rt.vault,
                 vendor=vendor,
@@ -141,23 +134,10 @@ def _set_paused(account_id: str, config: ConfigOption, paused: bool) -> Account:
     settings = settings_for(config)
 
     async def go() -> Account:
-        async with open_runtime(settings) as rt, rt.store.transaction() as conn:
-            await account_rows.get_account(conn, account_id)
-            values: dict[str, Any]
-            if paused:
-                values = {
-                    "status": AccountStatus.DISABLED,
-                    "status_reason": "paused",
-                    "status_message": "Paused by the TPS; no sync runs until resumed.",
-                }
-            else:
-                values = {
-                    "status": AccountStatus.VERIFYING,
-                    "status_reason": "resumed",
-                    "status_message": "Resumed; the next sync verifies the login.",
-                    "next_sync_at": utcnow(),
-                }
-            return await account_rows.update_account(conn, account_id, now=utcnow(), **values)
+        async with open_runtime(settings) as rt:
+            change = service.pause if paused else service.resume
+            account, _ = await change(rt.store, account_id)
+            return account
 
     return run(go)
 
@@ -171,7 +151,9 @@ def pause_command(account_id: str, config: ConfigOption = None) -> None:
 
 @app.command("resume")
 def resume_command(account_id: str, config: ConfigOption = None) -> None:
-    """Resume a paused account; its next sync verifies the login."""
+    """Resume a paused account: its next sync verifies the login, unless the portal's lockout is
+    still running (then `locked`, due when it ends) or the stored password was rejected or the
+    failure budget is spent (then `login_required`)."""
     account = _set_paused(account_id, config, paused=False)
     stdout.print(f"resumed {account.id} (status {account.status})")
 
@@ -189,7 +171,7 @@ def remove_command(
 
     async def go() -> None:
         async with open_runtime(settings) as rt:
-            await remove_account(rt.store, account_id, reason="cli accounts remove")
+            await service.remove_account(rt.store, account_id, reason="cli accounts remove")
 
     run(go)
     stdout.print(f"removed {account_id}; its keys are destroyed and its data purged")

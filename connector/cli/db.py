@@ -6,7 +6,7 @@ import typer
 
 from connector.cli.common import ConfigOption, run, settings_for, stdout
 from connector.store import Store, upgrade
-from connector.worker.schema import install_procrastinate
+from connector.worker.jobs import install_procrastinate
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
 

@@ -14,20 +14,19 @@ from contextlib import ExitStack
 from typing import Annotated, Any
 
 import httpx
-import sqlalchemy as sa
 import typer
 from rich.table import Table
 
+from connector.accounts import service
 from connector.api.app import create_app
 from connector.cli.common import ConfigOption, run, settings_for, stdout
 from connector.cli.serve import background
 from connector.cli.sync import results_table, sync_with_progress
-from connector.credentials import add_account, update_credentials
 from connector.domain import Account
 from connector.runtime import Runtime, open_runtime, open_sync_services
 from connector.settings import Settings
 from connector.store import accounts as account_rows
-from connector.store.schema import cases, setups
+from connector.store import stats
 from sandbox import VENDORS
 from sandbox.common.config import SandboxConfig
 from sandbox.common.server import PortalHandle, free_port, serve, start_portal
@@ -62,12 +61,12 @@ async def store_demo_accounts(rt: Runtime, portals: dict[str, PortalHandle]) -> 
             async with rt.store.read() as conn:
                 existing = await account_rows.find_account(conn, vendor, username)
             if existing is None:
-                account = await add_account(
+                account = await service.create_account(
                     rt.store, rt.vault, vendor=vendor, username=username,
                     password=password, practice_id=practice,
                 )  # fmt: skip
             else:
-                account = await update_credentials(
+                account = await service.update_credentials(
                     rt.store, rt.vault, existing.id, password=password
                 )
             stored.append(account)
@@ -79,21 +78,14 @@ async def summary(rt: Runtime, accounts: list[Account]) -> Table:
                   title="What the TPS now knows")  # fmt: skip
     async with rt.store.read() as conn:
         for account in accounts:
-            live = sa.and_(cases.c.account_id == account.id, cases.c.removed_at.is_(None))
-            count = (await conn.execute(sa.select(sa.func.count()).where(live))).scalar_one()
-            unread = (
-                await conn.execute(
-                    sa.select(sa.func.coalesce(sa.func.sum(cases.c.unread_comments), 0)).where(live)
-                )
-            ).scalar_one()
-            review = (
-                await conn.execute(
-                    sa.select(sa.func.count())
-                    .select_from(setups.join(cases, setups.c.case_id == cases.c.id))
-                    .where(live, setups.c.state == "in_review")
-                )
-            ).scalar_one()
-            table.add_row(account.vendor, account.username, str(count), str(review), str(unread))
+            known = await stats.account_summary(conn, account.id)
+            table.add_row(
+                account.vendor,
+                account.username,
+                str(known.cases),
+                str(known.setups_in_review),
+                str(known.unread_comments),
+            )
     return table
 
 

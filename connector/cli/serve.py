@@ -20,9 +20,9 @@ from connector.cli.common import ConfigOption, settings_for, stdout
 from connector.errors import ConfigError
 from connector.retention import purge_expired
 from connector.settings import Settings
+from connector.store.jobs import live_workers
 from connector.sync import Scheduler
 from connector.webhooks import DeliveryLoop
-from connector.worker.schema import live_workers
 
 _log = structlog.get_logger("connector.serve")
 

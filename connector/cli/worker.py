@@ -9,8 +9,8 @@ import typer
 from connector.cli.common import ConfigOption, run, settings_for, stdout
 from connector.errors import ConfigError
 from connector.runtime import open_runtime, open_sync_services
+from connector.store.jobs import procrastinate_installed
 from connector.worker import WorkerContext, build_app
-from connector.worker.schema import procrastinate_installed
 
 
 def worker_command(

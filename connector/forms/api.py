@@ -20,10 +20,10 @@ from connector.api.state import ApiContext
 from connector.clock import utcnow
 from connector.credentials import check_practice_id
 from connector.errors import ConflictError, InputError, NotFoundError
-from connector.forms import records
 from connector.forms.links import check_return_url, form_path, new_token
 from connector.forms.texts import LANGUAGES, normalize_locale
 from connector.store import accounts as account_rows
+from connector.store import form_sessions as records
 
 _log = structlog.get_logger("connector.forms")
 

@@ -12,7 +12,6 @@ with dot segments (which browsers resolve out of the allowed prefix) are refused
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -28,10 +27,6 @@ _UNSAFE = re.compile(r"[\x00-\x20\x7f\\<>\"'`]")
 
 def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def form_path(base_path: str, token: str, action: str = "") -> str:

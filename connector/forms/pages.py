@@ -32,18 +32,17 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from connector.api.state import ApiContext
 from connector.clock import utcnow
 from connector.credentials import check_password, check_totp_secret, check_username
-from connector.domain import Account
+from connector.domain import MAX_SIGN_IN_FAILURES, Account
 from connector.errors import ConnectorError, InputError
-from connector.forms import records
 from connector.forms.guidance import VendorGuidance, guidance_for
 from connector.forms.limits import FormLimits
 from connector.forms.links import form_path, return_origin, return_target
-from connector.forms.records import FormSession
 from connector.forms.texts import Texts, negotiate
 from connector.forms.waiting import InFlight, Verifications
 from connector.settings import Settings
 from connector.store import accounts as account_rows
-from connector.sync import budget
+from connector.store import form_sessions as records
+from connector.store.form_sessions import FormSession
 from connector.verify import Login, Verdict, Verification, recheck_account, verify_login
 from vault import Secret
 
@@ -53,6 +52,8 @@ _log = structlog.get_logger("connector.forms")
 #: cookies are kept per host, not per port, so everything on 127.0.0.1 shares one jar.
 CSRF_COOKIE = "tpsc_form"
 CSRF_FIELD = "csrf"
+#: The box the dentist ticks after signing in on the portal themselves (budget reset).
+CONFIRM_FIELD = "confirmed_sign_in"
 _COOKIE_VALUE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 _CODE = re.compile(r"^[0-9]{4,10}$")
 #: The "still checking" page reloads itself this often (seconds).
@@ -316,16 +317,22 @@ async def _form(
     username: str | None = None,
     message: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
+    confirm: bool = False,
 ) -> HTMLResponse:
+    """The form; `confirm` adds the box the dentist ticks after signing in on the portal
+    themselves, which resets a spent failure budget."""
+    account = await _account(page)
     if username is None:
-        account = await _account(page)
         username = account.username if account else ""
+    if account is not None and account.sign_in_failures >= MAX_SIGN_IN_FAILURES:
+        confirm = True
     return page.render(
         "form.html",
         status,
         username=username,
         message=message,
         errors=errors or {},
+        confirm=confirm,
         title=page.t("page_title"),
     )
 
@@ -343,6 +350,7 @@ _FAILURES: dict[Verdict, str] = {
     Verdict.PORTAL_UNAVAILABLE: "unavailable",
     Verdict.PORTAL_CHANGED: "portal_changed",
     Verdict.BUDGET_EXHAUSTED: "budget",
+    Verdict.CREDENTIALS_REJECTED: "credentials_rejected",
     Verdict.BUSY: "busy",
     Verdict.CONFLICT: "conflict",
 }
@@ -396,13 +404,11 @@ async def _outcome(page: Page, result: Verification | None, username: str) -> HT
     values: dict[str, Any] = {}
     if result.until is not None:
         values["time"] = t.moment(result.until)
-    if result.verdict is Verdict.BUDGET_EXHAUSTED:
-        values |= {
-            "failures": budget.MAX_FAILURES,
-            "minutes": int(budget.WINDOW.total_seconds() // 60),
-        }
+    budget_spent = result.verdict is Verdict.BUDGET_EXHAUSTED
+    if budget_spent:
+        values["failures"] = MAX_SIGN_IN_FAILURES
     message = _message(page, f"{key}_title", f"{key}_body", **values)
-    return await _form(page, username=username, message=message)
+    return await _form(page, username=username, message=message, confirm=budget_spent)
 
 
 async def _progress(page: Page, flight: InFlight) -> HTMLResponse:
@@ -504,7 +510,9 @@ def _start(page: Page, username: str, run: Any) -> InFlight:
     )
 
 
-async def _run_login(page: Page, login: Login, flight: InFlight) -> Verification | None:
+async def _run_login(
+    page: Page, login: Login, flight: InFlight, confirmed: bool
+) -> Verification | None:
     ctx, session = page.ctx, page.session
     store = ctx.runtime.store
 
@@ -520,6 +528,7 @@ async def _run_login(page: Page, login: Login, flight: InFlight) -> Verification
             code_provider=flight.code_provider,
             account_id=session.account_id,
             practice_id=session.practice_id,
+            confirmed_own_sign_in=confirmed,
             on_account=on_account,
             wake=ctx.wakers.sync,
         )
@@ -602,7 +611,8 @@ async def submit_login(request: Request, token: str) -> Response:
     if wait is not None:
         return _rate_limited(page, wait)
     page.runtime.verifications.forget(page.session.id)
-    flight = _start(page, login.username, lambda f: _run_login(page, login, f))
+    confirmed = form.get(CONFIRM_FIELD) == "yes"
+    flight = _start(page, login.username, lambda f: _run_login(page, login, f, confirmed))
     return await _settled(page, flight)
 
 

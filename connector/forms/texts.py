@@ -65,10 +65,16 @@ CATALOG: dict[str, dict[str, str]] = {
         "locked_title": "The portal has locked this login",
         "locked_body": "{portal} has locked this login until {time}. The connector will not try "
         "it before then. You can enter the login again after that time.",
-        "budget_title": "Not tried: too many failed sign-ins",
-        "budget_body": "This login failed to sign in {failures} times in the last {minutes} "
-        "minutes. To keep {portal} from locking it, the portal was NOT tried this time. Check "
-        "the password and try again after {time}.",
+        "budget_title": "Not tried: the connector has stopped trying this login",
+        "budget_body": "{portal} locks a login after 3 failed sign-ins in a row. This login has "
+        "failed {failures} times since it last signed in, so the connector does not try it again "
+        "until you sign in on {portal} yourself (that resets the count). Sign in there, then tick "
+        "the box below and enter the login again.",
+        "confirm_label": "I have just signed in on {portal} with this login myself",
+        "confirm_hint": "Tick this only if signing in on {portal} has just worked.",
+        "credentials_rejected_title": "Not tried: this password was rejected before",
+        "credentials_rejected_body": "{portal} rejected this password earlier (or its answer was "
+        "lost on a first try), so the connector never sends it again. Enter the login again.",
         "excess_title": "This login has more rights than it should",
         "excess_body": "The login works, but it may do more than your planning service should. "
         "Cases are read, but nothing is sent to {portal} until this is fixed.",
@@ -183,10 +189,18 @@ CATALOG: dict[str, dict[str, str]] = {
         "locked_title": "Das Portal hat dieses Login gesperrt",
         "locked_body": "{portal} hat dieses Login bis {time} gesperrt. Der Connector versucht es "
         "vorher nicht. Danach können Sie das Login erneut eingeben.",
-        "budget_title": "Nicht versucht: zu viele fehlgeschlagene Anmeldungen",
-        "budget_body": "Die Anmeldung mit diesem Login ist in den letzten {minutes} Minuten "
-        "{failures}-mal fehlgeschlagen. Damit {portal} es nicht sperrt, wurde das Portal dieses "
-        "Mal NICHT versucht. Prüfen Sie das Passwort und versuchen Sie es nach {time} erneut.",
+        "budget_title": "Nicht versucht: Der Connector versucht dieses Login nicht mehr",
+        "budget_body": "{portal} sperrt ein Login nach 3 fehlgeschlagenen Anmeldungen in Folge. "
+        "Seit der letzten erfolgreichen Anmeldung ist dieses Login {failures}-mal fehlgeschlagen; "
+        "deshalb versucht der Connector es nicht mehr, bis Sie sich selbst auf {portal} angemeldet "
+        "haben (das setzt den Zähler zurück). Melden Sie sich dort an, setzen Sie dann unten das "
+        "Häkchen und geben Sie das Login erneut ein.",
+        "confirm_label": "Ich habe mich soeben selbst mit diesem Login auf {portal} angemeldet",
+        "confirm_hint": "Nur ankreuzen, wenn die Anmeldung auf {portal} gerade geklappt hat.",
+        "credentials_rejected_title": "Nicht versucht: Dieses Passwort wurde bereits abgelehnt",
+        "credentials_rejected_body": "{portal} hat dieses Passwort früher abgelehnt (oder die "
+        "Antwort auf den ersten Versuch ging verloren); der Connector sendet es daher nie wieder. "
+        "Geben Sie das Login erneut ein.",
         "excess_title": "Dieses Login hat mehr Rechte als nötig",
         "excess_body": "Das Login funktioniert, darf aber mehr, als Ihr Planungsdienst dürfen "
         "sollte. Fälle werden gelesen, aber an {portal} wird nichts gesendet, bis das behoben "
@@ -302,10 +316,17 @@ CATALOG: dict[str, dict[str, str]] = {
         "locked_title": "Portal zablokował ten login",
         "locked_body": "{portal} zablokował ten login do {time}. Konektor nie spróbuje wcześniej. "
         "Po tym czasie możesz ponownie wpisać login.",
-        "budget_title": "Nie próbowano: zbyt wiele nieudanych logowań",
-        "budget_body": "Logowanie tym loginem nie powiodło się {failures} razy w ciągu ostatnich "
-        "{minutes} minut. Aby {portal} go nie zablokował, tym razem portal NIE był próbowany. "
-        "Sprawdź hasło i spróbuj ponownie po {time}.",
+        "budget_title": "Nie próbowano: konektor przestał próbować tego loginu",
+        "budget_body": "{portal} blokuje login po 3 nieudanych logowaniach z rzędu. Od ostatniego "
+        "udanego logowania ten login zawiódł {failures} razy, dlatego konektor nie spróbuje "
+        "ponownie, dopóki nie zalogujesz się w {portal} samodzielnie (to zeruje licznik). Zaloguj "
+        "się tam, zaznacz pole poniżej i wpisz login ponownie.",
+        "confirm_label": "Właśnie udało mi się zalogować tym loginem w {portal}",
+        "confirm_hint": "Zaznacz tylko wtedy, gdy logowanie w {portal} właśnie się powiodło.",
+        "credentials_rejected_title": "Nie próbowano: to hasło zostało już odrzucone",
+        "credentials_rejected_body": "{portal} odrzucił wcześniej to hasło (lub odpowiedź na "
+        "pierwszą próbę zaginęła), więc konektor nigdy nie wyśle go ponownie. Wpisz login "
+        "ponownie.",
         "excess_title": "Ten login ma więcej uprawnień, niż powinien",
         "excess_body": "Login działa, ale może więcej, niż powinien móc serwis planowania. "
         "Przypadki są odczytywane, ale nic nie jest wysyłane do {portal}, dopóki nie zostanie to "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connector.domain import Account, AccountStatus
 from connector.errors import ConflictError, NotFoundError
-from connector.store.schema import accounts
+from connector.store.schema import accounts, portal_logins
 
 
 def username_key(username: str) -> str:
@@ -19,6 +20,7 @@ def username_key(username: str) -> str:
 
 
 def _account(row: sa.Row[Any]) -> Account:
+    """An account row joined (`_SELECT`) with its portal login's budget and lockout."""
     m = row._mapping
     return Account(
         id=m["id"],
@@ -30,7 +32,7 @@ def _account(row: sa.Row[Any]) -> Account:
         status_message=m["status_message"],
         capabilities=list(m["capabilities"] or []),
         access=m["access"],
-        locked_until=m["locked_until"],
+        locked_until=m["portal_locked_until"],
         credential_version=m["credential_version"],
         sync_cursor=m["sync_cursor"],
         last_sync_at=m["last_sync_at"],
@@ -40,7 +42,25 @@ def _account(row: sa.Row[Any]) -> Account:
         failure_count=m["failure_count"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
+        sign_in_failures=m["portal_failures"] or 0,
     )
+
+
+# The lockout and the failure count belong to the portal login (they outlive the account and its
+# credential versions), so every read of an account joins them in.
+_SELECT = sa.select(
+    accounts,
+    portal_logins.c.failures.label("portal_failures"),
+    portal_logins.c.locked_until.label("portal_locked_until"),
+).select_from(
+    accounts.outerjoin(
+        portal_logins,
+        sa.and_(
+            portal_logins.c.vendor == accounts.c.vendor,
+            portal_logins.c.login_key == accounts.c.username_key,
+        ),
+    )
+)
 
 
 async def insert_account(
@@ -79,9 +99,9 @@ async def insert_account(
 async def get_account(conn: AsyncConnection, account_id: str, *, lock: bool = False) -> Account:
     """One account. `lock` takes a row lock on PostgreSQL (SELECT ... FOR UPDATE) for a
     read-modify-write; on SQLite the write transaction's BEGIN IMMEDIATE already serialises."""
-    query = sa.select(accounts).where(accounts.c.id == account_id)
+    query = _SELECT.where(accounts.c.id == account_id)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(of=accounts)
     row = (await conn.execute(query)).first()
     if row is None:
         raise NotFoundError(f"no account {account_id}")
@@ -89,7 +109,7 @@ async def get_account(conn: AsyncConnection, account_id: str, *, lock: bool = Fa
 
 
 async def find_account(conn: AsyncConnection, vendor: str, username: str) -> Account | None:
-    query = sa.select(accounts).where(
+    query = _SELECT.where(
         accounts.c.vendor == vendor, accounts.c.username_key == username_key(username)
     )
     row = (await conn.execute(query)).first()
@@ -105,7 +125,7 @@ async def list_accounts(
     after_id: str | None = None,
     limit: int = 100,
 ) -> list[Account]:
-    query = sa.select(accounts).order_by(accounts.c.id).limit(limit)
+    query = _SELECT.order_by(accounts.c.id).limit(limit)
     if practice_id is not None:
         query = query.where(accounts.c.practice_id == practice_id)
     if vendor is not None:
@@ -126,7 +146,6 @@ _UPDATABLE = frozenset(
         "status_message",
         "capabilities",
         "access",
-        "locked_until",
         "credential_version",
         "sync_cursor",
         "last_sync_at",
@@ -155,6 +174,23 @@ async def update_account(
     if result.rowcount == 0:
         raise NotFoundError(f"no account {account_id}")
     return await get_account(conn, account_id)
+
+
+async def due_account_ids(
+    conn: AsyncConnection, now: datetime, limit: int, *, skip_statuses: Iterable[AccountStatus]
+) -> list[str]:
+    """Accounts whose next sync is due, the longest waiting first."""
+    query = (
+        sa.select(accounts.c.id)
+        .where(
+            accounts.c.next_sync_at.is_not(None),
+            accounts.c.next_sync_at <= now,
+            accounts.c.status.not_in([str(s) for s in skip_statuses]),
+        )
+        .order_by(accounts.c.next_sync_at)
+        .limit(limit)
+    )
+    return [r.id for r in (await conn.execute(query)).all()]
 
 
 async def delete_account(conn: AsyncConnection, account_id: str) -> bool:

@@ -24,6 +24,7 @@ class CredentialVersion:
     state: CredentialState
     rejected_at: datetime | None
     created_at: datetime
+    signed_in_at: datetime | None = None
 
 
 def _credential(row: sa.Row[Any]) -> CredentialVersion:
@@ -38,6 +39,7 @@ def _credential(row: sa.Row[Any]) -> CredentialVersion:
         state=CredentialState(m["state"]),
         rejected_at=m["rejected_at"],
         created_at=m["created_at"],
+        signed_in_at=m["signed_in_at"],
     )
 
 
@@ -89,6 +91,19 @@ async def mark_rejected(conn: AsyncConnection, credential_id: str, now: datetime
     await conn.execute(
         credentials.update().where(credentials.c.id == credential_id).values(rejected_at=now)
     )
+
+
+async def mark_signed_in(conn: AsyncConnection, credential_id: str, now: datetime) -> None:
+    await conn.execute(
+        credentials.update().where(credentials.c.id == credential_id).values(signed_in_at=now)
+    )
+
+
+async def get_credential(conn: AsyncConnection, credential_id: str) -> CredentialVersion | None:
+    row = (
+        await conn.execute(sa.select(credentials).where(credentials.c.id == credential_id))
+    ).first()
+    return _credential(row) if row else None
 
 
 async def max_version(conn: AsyncConnection, account_id: str) -> int:

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.url import make_url
@@ -110,6 +111,11 @@ class Store:
         """A read-only transaction (never takes SQLite's write lock)."""
         async with self.engine.connect() as conn, conn.begin():
             yield conn
+
+    async def ping(self) -> None:
+        """One round trip to the database (raises when it does not answer)."""
+        async with self.read() as conn:
+            await conn.execute(sa.text("SELECT 1"))
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -13,20 +13,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from connector.domain import EventType
 from connector.store.ids import new_id
 from connector.store.schema import events
 
 # Every event type the connector emits (DESIGN.md section 4); webhook endpoints filter on these.
-EVENT_TYPES = (
-    "account.status_changed",
-    "case.created",
-    "case.updated",
-    "case.removed",
-    "setup.ready_for_review",
-    "comment.received",
-    "action.succeeded",
-    "action.failed",
-)
+EVENT_TYPES = tuple(str(t) for t in EventType)
 
 
 @dataclass(frozen=True)
@@ -66,7 +58,7 @@ class Event:
 async def append_event(
     conn: AsyncConnection,
     *,
-    type: str,
+    type: EventType,
     account_id: str | None,
     subject_id: str | None,
     data: dict[str, Any],
@@ -78,7 +70,7 @@ async def append_event(
         events.insert(),
         {
             "id": event_id,
-            "type": type,
+            "type": str(type),
             "account_id": account_id,
             "subject_id": subject_id,
             "data": data,

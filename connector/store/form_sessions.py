@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -9,7 +10,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from connector.forms.links import token_hash
 from connector.store.ids import new_id
 from connector.store.schema import form_sessions
 
@@ -39,6 +39,11 @@ class FormSession:
 
     def __repr__(self) -> str:  # the return URL is the TPS's business; keep reprs short
         return f"FormSession({self.id!r}, vendor={self.vendor!r})"
+
+
+def token_hash(token: str) -> str:
+    """Only this hash of a link's token is stored: the token itself is a capability."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _session(row: sa.Row[Any]) -> FormSession:

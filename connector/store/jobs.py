@@ -1,4 +1,4 @@
-"""Procrastinate's schema beside ours, applied once (applying it twice fails)."""
+"""Procrastinate's tables beside ours: whether they exist, live workers, waiting jobs."""
 
 from __future__ import annotations
 
@@ -11,18 +11,6 @@ async def procrastinate_installed(store: Store) -> bool:
     async with store.read() as conn:
         found = await conn.execute(sa.text("SELECT to_regclass('procrastinate_jobs') IS NOT NULL"))
         return bool(found.scalar_one())
-
-
-async def install_procrastinate(store: Store, database_url: str) -> bool:
-    """Apply procrastinate's schema if it is missing; returns whether it was applied now."""
-    if store.is_sqlite or await procrastinate_installed(store):
-        return False
-    from connector.worker.jobs import build_app
-
-    app = build_app(database_url)
-    async with app.open_async():
-        await app.schema_manager.apply_schema_async()
-    return True
 
 
 async def live_workers(store: Store, seconds: float = 30) -> int:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connector.store.dialect import upsert
+from connector.store.paging import after_key
 from connector.store.schema import practice_mappings
 
 
@@ -42,12 +43,20 @@ async def put_mapping(
     return PracticeMapping(vendor, vendor_doctor_id, practice_id, now)
 
 
-async def list_mappings(conn: AsyncConnection, vendor: str | None = None) -> list[PracticeMapping]:
-    query = sa.select(practice_mappings).order_by(
-        practice_mappings.c.vendor, practice_mappings.c.vendor_doctor_id
-    )
+async def list_mappings(
+    conn: AsyncConnection,
+    vendor: str | None = None,
+    *,
+    after: tuple[str, str] | None = None,
+    limit: int | None = None,
+) -> list[PracticeMapping]:
+    """Mappings by (vendor, doctor id), after the keyset `after`."""
+    table = practice_mappings
+    query = sa.select(table).order_by(table.c.vendor, table.c.vendor_doctor_id).limit(limit)
     if vendor is not None:
-        query = query.where(practice_mappings.c.vendor == vendor)
+        query = query.where(table.c.vendor == vendor)
+    if after is not None:
+        query = query.where(after_key((table.c.vendor, table.c.vendor_doctor_id), after))
     return [
         PracticeMapping(r.vendor, r.vendor_doctor_id, r.practice_id, r.updated_at)
         for r in (await conn.execute(query)).all()

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connector.domain import SyncRun
+from connector.store.paging import after_key
 from connector.store.schema import sync_runs
 
 
@@ -59,11 +60,22 @@ async def finish_run(
     )
 
 
-async def list_runs(conn: AsyncConnection, account_id: str, limit: int = 50) -> list[SyncRun]:
+async def list_runs(
+    conn: AsyncConnection,
+    account_id: str,
+    limit: int = 50,
+    *,
+    before: tuple[datetime, str] | None = None,
+) -> list[SyncRun]:
+    """An account's runs, newest first; `before` is the (started_at, id) of the last one seen."""
     query = (
         sa.select(sync_runs)
         .where(sync_runs.c.account_id == account_id)
         .order_by(sync_runs.c.started_at.desc(), sync_runs.c.id.desc())
         .limit(limit)
     )
+    if before is not None:
+        query = query.where(
+            after_key((sync_runs.c.started_at, sync_runs.c.id), before, descending=True)
+        )
     return [_run(r) for r in (await conn.execute(query)).all()]

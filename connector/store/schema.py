@@ -52,7 +52,6 @@ accounts = sa.Table(
     sa.Column("status_message", sa.Text),
     sa.Column("capabilities", sa.JSON, nullable=False),
     sa.Column("access", sa.JSON),
-    sa.Column("locked_until", UtcDateTime),
     sa.Column("credential_version", sa.Integer, nullable=False),
     sa.Column("sync_cursor", sa.Text),
     sa.Column("last_sync_at", UtcDateTime),
@@ -97,6 +96,9 @@ credentials = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),
     # Set when the portal rejected this version: it is never tried again.
     sa.Column("rejected_at", UtcDateTime),
+    # The last time this version signed in: an unanswered sign-in of a version that has signed
+    # in before is transient; of one that never has, it counts as the failure it may have been.
+    sa.Column("signed_in_at", UtcDateTime),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.UniqueConstraint("account_id", "version"),
 )
@@ -110,16 +112,53 @@ browser_sessions = sa.Table(
     sa.Column("saved_at", UtcDateTime, nullable=False),
 )
 
+# One row per portal login (vendor + normalized username), whichever account holds it. It outlives
+# the account (no foreign key): deleting and re-adding a login keeps its failure budget and its
+# lockout, which belong to the login on the portal, not to a row of ours.
+portal_logins = sa.Table(
+    "portal_logins",
+    metadata,
+    sa.Column("vendor", sa.String(32), primary_key=True),
+    sa.Column("login_key", sa.String(320), primary_key=True),
+    # Failed sign-ins since the last success (or the dentist's confirmation): the portal's own
+    # count of consecutive failures, as far as the connector can know it.
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+    # The portal's lockout: nothing signs in before it ends, whatever the credentials.
+    sa.Column("locked_until", UtcDateTime),
+    sa.Column("last_success_at", UtcDateTime),
+    sa.Column("last_failure_at", UtcDateTime),
+    # The dentist confirmed (in the form) signing in on the portal themselves: budget reset.
+    sa.Column("confirmed_at", UtcDateTime),
+    *_timestamps(),
+)
+
+# Every sign-in step (a password or a code sent), written *before* it is sent (outcome
+# `pending`) and settled when the answer comes: succeeded | accepted (a step passed, another
+# follows) | failed | transient (no answer, on a credential that has signed in before) |
+# not_counted (refused before the portal judged it). A pending row whose process died is settled
+# by the gate. No foreign key to accounts: the budget is the portal login's.
 login_attempts = sa.Table(
     "login_attempts",
     metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("account_id", ID, _account_fk(), nullable=False),
+    sa.Column("vendor", sa.String(32), nullable=False),
+    sa.Column("login_key", sa.String(320), nullable=False),
+    sa.Column("account_id", ID),
+    # Which credential was tried: a stored version's id, or `trial:<id>` for one typed into the
+    # form and not stored (it is stored only once the portal accepts it).
+    sa.Column("credential_ref", sa.String(64), nullable=False),
+    sa.Column("credential_version", sa.Integer),
+    sa.Column("source", sa.String(16), nullable=False),  # form | sync | action | check
+    sa.Column("step", sa.String(16), nullable=False),  # password | code
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(64)),
+    # host:pid:... of the process that sent it, so a pending row of a dead process is found.
+    sa.Column("holder", sa.String(200), nullable=False),
     sa.Column("at", UtcDateTime, nullable=False),
-    sa.Column("source", sa.String(16), nullable=False),  # form | sync | cli | action
-    sa.Column("outcome", sa.String(32), nullable=False),
-    sa.Column("credential_version", sa.Integer, nullable=False),
-    sa.Index("ix_login_attempts_account_id_at", "account_id", "at"),
+    sa.Column("settled_at", UtcDateTime),
+    sa.Index("ix_login_attempts_vendor_login_key_at", "vendor", "login_key", "at"),
+    sa.Index("ix_login_attempts_outcome", "outcome"),
+    sa.Index("ix_login_attempts_credential_ref", "credential_ref"),
 )
 
 practice_mappings = sa.Table(

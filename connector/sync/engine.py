@@ -13,11 +13,12 @@ last, and the next run re-reads from the old cursor and finds the committed case
 from __future__ import annotations
 
 import asyncio
-import uuid
+import contextlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import structlog
@@ -29,44 +30,57 @@ from adapters.base import (
     CodeProvider,
     NotFound,
     PortalSession,
+    PortalUnavailable,
     SetupState,
+    SignInRefused,
     no_code,
 )
+from connector.accounts import service
+from connector.accounts.gate import AttemptSource, Refusal
+from connector.accounts.lease import AccountLease, LeaseBusy, LeaseLost, account_lease
+from connector.accounts.meaning import AccountOutcome, RefusalReason, outcome_of_access
 from connector.clock import utcnow
-from connector.domain import Account, AccountStatus, CredentialState
+from connector.domain import Account, AccountStatus, EventType, RunOutcome
+from connector.errors import NotFoundError
 from connector.store import accounts as account_rows
 from connector.store import cases as case_rows
-from connector.store import credentials as credential_rows
-from connector.store import events, leases, practices, runs
+from connector.store import events, practices, runs
 from connector.store.ids import new_id
-from connector.sync import budget
-from connector.sync.outcomes import AccountOutcome, outcome_of_access
-from connector.sync.portal import (
-    keep_session,
-    open_session,
-    record_error,
-    record_logins,
-    set_status,
-)
+from connector.sync.portal import keep_session, open_session, record_error, record_refusal
 from connector.sync.services import SyncServices
 
 _log = structlog.get_logger("connector.sync")
 
 Progress = Callable[..., None]
 
+__all__ = ["LeaseLost", "SkipReason", "SyncResult", "sync_account"]
+
+
+class SkipReason(StrEnum):
+    """Why a run tried nothing: the gate's refusals, and two of the engine's own."""
+
+    BUSY = "busy"  # another sync or action holds the account
+    NO_ADAPTER = "no_adapter"
+    PAUSED = str(RefusalReason.PAUSED)
+    LOCKED = str(RefusalReason.LOCKED)
+    CREDENTIALS_REJECTED = str(RefusalReason.CREDENTIALS_REJECTED)
+    BUDGET_SPENT = str(RefusalReason.BUDGET_SPENT)
+    IN_FLIGHT = str(RefusalReason.IN_FLIGHT)
+    NO_CREDENTIALS = str(RefusalReason.NO_CREDENTIALS)
+
 
 @dataclass(frozen=True)
 class SyncResult:
     account_id: str
-    outcome: str  # succeeded | failed | skipped
+    outcome: RunOutcome  # succeeded | failed | skipped | abandoned
     status: AccountStatus | None
     reason: str | None
     counts: dict[str, int]
     run_id: str | None = None
 
 
-class LeaseLost(Exception):
-    """Another holder took the account's lease (ours expired): stop writing at once."""
+class _AccountGone(Exception):
+    """The account was deleted while its sync ran."""
 
 
 def _quiet(*args: Any, **kwargs: Any) -> None:
@@ -82,38 +96,39 @@ async def sync_account(
     progress: Progress = _quiet,
 ) -> SyncResult:
     """Sync one account now, unless another sync of it is running (then: skipped, busy)."""
-    store = services.store
-    now = utcnow()
-    # Each run holds the lease under its own name, so two runs in one process exclude each other.
-    holder = f"{services.holder}/{uuid.uuid4().hex[:6]}"
-    async with store.transaction() as conn:
-        await leases.reap_dead_holder(conn, account_id, now)
-        acquired = await leases.acquire_lease(conn, account_id, holder, services.lease_ttl, now)
-    if not acquired:
-        return SyncResult(account_id, "skipped", None, "busy", {})
-    run = _Run(
-        services, account_id, holder, full=full, code_provider=code_provider, progress=progress
-    )
     try:
-        return await run.execute()
-    finally:
-        await asyncio.shield(run.close())
+        async with account_lease(
+            services.store, account_id, holder=services.holder, ttl=services.lease_ttl
+        ) as lease:
+            run = _Run(services, lease, full=full, code_provider=code_provider, progress=progress)
+            try:
+                return await run.execute()
+            except (LeaseLost, _AccountGone, NotFoundError) as gone:
+                # Deleted (or taken over) under us: an ordinary abandoned run.
+                _log.info("sync.abandoned", account_id=account_id, why=type(gone).__name__)
+                return SyncResult(
+                    account_id, RunOutcome.ABANDONED, None, "account_gone", run._counts()
+                )
+            finally:
+                await asyncio.shield(run.close())
+    except LeaseBusy:
+        return SyncResult(account_id, RunOutcome.SKIPPED, None, SkipReason.BUSY, {})
 
 
 class _Run:
     def __init__(
         self,
         services: SyncServices,
-        account_id: str,
-        holder: str,
+        lease: AccountLease,
         *,
         full: bool,
         code_provider: CodeProvider,
         progress: Progress,
     ) -> None:
         self.s = services
-        self.account_id = account_id
-        self.holder = holder
+        self.lease = lease
+        self.account_id = lease.account_id
+        self.holder = lease.holder
         self.full = full
         self.code_provider = code_provider
         self.progress = progress
@@ -121,6 +136,7 @@ class _Run:
         self.counts: Counter[str] = Counter()
         self.finished = False
         self.started = False
+        self.session: PortalSession | None = None
 
     # --- the run ----------------------------------------------------------------------------
 
@@ -137,28 +153,27 @@ class _Run:
                 now=utcnow(),
             )
         self.started = True
-        skip = await self._skip_reason(account)
-        if skip is not None:
-            await self._reschedule_skipped(account, skip)
-            await self._finish("skipped", skip)
-            return SyncResult(self.account_id, "skipped", account.status, skip, {}, self.run_id)
-
-        adapter = self.s.adapters.get(account.vendor)
-        if adapter is None:
-            await self._reschedule_skipped(account, "no_adapter")
-            await self._finish("failed", f"no adapter for {account.vendor}")
-            return SyncResult(
-                self.account_id, "failed", account.status, "no_adapter", {}, self.run_id
-            )
+        if account.vendor not in self.s.adapters:
+            await self._reschedule(account, self.s.policy.after_failure(utcnow(), 1))
+            await self._finish(RunOutcome.FAILED, f"no adapter for {account.vendor}")
+            return self._result(RunOutcome.FAILED, account.status, SkipReason.NO_ADAPTER)
         self.progress("login", account=account)
         try:
-            session = await open_session(self.s, account, self.code_provider, reason="sync")
+            session = await open_session(
+                self.s, account, self.code_provider, reason="sync", source=AttemptSource.SYNC
+            )
+        except SignInRefused as refused:
+            return await self._refused(account, refused)
         except AdapterError as error:
             return await self._fail(account, error)
+        self.session = session
         try:
             return await self._with_session(account, session)
         except AdapterError as error:
-            self.counts["logins"] += session.logins
+            # A session that signed in stays useful after a failed run: keep it, so the next
+            # run does not sign in again.
+            with contextlib.suppress(AdapterError):
+                await keep_session(self.s, account, session)
             return await self._fail(account, error)
         finally:
             await session.close()
@@ -171,12 +186,10 @@ class _Run:
         )
         if outcome.status is not AccountStatus.INSUFFICIENT_PERMISSIONS:
             await self._sync_cases(account, session)
-        self.counts["logins"] += session.logins
-        await record_logins(self.s, account, session.logins, source="sync")
         await keep_session(self.s, account, session)
         now = utcnow()
         async with self.s.store.transaction() as conn:
-            current = await account_rows.get_account(conn, self.account_id, lock=True)
+            current = await self._locked_account(conn)
             account = await self._set_status(
                 conn,
                 current,
@@ -184,20 +197,31 @@ class _Run:
                 now,
                 last_sync_at=now,
                 failure_count=0,
+                last_error=None,
                 next_sync_at=self.s.policy.next_due(
                     outcome.status, now, failures=0, locked_until=None, transient=False
                 ),
             )
-        await self._finish("succeeded", None)
-        self.progress("done", counts=dict(self.counts))
-        return SyncResult(
-            self.account_id,
-            "succeeded",
-            account.status,
-            outcome.reason,
-            dict(self.counts),
-            self.run_id,
-        )
+        await self._finish(RunOutcome.SUCCEEDED, None)
+        self.progress("done", counts=self._counts())
+        return self._result(RunOutcome.SUCCEEDED, account.status, outcome.reason)
+
+    def _result(
+        self, outcome: RunOutcome, status: AccountStatus | None, reason: str | None
+    ) -> SyncResult:
+        return SyncResult(self.account_id, outcome, status, reason, self._counts(), self.run_id)
+
+    def _counts(self) -> dict[str, int]:
+        counts = dict(self.counts)
+        if self.session is not None:
+            counts["logins"] = self.session.logins
+        return counts
+
+    async def _locked_account(self, conn: AsyncConnection) -> Account:
+        try:
+            return await account_rows.get_account(conn, self.account_id, lock=True)
+        except NotFoundError:
+            raise _AccountGone(self.account_id) from None
 
     # --- cases ------------------------------------------------------------------------------
 
@@ -215,6 +239,8 @@ class _Run:
             stored = await case_rows.stored_cases(conn, self.account_id)
         seen: set[str] = set()
         resume: str | None = None
+        #: Details that failed transiently: tried once more after the listing.
+        later: dict[str, str] = {}
         self.progress("listing", full=full)
         async for page in session.list_cases(None if full else account.sync_cursor):
             if page.resume_cursor is not None:
@@ -228,17 +254,29 @@ class _Run:
                 # A listing may show a case twice (it moved while paging): the newer copy wins.
                 if known is not None and not known.removed and known.summary_hash == digest:
                     self.counts["cases_unchanged"] += 1
+                    later.pop(summary.vendor_case_id, None)
                     continue
-                if not await self._fetch_and_store(
-                    account, session, summary.vendor_case_id, first_sync
-                ):
+                try:
+                    if not await self._fetch_and_store(
+                        account, session, summary.vendor_case_id, first_sync
+                    ):
+                        continue
+                except PortalUnavailable:
+                    later[summary.vendor_case_id] = digest
+                    self.counts["details_deferred"] += 1
                     continue
+                later.pop(summary.vendor_case_id, None)
                 stored[summary.vendor_case_id] = case_rows.StoredCase(
                     known.id if known else "", digest, False
                 )
                 self.progress("case", listed=self.counts["cases_listed"])
-            await self._renew_lease()
+            await self.lease.renew()
             self.progress("page", listed=self.counts["cases_listed"])
+        # One more try for the details a passing fault took (each under the retry policy
+        # already); a second failure fails the run, and the cursor stays where it was.
+        for vendor_case_id in list(later):
+            await self._fetch_and_store(account, session, vendor_case_id, first_sync)
+            self.counts["details_retried"] += 1
         # The listing completed: only now may the cursor move and removals be recorded.
         present = set(seen)
         if full:
@@ -251,6 +289,7 @@ class _Run:
                     present.add(vendor_case_id)
         now = utcnow()
         async with store.transaction() as conn:
+            await self.lease.renew_in(conn)
             values: dict[str, Any] = {"sync_cursor": resume or account.sync_cursor}
             if full:
                 values["last_full_sync_at"] = now
@@ -258,7 +297,7 @@ class _Run:
                     self.counts["cases_removed"] += 1
                     await self._event(
                         conn,
-                        "case.removed",
+                        EventType.CASE_REMOVED,
                         case_id,
                         await case_rows.get_case_json(conn, case_id),
                         now,
@@ -282,10 +321,7 @@ class _Run:
         now = utcnow()
         async with self.s.store.transaction() as conn:
             # The lease is renewed in the same transaction: a run that lost it writes nothing.
-            if not await leases.renew_lease(
-                conn, self.account_id, self.holder, self.s.lease_ttl, now
-            ):
-                raise LeaseLost(f"lost the sync lease of {self.account_id}")
+            await self.lease.renew_in(conn)
             practice_id = account.practice_id
             if practice_id is None and summary.vendor_doctor_id:
                 practice_id = await practices.practice_for(
@@ -310,12 +346,20 @@ class _Run:
             self.counts[f"cases_{change}"] += 1
             if change is case_rows.Change.CREATED:
                 await self._event(
-                    conn, "case.created", case_id, await case_rows.get_case_json(conn, case_id), now
+                    conn,
+                    EventType.CASE_CREATED,
+                    case_id,
+                    await case_rows.get_case_json(conn, case_id),
+                    now,
                 )
                 return  # a new case brings its history: no setup or comment events for it
             if change is case_rows.Change.UPDATED:
                 await self._event(
-                    conn, "case.updated", case_id, await case_rows.get_case_json(conn, case_id), now
+                    conn,
+                    EventType.CASE_UPDATED,
+                    case_id,
+                    await case_rows.get_case_json(conn, case_id),
+                    now,
                 )
             if first_sync:
                 return
@@ -330,7 +374,7 @@ class _Run:
                 if became_reviewable:
                     await self._event(
                         conn,
-                        "setup.ready_for_review",
+                        EventType.SETUP_READY_FOR_REVIEW,
                         setup.setup_id,
                         await case_rows.get_setup_json(conn, setup.setup_id),
                         now,
@@ -340,10 +384,15 @@ class _Run:
                     continue
                 data = await case_rows.get_comment_json(conn, comment_id)
                 if not data["posted_by_connector"]:
-                    await self._event(conn, "comment.received", comment_id, data, now)
+                    await self._event(conn, EventType.COMMENT_RECEIVED, comment_id, data, now)
 
     async def _event(
-        self, conn: AsyncConnection, type: str, subject_id: str, data: dict[str, Any], now: datetime
+        self,
+        conn: AsyncConnection,
+        type: EventType,
+        subject_id: str,
+        data: dict[str, Any],
+        now: datetime,
     ) -> None:
         await events.append_event(
             conn, type=type, account_id=self.account_id, subject_id=subject_id, data=data, now=now
@@ -352,47 +401,24 @@ class _Run:
 
     # --- account state ----------------------------------------------------------------------
 
-    async def _skip_reason(self, account: Account) -> str | None:
+    async def _refused(self, account: Account, refused: SignInRefused) -> SyncResult:
+        """The gate said no before anything was sent: the account shows why, the run is a skip."""
+        why = RefusalReason(refused.why)
         now = utcnow()
-        if account.status is AccountStatus.DISABLED:
-            return "disabled"
-        if (
-            account.status is AccountStatus.LOCKED
-            and account.locked_until
-            and account.locked_until > now
-        ):
-            return "locked"
+        if why is RefusalReason.IN_FLIGHT:
+            await self._reschedule(account, self.s.policy.after_failure(now, 1))
+        elif why is not RefusalReason.PAUSED:
+            refusal = Refusal(why, str(refused), refused.retry_at)
+            if await record_refusal(self.s, account, refusal, now):
+                self.counts["events"] += 1
+        await self._finish(RunOutcome.SKIPPED, str(why))
         async with self.s.store.read() as conn:
-            current = await credential_rows.credential_in_state(
-                conn, self.account_id, CredentialState.CURRENT
-            )
-            exhausted_until = await budget.budget_exhausted_until(conn, self.account_id, now)
-        if current is None:
-            return "no_credentials"
-        if current.rejected_at is not None:
-            return "credentials_rejected"
-        if exhausted_until is not None:
-            async with self.s.store.transaction() as conn:
-                await account_rows.update_account(
-                    conn, self.account_id, now=now, next_sync_at=exhausted_until
-                )
-            return "login_budget_exhausted"
-        return None
+            status = (await account_rows.get_account(conn, self.account_id)).status
+        return self._result(RunOutcome.SKIPPED, status, SkipReason(str(why)))
 
-    async def _reschedule_skipped(self, account: Account, reason: str) -> None:
-        """A skipped account must not come due again at once (the budget case set its time)."""
-        now = utcnow()
-        due: datetime | None
-        if reason in ("disabled", "no_credentials", "credentials_rejected"):
-            due = None
-        elif reason == "locked":
-            due = (account.locked_until or now) + self.s.policy.lock_margin
-        elif reason == "login_budget_exhausted":
-            return
-        else:
-            due = self.s.policy.after_failure(now, account.failure_count + 1)
+    async def _reschedule(self, account: Account, due: datetime | None) -> None:
         async with self.s.store.transaction() as conn:
-            await account_rows.update_account(conn, self.account_id, now=now, next_sync_at=due)
+            await account_rows.update_account(conn, self.account_id, now=utcnow(), next_sync_at=due)
 
     async def _apply_access(
         self,
@@ -404,7 +430,7 @@ class _Run:
     ) -> Account:
         now = utcnow()
         async with self.s.store.transaction() as conn:
-            current = await account_rows.get_account(conn, self.account_id, lock=True)
+            current = await self._locked_account(conn)
             return await self._set_status(
                 conn,
                 current,
@@ -415,9 +441,12 @@ class _Run:
             )
 
     async def _fail(self, account: Account, error: AdapterError) -> SyncResult:
-        outcome, changed = await record_error(
-            self.s, self.account_id, error, source="sync", policy=self.s.policy
-        )
+        try:
+            outcome, changed = await record_error(
+                self.s, self.account_id, error, policy=self.s.policy
+            )
+        except NotFoundError:
+            raise _AccountGone(self.account_id) from None
         if changed:
             self.counts["events"] += 1
         _log.warning(
@@ -427,15 +456,8 @@ class _Run:
             reason=outcome.reason,
             status=str(outcome.status),
         )
-        await self._finish("failed", outcome.reason)
-        return SyncResult(
-            self.account_id,
-            "failed",
-            outcome.status,
-            outcome.reason,
-            dict(self.counts),
-            self.run_id,
-        )
+        await self._finish(RunOutcome.FAILED, outcome.reason)
+        return self._result(RunOutcome.FAILED, outcome.status, outcome.reason)
 
     async def _set_status(
         self,
@@ -445,36 +467,24 @@ class _Run:
         now: datetime,
         **extra: Any,
     ) -> Account:
-        updated, changed = await set_status(conn, account, outcome, now, **extra)
+        updated, changed = await service.apply_outcome(conn, account, outcome, now, **extra)
         if changed:
             self.counts["events"] += 1
         return updated
 
-    async def _renew_lease(self) -> None:
-        async with self.s.store.transaction() as conn:
-            held = await leases.renew_lease(
-                conn, self.account_id, self.holder, self.s.lease_ttl, utcnow()
-            )
-        if not held:
-            raise LeaseLost(f"lost the sync lease of {self.account_id}")
-
-    async def _finish(self, outcome: str, error: str | None) -> None:
+    async def _finish(self, outcome: RunOutcome, error: str | None) -> None:
         async with self.s.store.transaction() as conn:
             await runs.finish_run(
                 conn,
                 self.run_id,
                 outcome=outcome,
-                counts=dict(self.counts),
+                counts=self._counts(),
                 error=error,
                 now=utcnow(),
             )
         self.finished = True
 
     async def close(self) -> None:
-        """Always: mark an unfinished run abandoned and release the lease."""
-        try:
-            if self.started and not self.finished:
-                await self._finish("abandoned", "interrupted")
-        finally:
-            async with self.s.store.transaction() as conn:
-                await leases.release_lease(conn, self.account_id, self.holder)
+        """Always: mark an unfinished run abandoned (the lease is released by its holder)."""
+        if self.started and not self.finished:
+            await self._finish(RunOutcome.ABANDONED, "interrupted")

@@ -1,58 +1,55 @@
-"""Opening an account's portal session and accounting for what happened, shared by syncs and
-outbound actions: both log in the same way, and a rejected password or a lockout must affect
-the account identically whichever of them met it."""
+"""Opening an account's portal session and accounting for what happened, shared by syncs,
+outbound actions and rechecks: they sign in the same way, through the same gate, and a rejected
+password or a lockout must affect the account identically whichever of them met it."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from adapters.base import (
-    AccountLocked,
-    AdapterError,
-    CodeProvider,
-    Credentials,
-    InvalidCredentials,
-    MalformedCredentials,
-    MfaRequired,
-    PasswordExpired,
-    PortalSession,
-)
+from adapters.base import AdapterError, CodeProvider, Credentials, PortalSession
+from connector.accounts import gate, service
+from connector.accounts.gate import AttemptSource, GatedSignIns, Refusal
+from connector.accounts.meaning import AccountOutcome, outcome_of_error
 from connector.clock import utcnow
 from connector.credentials import reveal_login
 from connector.domain import Account, CredentialState
 from connector.sessions import load_session_state, save_session_state
 from connector.store import accounts as account_rows
 from connector.store import credentials as credential_rows
-from connector.store import events
-from connector.sync import budget
-from connector.sync.outcomes import AccountOutcome, outcome_of_error
 from connector.sync.schedule import SchedulePolicy
 from connector.sync.services import SyncServices
 
 
-def login_related(error: AdapterError) -> bool:
-    """Errors that mean the portal judged a login attempt (and may have counted it)."""
-    if isinstance(error, MalformedCredentials):
-        return False  # refused before (or without) an attempt the portal counts
-    return isinstance(error, InvalidCredentials | AccountLocked | PasswordExpired | MfaRequired)
-
-
 async def open_session(
-    services: SyncServices, account: Account, code_provider: CodeProvider, *, reason: str
+    services: SyncServices,
+    account: Account,
+    code_provider: CodeProvider,
+    *,
+    reason: str,
+    source: AttemptSource,
 ) -> PortalSession:
-    """Decrypt the login (audited), restore the saved session, open the portal session."""
+    """Ask the gate, then decrypt the login (audited), restore the saved session and open the
+    portal session; every sign-in it makes, now or later, goes through the gate again.
+
+    Raises `SignInRefused` (before anything is decrypted) when the gate says no."""
     adapter = services.adapters.get(account.vendor)
     if adapter is None:
         raise LookupError(f"no adapter for {account.vendor}")
+    async with services.store.transaction() as conn:
+        subject = await gate.subject_for_account(conn, account.id, source)
+        decision = (
+            subject if isinstance(subject, Refusal) else await gate.decide(conn, subject, utcnow())
+        )
+    if isinstance(decision, Refusal):
+        raise decision.error()
+    assert not isinstance(subject, Refusal)
     login = await reveal_login(services.store, services.vault, account.id, reason=reason)
     state = await load_session_state(
         services.store, services.vault, account.id, account.credential_version
     )
     credentials = Credentials(login.username, login.password, login.totp_secret)
-    return await adapter.open(credentials, state, code_provider)
+    guard = GatedSignIns(services.store, subject, holder=services.holder)
+    return await adapter.open(credentials, state, code_provider, guard=guard)
 
 
 async def keep_session(services: SyncServices, account: Account, session: PortalSession) -> None:
@@ -66,46 +63,15 @@ async def keep_session(services: SyncServices, account: Account, session: Portal
     )
 
 
-async def set_status(
-    conn: AsyncConnection,
-    account: Account,
-    outcome: AccountOutcome,
-    now: datetime,
-    **extra: Any,
-) -> tuple[Account, bool]:
-    """Write the outcome on the account; one `account.status_changed` per real transition."""
-    updated = await account_rows.update_account(
-        conn,
-        account.id,
-        now=now,
-        status=outcome.status,
-        status_reason=outcome.reason,
-        status_message=outcome.message,
-        locked_until=outcome.locked_until,
-        **extra,
-    )
-    changed = updated.status != account.status
-    if changed:
-        await events.append_event(
-            conn,
-            type="account.status_changed",
-            account_id=account.id,
-            subject_id=account.id,
-            data=updated.to_json(),
-            now=now,
-        )
-    return updated, changed
-
-
 async def record_error(
     services: SyncServices,
     account_id: str,
     error: AdapterError,
     *,
-    source: str,
     policy: SchedulePolicy,
 ) -> tuple[AccountOutcome, bool]:
-    """Account for an adapter error: login attempt, rejected credential, status, next due time.
+    """Account for an adapter error that ended a run: rejected credential, status, next due
+    time (the sign-in attempt itself was recorded by the gate when it was made).
 
     Returns the outcome and whether the account's status changed.
     """
@@ -113,54 +79,48 @@ async def record_error(
     outcome = outcome_of_error(error, now)
     async with services.store.transaction() as conn:
         current = await account_rows.get_account(conn, account_id, lock=True)
-        if login_related(error):
-            await budget.record_attempt(
-                conn,
-                account_id,
-                source=source,
-                outcome=outcome.reason,
-                credential_version=current.credential_version,
-                now=now,
-            )
         if outcome.reject_credential:
             credential = await credential_rows.credential_in_state(
                 conn, account_id, CredentialState.CURRENT
             )
-            if credential is not None and credential.version == current.credential_version:
+            if credential is not None and credential.rejected_at is None:
                 await credential_rows.mark_rejected(conn, credential.id, now)
         failures = current.failure_count + (1 if outcome.transient else 0)
-        _, changed = await set_status(
+        due = policy.next_due(
+            outcome.status,
+            now,
+            failures=failures,
+            locked_until=outcome.locked_until,
+            transient=outcome.transient,
+        )
+        _, changed = await service.change_status(
             conn,
             current,
-            outcome,
             now,
+            status=outcome.status,
+            reason=outcome.reason,
+            message=outcome.message,
             failure_count=failures,
             last_error=outcome.message,
-            next_sync_at=policy.next_due(
-                outcome.status,
-                now,
-                failures=failures,
-                locked_until=outcome.locked_until,
-                transient=outcome.transient,
-            ),
+            next_sync_at=due,
         )
     return outcome, changed
 
 
-async def record_logins(
-    services: SyncServices, account: Account, count: int, *, source: str
-) -> None:
-    """Successful logins count too: the budget looks only at failures, the audit at all."""
-    if count <= 0:
-        return
-    now = utcnow()
+async def record_refusal(
+    services: SyncServices, account: Account, refusal: Refusal, now: datetime
+) -> bool:
+    """The gate refused (nothing was sent): the account shows why and when it may go on."""
+    change = service.refusal_change(refusal, services.policy.lock_margin)
     async with services.store.transaction() as conn:
-        for _ in range(count):
-            await budget.record_attempt(
-                conn,
-                account.id,
-                source=source,
-                outcome="ok",
-                credential_version=account.credential_version,
-                now=now,
-            )
+        current = await account_rows.get_account(conn, account.id, lock=True)
+        _, changed = await service.change_status(
+            conn,
+            current,
+            now,
+            status=change.status,
+            reason=change.reason,
+            message=change.message,
+            next_sync_at=change.next_sync_at,
+        )
+    return changed

@@ -14,14 +14,12 @@ import asyncio
 import contextlib
 from collections.abc import Mapping
 
-import sqlalchemy as sa
 import structlog
 
 from adapters.base import CodeProvider, no_code
 from connector.clock import utcnow
 from connector.domain import Account
 from connector.store import accounts as account_rows
-from connector.store.schema import accounts
 from connector.sync.engine import SyncResult, sync_account
 from connector.sync.schedule import STOPPED
 from connector.sync.services import SyncServices
@@ -30,19 +28,11 @@ _log = structlog.get_logger("connector.scheduler")
 
 
 async def due_accounts(services: SyncServices, limit: int, exclude: set[str]) -> list[Account]:
-    now = utcnow()
-    query = (
-        sa.select(accounts.c.id)
-        .where(
-            accounts.c.next_sync_at.is_not(None),
-            accounts.c.next_sync_at <= now,
-            accounts.c.status.not_in([str(s) for s in STOPPED]),
-        )
-        .order_by(accounts.c.next_sync_at)
-        .limit(limit + len(exclude))
-    )
     async with services.store.read() as conn:
-        ids = [r.id for r in (await conn.execute(query)).all() if r.id not in exclude][:limit]
+        ids = await account_rows.due_account_ids(
+            conn, utcnow(), limit + len(exclude), skip_statuses=STOPPED
+        )
+        ids = [account_id for account_id in ids if account_id not in exclude][:limit]
         return [await account_rows.get_account(conn, account_id) for account_id in ids]
 
 

@@ -4,6 +4,12 @@ The public surface: `verify_signature` (the reference receiver check), `deliver_
 `DeliveryLoop` (sending), `replay_deliveries` and `delivery_status` (operations).
 """
 
+from connector.store.deliveries import (
+    DeliveryStatus,
+    EndpointStatus,
+    delivery_status,
+    replay_deliveries,
+)
 from connector.webhooks.delivery import (
     DeliveryCounters,
     DeliveryLoop,
@@ -11,12 +17,6 @@ from connector.webhooks.delivery import (
     event_body,
     new_client,
     retry_delay,
-)
-from connector.webhooks.queue import (
-    DeliveryStatus,
-    EndpointStatus,
-    delivery_status,
-    replay_deliveries,
 )
 from connector.webhooks.signature import (
     EVENT_ID_HEADER,

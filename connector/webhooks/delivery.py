@@ -25,15 +25,15 @@ import structlog
 from connector.clock import utcnow
 from connector.settings import WebhookEndpointSettings, WebhooksSettings
 from connector.store.database import Store
-from connector.store.events import Event
-from connector.store.feed import stamp_positions
-from connector.webhooks.queue import (
+from connector.store.deliveries import (
     Delivery,
     claim_due,
     enqueue_new_events,
     mark_attempt_failed,
     mark_delivered,
 )
+from connector.store.events import Event
+from connector.store.feed import stamp_positions
 from connector.webhooks.signature import EVENT_ID_HEADER, SIGNATURE_HEADER, signature_header
 
 _log = structlog.get_logger("connector.webhooks")

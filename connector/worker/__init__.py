@@ -1,8 +1,8 @@
 """Distributed workers: procrastinate jobs on PostgreSQL running the same sync, action and
 webhook code as the embedded scheduler."""
 
-from connector.worker.jobs import WorkerContext, build_app, conninfo
-from connector.worker.schema import install_procrastinate, live_workers, waiting_jobs
+from connector.store.jobs import live_workers, waiting_jobs
+from connector.worker.jobs import WorkerContext, build_app, conninfo, install_procrastinate
 
 __all__ = [
     "WorkerContext",

@@ -28,6 +28,8 @@ from connector.clock import utcnow
 from connector.retention import purge_expired
 from connector.settings import Settings
 from connector.store import actions as action_rows
+from connector.store.database import Store
+from connector.store.jobs import procrastinate_installed
 from connector.sync import sync_account
 from connector.sync.scheduler import due_accounts
 from connector.sync.services import SyncServices
@@ -161,3 +163,13 @@ def build_app(database_url: str) -> procrastinate.App:
         return retried
 
     return app
+
+
+async def install_procrastinate(store: Store, database_url: str) -> bool:
+    """Apply procrastinate's schema if it is missing; returns whether it was applied now."""
+    if store.is_sqlite or await procrastinate_installed(store):
+        return False
+    app = build_app(database_url)
+    async with app.open_async():
+        await app.schema_manager.apply_schema_async()
+    return True

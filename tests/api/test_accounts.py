@@ -13,6 +13,7 @@ from connector.credentials import reveal_login
 from connector.domain import CredentialState
 from connector.store import accounts as account_rows
 from connector.store import credentials as credential_rows
+from connector.store import signins
 from connector.store.schema import (
     actions,
     audit_log,
@@ -246,7 +247,10 @@ async def test_resume_never_retries_a_rejected_password_or_a_lockout(api: Api) -
         )
         assert current is not None
         await credential_rows.mark_rejected(conn, current.id, utcnow())
-        await account_rows.update_account(conn, locked["id"], now=utcnow(), locked_until=until)
+        await signins.portal_login(conn, "clearcorrect", locked["username"], utcnow())
+        await signins.update_portal_login(
+            conn, "clearcorrect", locked["username"], utcnow(), locked_until=until
+        )
     for account in (rejected, locked):
         await api.client.post(f"/v1/accounts/{account['id']}/pause")
         await api.client.post(f"/v1/accounts/{account['id']}/resume")
@@ -256,7 +260,9 @@ async def test_resume_never_retries_a_rejected_password_or_a_lockout(api: Api) -
     assert after["next_sync_at"] is None
     after = (await api.client.get(f"/v1/accounts/{locked['id']}")).json()
     assert after["status"] == "locked"
-    assert _time(after["next_sync_at"]) == until
+    assert _time(after["next_sync_at"]) >= until
+    assert after["sign_in"]["blocked_by"] == "portal_lockout"
+    assert _time(after["sign_in"]["next_attempt_at"]) == until
 
 
 async def test_list_filters_and_paging(api: Api) -> None:

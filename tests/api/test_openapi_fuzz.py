@@ -20,8 +20,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi import checks
 
+from connector.accounts.service import create_account
 from connector.api.app import create_app
-from connector.credentials import add_account
+from connector.domain import EventType
 from connector.runtime import open_runtime
 from connector.settings import Settings
 from connector.store.events import append_event
@@ -33,7 +34,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 async def _seed(settings: Settings) -> None:
     async with open_runtime(settings) as rt:
-        account = await add_account(
+        account = await create_account(
             rt.store,
             rt.vault,
             vendor="clearcorrect",
@@ -44,7 +45,7 @@ async def _seed(settings: Settings) -> None:
         async with rt.store.transaction() as conn:
             await append_event(
                 conn,
-                type="account.status_changed",
+                type=EventType.ACCOUNT_STATUS_CHANGED,
                 account_id=account.id,
                 subject_id=account.id,
                 data=account.to_json(),

@@ -92,16 +92,18 @@ class Connector:
             ).fetchone()
         return dict(row) if row else None
 
-    def login_attempts(self, account_id: str) -> list[dict[str, Any]]:
+    def login_attempts(self, vendor: str, username: str) -> list[dict[str, Any]]:
+        """The portal login's sign-in attempts, oldest first."""
         with self._db() as conn:
             rows = conn.execute(
-                "SELECT source, outcome FROM login_attempts WHERE account_id = ? ORDER BY id",
-                (account_id,),
+                "SELECT source, step, outcome, reason FROM login_attempts "
+                "WHERE vendor = ? AND login_key = ? ORDER BY id",
+                (vendor, username.strip().casefold()),
             ).fetchall()
         return [dict(r) for r in rows]
 
     def form_session(self, url: str) -> dict[str, Any] | None:
-        from connector.forms.links import token_hash
+        from connector.store.form_sessions import token_hash
 
         token = url.rsplit("/", 1)[-1]
         with self._db() as conn:
@@ -115,12 +117,28 @@ class Connector:
             conn.execute(sql, params)
 
     def remove_account(self, vendor: str, username: str) -> None:
-        """Delete the account (cascades: credentials, attempts, sessions, form sessions)."""
+        """Delete the account (cascades: credentials, sessions, form sessions) and, as the
+        sandbox's unlock does on its side, forget the portal login's budget and attempts, so
+        the next test starts clean."""
+        key = username.strip().casefold()
         with self._db() as conn:
             conn.execute(
-                "DELETE FROM accounts WHERE vendor = ? AND username_key = ?",
-                (vendor, username.strip().casefold()),
+                "DELETE FROM accounts WHERE vendor = ? AND username_key = ?", (vendor, key)
             )
+            conn.execute(
+                "DELETE FROM portal_logins WHERE vendor = ? AND login_key = ?", (vendor, key)
+            )
+            conn.execute(
+                "DELETE FROM login_attempts WHERE vendor = ? AND login_key = ?", (vendor, key)
+            )
+
+    def sealed_logins(self) -> int:
+        """How many sealed passwords the database holds."""
+        with self._db() as conn:
+            row = conn.execute(
+                "SELECT COUNT(*) FROM sealed_secrets WHERE purpose = 'portal_login'"
+            ).fetchone()
+        return int(row[0])
 
     def scan_for_leaks(self) -> None:
         """No typed secret in any log line, event, response body, row or database file."""

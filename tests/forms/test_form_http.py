@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from connector.forms.links import token_hash
 from connector.forms.pages import CSRF_COOKIE
 from connector.forms.texts import Texts
 from connector.logs import REDACTED, scrub_text
+from connector.store.form_sessions import token_hash
 from sandbox.scenarios import scenario
 from tests.forms.conftest import OTHER_TPS, Connector, FormClient
 
@@ -299,8 +299,8 @@ def test_an_emailed_code_and_a_wrong_code(connector: Connector, form_client: Any
         wrong = "000000" if code != "000000" else "111111"
         refused = form.post("code", code=wrong)
         assert title_of(refused.text) == de("code_refused_title")
-        account = connector.account("clearcorrect", login.username)
-        assert account is not None and account["status"] == "mfa_required"
+        # The sign-in did not complete: nothing is stored.
+        assert connector.account("clearcorrect", login.username) is None
         # Sign in again: a new code, and this time the right one.
         response = form.post(username=login.username, password=login.password)
         assert de("code_title") in response.text
@@ -309,7 +309,17 @@ def test_an_emailed_code_and_a_wrong_code(connector: Connector, form_client: Any
         assert title_of(done.text) == de("connected_title")
         account = connector.account("clearcorrect", login.username)
         assert account is not None and account["status"] == "active"
-        assert account["credential_version"] == 2  # the same account, updated
+        assert account["credential_version"] == 1
+        steps = [
+            (a["step"], a["outcome"])
+            for a in connector.login_attempts("clearcorrect", login.username)
+        ]
+        assert steps == [
+            ("password", "accepted"),
+            ("code", "failed"),
+            ("password", "accepted"),
+            ("code", "succeeded"),
+        ]
     finally:
         connector.remove_account("clearcorrect", login.username)
         admin.unlock(login.username)
@@ -324,21 +334,21 @@ def test_give_up_without_a_return_url(connector: Connector, form_client: Any) ->
     assert form.get().status_code == 410
 
 
-def test_give_up_after_a_wrong_password_reports_the_account(
+def test_give_up_after_a_wrong_password_leaves_nothing_stored(
     connector: Connector, form_client: Any
 ) -> None:
     login = scenario("clearcorrect", "no_view")
     form: FormClient = form_client(vendor="clearcorrect", return_url=connector.return_url)
+    sealed = connector.sealed_logins()
     try:
         form.post(username=login.username, password="Wrong#NoView26")
-        account = connector.account("clearcorrect", login.username)
-        assert account is not None
+        assert connector.account("clearcorrect", login.username) is None
         response = form.post("cancel")
         assert response.status_code == 303
         assert response.headers["location"] == (
-            f"{connector.return_prefix}aligners?tab=logins"
-            f"&account_id={account['id']}&status=login_required"
+            f"{connector.return_prefix}aligners?tab=logins&status=cancelled"
         )
+        assert connector.sealed_logins() == sealed
         assert connector.tps_url in response.headers["content-security-policy"]
     finally:
         connector.remove_account("clearcorrect", login.username)

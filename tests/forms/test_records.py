@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from connector.accounts.service import remove_account
 from connector.clock import utcnow
-from connector.credentials import remove_account
-from connector.forms import records
 from connector.forms.links import new_token
 from connector.store import Store
+from connector.store import form_sessions as records
 from tests.conftest import BOTH_DATABASES
 from tests.sync.support import add, make_vault
 

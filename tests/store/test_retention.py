@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from connector.accounts.service import create_account
 from connector.clock import utcnow
-from connector.credentials import add_account
+from connector.domain import EventType
 from connector.retention import purge
 from connector.store import Store, events
 from connector.store.schema import cases, comments, webhook_deliveries
@@ -20,7 +21,7 @@ from vault import Secret
 @BOTH_DATABASES
 async def test_purge_respects_retention(store: Store) -> None:
     vault = make_vault(store)
-    account = await add_account(
+    account = await create_account(
         store, vault, vendor="clearcorrect", username="r@x.io", password=Secret("password-1234")
     )
     now = utcnow()
@@ -57,13 +58,28 @@ async def test_purge_respects_retention(store: Store) -> None:
                 )
             )
         kept = await events.append_event(
-            conn, type="case.updated", account_id=account.id, subject_id=None, data={}, now=old
+            conn,
+            type=EventType.CASE_UPDATED,
+            account_id=account.id,
+            subject_id=None,
+            data={},
+            now=old,
         )
         gone = await events.append_event(
-            conn, type="case.updated", account_id=account.id, subject_id=None, data={}, now=old
+            conn,
+            type=EventType.CASE_UPDATED,
+            account_id=account.id,
+            subject_id=None,
+            data={},
+            now=old,
         )
         fresh = await events.append_event(
-            conn, type="case.updated", account_id=account.id, subject_id=None, data={}, now=now
+            conn,
+            type=EventType.CASE_UPDATED,
+            account_id=account.id,
+            subject_id=None,
+            data={},
+            now=now,
         )
         await conn.execute(
             webhook_deliveries.insert().values(

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from connector.credentials import add_account, reveal_login, store_audit_sink
+from connector.accounts.service import create_account
+from connector.credentials import reveal_login, store_audit_sink
 from connector.errors import ConflictError
 from connector.keys import kek_usage, retire_key, rotate
 from connector.settings import Settings
@@ -40,7 +41,7 @@ async def test_rotation_is_complete_resumable_and_keeps_ciphertexts(
     vault = Vault(key_file, store_audit_sink(store))
     ids = []
     for n in range(ACCOUNTS):
-        account = await add_account(
+        account = await create_account(
             store,
             vault,
             vendor="clearcorrect",

@@ -9,16 +9,15 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from connector.clock import utcnow
-from connector.credentials import (
-    add_account,
+from connector.accounts.service import (
+    create_account,
     remove_account,
-    reveal_login,
     rollback_credentials,
-    store_audit_sink,
     update_credentials,
 )
-from connector.domain import AccountStatus
+from connector.clock import utcnow
+from connector.credentials import reveal_login, store_audit_sink
+from connector.domain import AccountStatus, EventType
 from connector.errors import ConflictError, InputError, NotFoundError
 from connector.store import Store, accounts, audit, events, leases, practices, runs, sealed
 from connector.store.ids import new_id
@@ -47,7 +46,7 @@ async def test_schema_is_at_head_and_upgrade_is_idempotent(store: Store) -> None
 @BOTH_DATABASES
 async def test_account_lifecycle_with_credentials(store: Store) -> None:
     vault = make_vault(store)
-    account = await add_account(
+    account = await create_account(
         store,
         vault,
         vendor="ClearCorrect",
@@ -62,7 +61,7 @@ async def test_account_lifecycle_with_credentials(store: Store) -> None:
     assert PASSWORD not in repr(account) and PASSWORD not in str(account.to_json())
 
     with pytest.raises(ConflictError):
-        await add_account(
+        await create_account(
             store,
             vault,
             vendor="clearcorrect",
@@ -153,7 +152,7 @@ async def test_bad_input_changes_nothing(store: Store) -> None:
         ),
     ]:
         with pytest.raises(InputError, match=message) as caught:
-            await add_account(store, vault, **kwargs)  # type: ignore[arg-type]
+            await create_account(store, vault, **kwargs)  # type: ignore[arg-type]
         assert PASSWORD not in str(caught.value)
     async with store.read() as conn:
         assert await accounts.list_accounts(conn) == []
@@ -163,10 +162,10 @@ async def test_bad_input_changes_nothing(store: Store) -> None:
 @BOTH_DATABASES
 async def test_a_record_copied_to_another_account_does_not_open(store: Store) -> None:
     vault = make_vault(store)
-    a = await add_account(
+    a = await create_account(
         store, vault, vendor="invisalign", username="a@x.io", password=Secret(PASSWORD)
     )
-    b = await add_account(
+    b = await create_account(
         store, vault, vendor="invisalign", username="b@x.io", password=Secret("other-password-1")
     )
     async with store.transaction() as conn:
@@ -193,26 +192,26 @@ async def test_a_record_copied_to_another_account_does_not_open(store: Store) ->
 @BOTH_DATABASES
 async def test_datetimes_round_trip_as_aware_utc(store: Store) -> None:
     vault = make_vault(store)
-    account = await add_account(
+    account = await create_account(
         store, vault, vendor="invisalign", username="t@x.io", password=Secret(PASSWORD)
     )
     plus_two = timezone(timedelta(hours=2))
     moment = datetime(2026, 3, 29, 3, 30, 15, 123456, tzinfo=plus_two)
     async with store.transaction() as conn:
-        updated = await accounts.update_account(conn, account.id, now=utcnow(), locked_until=moment)
-    assert updated.locked_until == moment
-    assert updated.locked_until is not None and updated.locked_until.tzinfo == UTC
+        updated = await accounts.update_account(conn, account.id, now=utcnow(), next_sync_at=moment)
+    assert updated.next_sync_at == moment
+    assert updated.next_sync_at is not None and updated.next_sync_at.tzinfo == UTC
     async with store.transaction() as conn:
         with pytest.raises(sa.exc.StatementError, match="naive"):
             await accounts.update_account(
-                conn, account.id, now=utcnow(), locked_until=datetime(2026, 1, 1)
+                conn, account.id, now=utcnow(), next_sync_at=datetime(2026, 1, 1)
             )
 
 
 @BOTH_DATABASES
 async def test_leases_give_one_holder_at_a_time(store: Store) -> None:
     vault = make_vault(store)
-    account = await add_account(
+    account = await create_account(
         store, vault, vendor="invisalign", username="l@x.io", password=Secret(PASSWORD)
     )
     now = utcnow()
@@ -235,7 +234,7 @@ async def test_leases_give_one_holder_at_a_time(store: Store) -> None:
 @BOTH_DATABASES
 async def test_concurrent_lease_attempts_have_exactly_one_winner(store: Store) -> None:
     vault = make_vault(store)
-    account = await add_account(
+    account = await create_account(
         store, vault, vendor="invisalign", username="c@x.io", password=Secret(PASSWORD)
     )
 
@@ -254,7 +253,7 @@ async def test_read_then_write_transactions_do_not_fail_under_concurrency(store:
     """SQLite's deferred transactions fail with 'database is locked' here (BEGIN IMMEDIATE waits);
     PostgreSQL would lose updates without the row lock."""
     vault = make_vault(store)
-    account = await add_account(
+    account = await create_account(
         store, vault, vendor="invisalign", username="w@x.io", password=Secret(PASSWORD)
     )
 
@@ -290,7 +289,7 @@ async def test_practice_mappings_upsert(store: Store) -> None:
 @BOTH_DATABASES
 async def test_events_and_runs(store: Store) -> None:
     vault = make_vault(store)
-    account = await add_account(
+    account = await create_account(
         store, vault, vendor="invisalign", username="e@x.io", password=Secret(PASSWORD)
     )
     now = utcnow()
@@ -298,7 +297,7 @@ async def test_events_and_runs(store: Store) -> None:
         ids = [
             await events.append_event(
                 conn,
-                type="case.created",
+                type=EventType.CASE_CREATED,
                 account_id=account.id,
                 subject_id=None,
                 data={"n": n},
@@ -329,7 +328,7 @@ async def test_events_and_runs(store: Store) -> None:
 @BOTH_DATABASES
 async def test_browser_session_is_dropped_with_its_credentials(store: Store) -> None:
     vault = make_vault(store)
-    account = await add_account(
+    account = await create_account(
         store, vault, vendor="invisalign", username="s@x.io", password=Secret(PASSWORD)
     )
     record = await vault.seal(Secret('{"cookies": []}'), account.id, Purpose.BROWSER_SESSION)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,9 +13,11 @@ from adapters.base import Adapter
 from adapters.browser import BrowserPool
 from adapters.http import RetryPolicy
 from adapters.registry import AdapterParts, build_adapter
-from connector.credentials import add_account, store_audit_sink
+from connector.accounts.service import create_account
+from connector.clock import utcnow
+from connector.credentials import store_audit_sink
 from connector.domain import Account
-from connector.store import Store
+from connector.store import Store, signins
 from connector.store.schema import cases, comments, events, setups
 from connector.sync import SyncServices
 from vault import Keyring, Secret, Vault
@@ -46,7 +49,7 @@ async def add(
 ) -> Account:
     username = login["username"] if isinstance(login, dict) else login.username
     password = login["password"] if isinstance(login, dict) else login.password
-    return await add_account(
+    return await create_account(
         store,
         vault,
         vendor=vendor,
@@ -186,3 +189,13 @@ def expected_events(
         if setups_before.get(setup_id) not in in_review:
             expected[("setup.ready_for_review", case_id)] += 1
     return expected
+
+
+async def end_lockout(store: Store, vendor: str, username: str) -> None:
+    """Our record of the portal's lockout ends (as it would when its time is up)."""
+    now = utcnow()
+    async with store.transaction() as conn:
+        await signins.portal_login(conn, vendor, username, now)
+        await signins.update_portal_login(
+            conn, vendor, username, now, locked_until=now - timedelta(seconds=1)
+        )

@@ -9,8 +9,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from adapters.base import PortalUnavailable
+from connector.accounts.service import update_credentials
 from connector.clock import utcnow
-from connector.credentials import update_credentials
 from connector.domain import AccountStatus
 from connector.store import Store, practices
 from connector.store import accounts as account_rows
@@ -20,6 +20,7 @@ from sandbox.scenarios import scenario
 from tests.conftest import BOTH_DATABASES, PortalFactory
 from tests.sync.support import (
     add,
+    end_lockout,
     event_counts,
     expected_events,
     last_seq,
@@ -136,7 +137,7 @@ async def test_wrong_password_costs_one_attempt_until_new_credentials(
         current = await account_rows.get_account(conn, account.id)
         attempts = (await conn.execute(sa.select(login_attempts))).all()
     assert current.status is AccountStatus.LOGIN_REQUIRED
-    assert [a.outcome for a in attempts] == ["invalid_credentials"]
+    assert [(a.outcome, a.reason) for a in attempts] == [("failed", "invalid_credentials")]
 
     # New credentials bring it back.
     await update_credentials(store, vault, account.id, password=Secret(good.password))
@@ -172,10 +173,7 @@ async def test_a_lockout_is_waited_out_not_hammered(
 
     # The lockout ends (the portal's and ours): the next sync logs in.
     portal.admin.unlock(locked.username)
-    async with store.transaction() as conn:
-        await account_rows.update_account(
-            conn, account.id, now=utcnow(), locked_until=utcnow() - timedelta(seconds=1)
-        )
+    await end_lockout(store, VENDOR, locked.username)
     result = await sync_account(services, account.id)
     assert result.status is AccountStatus.ACTIVE
 
@@ -193,10 +191,11 @@ async def test_failed_logins_stay_within_the_budget(
     for password in ("Wrong#Pass2027", "Wrong#Pass2028"):
         await sync_account(services, account.id)
         await update_credentials(store, vault, account.id, password=Secret(password))
-    # Two failures in 20 minutes: the third credential is not tried yet.
+    # Two failures since the last success: the third credential is not tried, at any time.
     result = await sync_account(services, account.id)
     assert result.outcome == "skipped"
-    assert result.reason == "login_budget_exhausted"
+    assert result.reason == "login_budget_spent"
+    assert result.status is AccountStatus.LOGIN_REQUIRED
     assert portal.admin.logins()[good.username]["failures"] == 2
     assert portal.admin.logins()[good.username]["locked_until"] is None
 

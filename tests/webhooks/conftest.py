@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connector.clock import utcnow
+from connector.domain import EventType
 from connector.settings import WebhookEndpointSettings, WebhooksSettings
 from connector.store import Store
 from connector.store.events import append_event
@@ -107,7 +108,11 @@ def fast_settings(*endpoints: WebhookEndpointSettings, **kwargs: Any) -> Webhook
 
 
 async def write_events(
-    store: Store, count: int, *, type: str = "case.created", per_transaction: int = 1
+    store: Store,
+    count: int,
+    *,
+    type: EventType = EventType.CASE_CREATED,
+    per_transaction: int = 1,
 ) -> list[str]:
     ids: list[str] = []
     for start in range(0, count, per_transaction):

@@ -16,8 +16,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from connector.accounts.service import create_account, remove_account
 from connector.clock import utcnow
-from connector.credentials import add_account, remove_account, store_audit_sink
+from connector.credentials import store_audit_sink
+from connector.domain import EventType
 from connector.errors import InputError, NotFoundError
 from connector.logs import configure_logging
 from connector.settings import WebhooksSettings
@@ -82,7 +84,7 @@ async def test_every_event_arrives_signed_and_types_are_filtered(
     before = await write_events(store, 10, per_transaction=3)
     async with running(DeliveryLoop(store, settings)) as loop:
         during = await write_events(store, 15)
-        ready = await write_events(store, 2, type="setup.ready_for_review")
+        ready = await write_events(store, 2, type=EventType.SETUP_READY_FOR_REVIEW)
         expected = before + during + ready
         await wait_until(lambda: len(everything.received) >= len(expected))
         await wait_until(lambda: len(reviews.received) >= 2)
@@ -322,7 +324,7 @@ async def test_deleting_an_account_purges_its_deliveries_and_the_feed_goes_on(
     store: Store, start_receiver: ReceiverFactory
 ) -> None:
     keys = Keyring({"k1": os.urandom(32)}, primary="k1")
-    account = await add_account(
+    account = await create_account(
         store,
         Vault(keys, store_audit_sink(store)),
         vendor="clearcorrect",
@@ -334,7 +336,7 @@ async def test_deleting_an_account_purges_its_deliveries_and_the_feed_goes_on(
     async with store.transaction() as conn:
         mine = await append_event(
             conn,
-            type="case.created",
+            type=EventType.CASE_CREATED,
             account_id=account.id,
             subject_id=None,
             data={"patient_name": PATIENT},

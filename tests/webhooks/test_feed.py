@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connector.clock import utcnow
+from connector.domain import EventType
 from connector.errors import InputError
 from connector.store import Store
 from connector.store.events import append_event, read_events
@@ -32,7 +33,12 @@ POSTGRES_ONLY = pytest.mark.parametrize(
 
 async def _insert(conn: AsyncConnection, n: int) -> str:
     return await append_event(
-        conn, type="case.updated", account_id=None, subject_id=None, data={"n": n}, now=utcnow()
+        conn,
+        type=EventType.CASE_UPDATED,
+        account_id=None,
+        subject_id=None,
+        data={"n": n},
+        now=utcnow(),
     )
 
 

@@ -19,7 +19,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from connector.credentials import add_account, store_audit_sink
+from connector.accounts.service import create_account
+from connector.credentials import store_audit_sink
 from connector.store import Store
 from tests.conftest import PortalFactory, require, throwaway_pg_database
 from vault import LocalKeyFile, Secret, Vault
@@ -69,7 +70,7 @@ async def _add_accounts(url: str, key_file: Path, logins: list[dict[str, Any]]) 
         vault = Vault(LocalKeyFile(key_file), store_audit_sink(store))
         ids = []
         for login in logins:
-            account = await add_account(
+            account = await create_account(
                 store, vault, vendor="clearcorrect", username=login["username"],
                 password=Secret(login["password"]),
             )  # fmt: skip

@@ -7,14 +7,12 @@ and the scheduler is woken, and the result shows up in the account's status (and
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-import sqlalchemy as sa
 import structlog
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from connector.accounts import service
 from connector.api.errors import CONFLICT, NOT_FOUND
 from connector.api.models import (
     BAD_BODY,
@@ -27,29 +25,12 @@ from connector.api.models import (
     SyncRunList,
     Vendor,
 )
-from connector.api.pagination import (
-    Cursor,
-    Limit,
-    after_key,
-    cursor_time,
-    decode_cursor,
-    page,
-    time_text,
-)
+from connector.api.pagination import Cursor, Limit, cursor_time, decode_cursor, page, time_text
 from connector.api.state import ApiContext, context
 from connector.clock import utcnow
-from connector.credentials import (
-    add_account,
-    remove_account,
-    rollback_credentials,
-    update_credentials,
-)
-from connector.domain import Account, AccountStatus, CredentialState
-from connector.errors import ConflictError
+from connector.domain import Account, AccountStatus
 from connector.store import accounts as account_rows
-from connector.store import credentials as credential_rows
-from connector.store import events
-from connector.store.schema import sync_runs
+from connector.store import runs as run_rows
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 _log = structlog.get_logger("connector.api")
@@ -64,37 +45,13 @@ AccountId = Annotated[
 ]
 
 
-async def _due_now(ctx: ApiContext, account_id: str) -> Account:
-    """Make the account due at once and wake the scheduler (the sync verifies the login)."""
-    async with ctx.runtime.store.transaction() as conn:
-        account = await account_rows.update_account(
-            conn, account_id, now=utcnow(), next_sync_at=utcnow()
-        )
-    ctx.wakers.sync()
-    return account
-
-
-async def _set_status(
-    conn: AsyncConnection, before: Account, now: datetime, **values: Any
-) -> Account:
-    """Update the account; a real status change is an `account.status_changed` event."""
-    after = await account_rows.update_account(conn, before.id, now=now, **values)
-    if after.status != before.status:
-        _log.info(
-            "account.status_set",
-            account_id=after.id,
-            status=str(after.status),
-            reason=after.status_reason,
-        )
-        await events.append_event(
-            conn,
-            type="account.status_changed",
-            account_id=after.id,
-            subject_id=after.id,
-            data=after.to_json(),
-            now=now,
-        )
-    return after
+def _out(ctx: ApiContext, account: Account) -> AccountOut:
+    """The account as the API shows it, after a change: the scheduler is woken when the change
+    made the account due now (the sync, not the request, signs in)."""
+    due = account.next_sync_at
+    if due is not None and due <= utcnow() and account.status is not AccountStatus.DISABLED:
+        ctx.wakers.sync()
+    return AccountOut.model_validate(account.to_json())
 
 
 @router.post(
@@ -107,7 +64,7 @@ async def _set_status(
 )
 async def create_account(body: AccountCreate, request: Request) -> AccountOut:
     ctx = context(request)
-    account = await add_account(
+    account = await service.create_account(
         ctx.runtime.store,
         ctx.runtime.vault,
         vendor=body.vendor,
@@ -116,8 +73,7 @@ async def create_account(body: AccountCreate, request: Request) -> AccountOut:
         totp_secret=body.totp_secret,
         practice_id=body.practice_id,
     )
-    ctx.wakers.sync()  # inserted with next_sync_at = now
-    return AccountOut.model_validate(account.to_json())
+    return _out(ctx, account)
 
 
 @router.get("", summary="List accounts")
@@ -166,7 +122,7 @@ async def put_credentials(
     account_id: AccountId, body: CredentialsUpdate, request: Request
 ) -> AccountOut:
     ctx = context(request)
-    await update_credentials(
+    account = await service.update_credentials(
         ctx.runtime.store,
         ctx.runtime.vault,
         account_id,
@@ -174,7 +130,7 @@ async def put_credentials(
         username=body.username,
         totp_secret=body.totp_secret,
     )
-    return AccountOut.model_validate((await _due_now(ctx, account_id)).to_json())
+    return _out(ctx, account)
 
 
 @router.post(
@@ -187,8 +143,7 @@ async def put_credentials(
 )
 async def rollback(account_id: AccountId, request: Request) -> AccountOut:
     ctx = context(request)
-    await rollback_credentials(ctx.runtime.store, account_id)
-    return AccountOut.model_validate((await _due_now(ctx, account_id)).to_json())
+    return _out(ctx, await service.rollback_credentials(ctx.runtime.store, account_id))
 
 
 @router.post(
@@ -200,18 +155,7 @@ async def rollback(account_id: AccountId, request: Request) -> AccountOut:
     responses=NOT_FOUND,
 )
 async def pause(account_id: AccountId, request: Request) -> AccountOut:
-    now = utcnow()
-    async with context(request).runtime.store.transaction() as conn:
-        account = await account_rows.get_account(conn, account_id, lock=True)
-        if account.status is not AccountStatus.DISABLED:
-            account = await _set_status(
-                conn,
-                account,
-                now,
-                status=AccountStatus.DISABLED,
-                status_reason="paused",
-                status_message="Paused by the TPS; no sync runs until resumed.",
-            )
+    account, _ = await service.pause(context(request).runtime.store, account_id)
     return AccountOut.model_validate(account.to_json())
 
 
@@ -226,38 +170,8 @@ async def pause(account_id: AccountId, request: Request) -> AccountOut:
 )
 async def resume(account_id: AccountId, request: Request) -> AccountOut:
     ctx = context(request)
-    now = utcnow()
-    async with ctx.runtime.store.transaction() as conn:
-        account = await account_rows.get_account(conn, account_id, lock=True)
-        if account.status is not AccountStatus.DISABLED:
-            return AccountOut.model_validate(account.to_json())
-        current = await credential_rows.credential_in_state(
-            conn, account_id, CredentialState.CURRENT
-        )
-        if current is not None and current.rejected_at is not None:
-            values: dict[str, Any] = {
-                "status": AccountStatus.LOGIN_REQUIRED,
-                "status_reason": "credentials_rejected",
-                "status_message": "The portal rejected the stored login; send new credentials.",
-                "next_sync_at": None,
-            }
-        elif account.locked_until is not None and account.locked_until > now:
-            values = {
-                "status": AccountStatus.LOCKED,
-                "status_reason": "locked",
-                "status_message": "Resumed; the portal's lockout has not ended yet.",
-                "next_sync_at": account.locked_until,
-            }
-        else:
-            values = {
-                "status": AccountStatus.VERIFYING,
-                "status_reason": "resumed",
-                "status_message": "Resumed; the next sync verifies the login.",
-                "next_sync_at": now,
-            }
-        account = await _set_status(conn, account, now, **values)
-    ctx.wakers.sync()
-    return AccountOut.model_validate(account.to_json())
+    account, changed = await service.resume(ctx.runtime.store, account_id)
+    return _out(ctx, account) if changed else AccountOut.model_validate(account.to_json())
 
 
 @router.post(
@@ -270,15 +184,9 @@ async def resume(account_id: AccountId, request: Request) -> AccountOut:
 )
 async def sync_now(account_id: AccountId, request: Request) -> AccountOut:
     ctx = context(request)
-    now = utcnow()
-    async with ctx.runtime.store.transaction() as conn:
-        account = await account_rows.get_account(conn, account_id, lock=True)
-        if account.status is AccountStatus.DISABLED:
-            raise ConflictError("the account is paused: resume it first")
-        account = await account_rows.update_account(conn, account_id, now=now, next_sync_at=now)
-    ctx.wakers.sync()
+    account = await service.request_sync(ctx.runtime.store, account_id)
     _log.info("account.sync_requested", account_id=account_id)
-    return AccountOut.model_validate(account.to_json())
+    return _out(ctx, account)
 
 
 @router.get(
@@ -289,44 +197,18 @@ async def sync_now(account_id: AccountId, request: Request) -> AccountOut:
 async def list_runs(
     account_id: AccountId, request: Request, limit: Limit = 100, cursor: Cursor = None
 ) -> SyncRunList:
-    query = (
-        sa.select(sync_runs)
-        .where(sync_runs.c.account_id == account_id)
-        .order_by(sync_runs.c.started_at.desc(), sync_runs.c.id.desc())
-        .limit(limit + 1)
-    )
+    after = None
     if cursor:
         key = decode_cursor(cursor, "runs", ("t", "i"))
-        query = query.where(
-            after_key(
-                (sync_runs.c.started_at, sync_runs.c.id),
-                (cursor_time(key["t"]), key["i"]),
-                descending=True,
-            )
-        )
+        after = (cursor_time(key["t"]), key["i"])
     async with context(request).runtime.store.read() as conn:
         await account_rows.get_account(conn, account_id)
-        rows = list((await conn.execute(query)).all())
+        rows = await run_rows.list_runs(conn, account_id, limit=limit + 1, before=after)
     items, next_cursor = page(
         rows, limit, lambda r: {"t": time_text(r.started_at), "i": r.id}, "runs"
     )
     return SyncRunList.model_validate(
-        {
-            "items": [
-                {
-                    "id": r.id,
-                    "account_id": r.account_id,
-                    "full": r.full,
-                    "started_at": r.started_at,
-                    "finished_at": r.finished_at,
-                    "outcome": r.outcome,
-                    "counts": dict(r.counts or {}),
-                    "error": r.error,
-                }
-                for r in items
-            ],
-            "next_cursor": next_cursor,
-        }
+        {"items": [r.to_json() for r in items], "next_cursor": next_cursor}
     )
 
 
@@ -340,5 +222,5 @@ async def list_runs(
     responses=NOT_FOUND,
 )
 async def delete_account(account_id: AccountId, request: Request) -> Response:
-    await remove_account(context(request).runtime.store, account_id, reason="api delete")
+    await service.remove_account(context(request).runtime.store, account_id, reason="api delete")
     return Response(status_code=204)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -42,8 +41,7 @@ async def readyz(request: Request) -> JSONResponse:
     ctx = context(request)
     checks: dict[str, Any] = {}
     try:
-        async with ctx.runtime.store.read() as conn:
-            await conn.execute(sa.text("SELECT 1"))
+        await ctx.runtime.store.ping()
         checks["database"] = "ok"
     except Exception:
         checks["database"] = "unavailable"

@@ -8,24 +8,18 @@ serve one practice of their own), with a `case.updated` event each, in the same 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-import sqlalchemy as sa
 import structlog
 from fastapi import APIRouter, Path, Query, Request
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.base import CaseSummary
 from connector.api.models import BAD_BODY, TEXT_PATTERN, MappingList, MappingOut, MappingPut, Vendor
-from connector.api.pagination import Cursor, Limit, after_key, decode_cursor, page
+from connector.api.pagination import Cursor, Limit, decode_cursor, page
 from connector.api.state import context
 from connector.clock import utcnow
 from connector.credentials import check_practice_id
-from connector.domain import CaseStatus
 from connector.store import cases as case_rows
-from connector.store import events, practices
-from connector.store.schema import accounts, cases, practice_mappings
+from connector.store import practices
 
 router = APIRouter(prefix="/practice-mappings", tags=["practices"])
 _log = structlog.get_logger("connector.api")
@@ -40,67 +34,6 @@ DoctorId = Annotated[
         examples=["dr-77"],
     ),
 ]
-
-
-def _content_hash(row: sa.Row[object], practice_id: str) -> str:
-    """The case's content hash as the sync engine computes it (`upsert_case`), so that the next
-    sync does not see the new practice as a change of its own."""
-    m = row._mapping
-    summary = CaseSummary(
-        vendor_case_id=m["vendor_case_id"],
-        patient_name=m["patient_name"],
-        patient_id=m["patient_id"],
-        vendor_doctor_id=m["vendor_doctor_id"],
-        vendor_doctor_name=m["vendor_doctor_name"],
-        status=CaseStatus(m["status"]),
-        vendor_status=m["vendor_status"],
-        action_required=m["action_required"],
-        unread_comments=m["unread_comments"],
-        updated_at=m["vendor_updated_at"],
-    )
-    values = case_rows.summary_values(summary)
-    values["practice_id"] = practice_id
-    values["vendor_created_at"] = m["vendor_created_at"]
-    return case_rows.content_hash(values)
-
-
-async def assign_practice(
-    conn: AsyncConnection, vendor: str, vendor_doctor_id: str, practice_id: str, now: datetime
-) -> int:
-    """Give the practice to the doctor's live cases on accounts without a practice of their
-    own; one `case.updated` event per case that changed. Returns how many changed."""
-    query = (
-        sa.select(cases)
-        .join(accounts, accounts.c.id == cases.c.account_id)
-        .where(
-            cases.c.vendor == vendor,
-            cases.c.vendor_doctor_id == vendor_doctor_id,
-            cases.c.removed_at.is_(None),
-            accounts.c.practice_id.is_(None),
-            sa.or_(cases.c.practice_id.is_(None), cases.c.practice_id != practice_id),
-        )
-        .order_by(cases.c.id)
-    )
-    rows = (await conn.execute(query)).all()
-    for row in rows:
-        await conn.execute(
-            cases.update()
-            .where(cases.c.id == row.id)
-            .values(
-                practice_id=practice_id,
-                content_hash=_content_hash(row, practice_id),
-                updated_at=now,
-            )
-        )
-        await events.append_event(
-            conn,
-            type="case.updated",
-            account_id=row.account_id,
-            subject_id=row.id,
-            data=await case_rows.get_case_json(conn, row.id),
-            now=now,
-        )
-    return len(rows)
 
 
 @router.put(
@@ -121,7 +54,7 @@ async def put_mapping(
     now = utcnow()
     async with context(request).runtime.store.transaction() as conn:
         mapping = await practices.put_mapping(conn, vendor, vendor_doctor_id, practice_id, now)
-        assigned = await assign_practice(conn, vendor, vendor_doctor_id, practice_id, now)
+        assigned = await case_rows.assign_practice(conn, vendor, vendor_doctor_id, practice_id, now)
     _log.info("practice_mapping.put", vendor=vendor, cases_assigned=assigned)
     return MappingOut(
         vendor=mapping.vendor,
@@ -139,17 +72,12 @@ async def list_mappings(
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> MappingList:
-    table = practice_mappings
-    query = sa.select(table).order_by(table.c.vendor, table.c.vendor_doctor_id).limit(limit + 1)
-    if vendor is not None:
-        query = query.where(table.c.vendor == vendor)
+    after = None
     if cursor:
         key = decode_cursor(cursor, "mappings", ("v", "d"))
-        query = query.where(
-            after_key((table.c.vendor, table.c.vendor_doctor_id), (key["v"], key["d"]))
-        )
+        after = (key["v"], key["d"])
     async with context(request).runtime.store.read() as conn:
-        rows = list((await conn.execute(query)).all())
+        rows = await practices.list_mappings(conn, vendor, after=after, limit=limit + 1)
     items, next_cursor = page(
         rows, limit, lambda r: {"v": r.vendor, "d": r.vendor_doctor_id}, "mappings"
     )

@@ -11,6 +11,7 @@ from adapters.base import (
     ActionRefused,
     NotFound,
     OutcomeUnknown,
+    RecordedSignIns,
     marker_for,
     no_code,
 )
@@ -50,7 +51,9 @@ async def test_post_comment_lands_once_with_its_marker(
     state = portal.admin.state()
     number = next(iter(visible_cases(state, GOOD)))
     marker = marker_for("act_0123456789abcdef")
-    async with await adapter.open(scenario_credentials("good"), None, no_code) as session:
+    async with await adapter.open(
+        scenario_credentials("good"), None, no_code, guard=RecordedSignIns()
+    ) as session:
         assert not await session.find_marker(number, marker)
         result = await session.post_comment(number, "Please check the IPR on 13/14.", marker)
         assert await session.find_marker(number, marker)
@@ -72,7 +75,9 @@ async def test_reject_setup_declines_it_and_the_case_awaits_a_new_setup(
     case = _awaiting(state, GOOD)
     setup_id = case["setups"][-1]["setup_id"]
     marker = marker_for("act_00000000deadbeef")
-    async with await adapter.open(scenario_credentials("good"), None, no_code) as session:
+    async with await adapter.open(
+        scenario_credentials("good"), None, no_code, guard=RecordedSignIns()
+    ) as session:
         result = await session.reject_setup(
             case["case_id"], setup_id, "Upper midline is 2 mm off.", marker
         )
@@ -106,7 +111,9 @@ async def test_reject_without_reject_setups_from_that_doctor_is_refused(
     assert view_only, "practice 3 grants the TPS-wide partner View only"
     case = next(c for c in visible_cases(state, wide).values() if c["doctor_id"] in view_only)
     setup_id = case["setups"][-1]["setup_id"] if case["setups"] else "7100001"
-    async with await adapter.open(credentials_of(state, wide), None, no_code) as session:
+    async with await adapter.open(
+        credentials_of(state, wide), None, no_code, guard=RecordedSignIns()
+    ) as session:
         access = await session.check_access()
         assert access.ok and "reject_setup" in access.capabilities  # from another doctor
         with pytest.raises(ActionRefused, match="Reject setups"):
@@ -120,7 +127,9 @@ async def test_refusals_before_posting_and_not_found(
     state = portal.admin.state()
     number = next(iter(visible_cases(state, GOOD)))
     marker = marker_for("act_12345678")
-    async with await adapter.open(scenario_credentials("good"), None, no_code) as session:
+    async with await adapter.open(
+        scenario_credentials("good"), None, no_code, guard=RecordedSignIns()
+    ) as session:
         with pytest.raises(ActionRefused):
             await session.post_comment(number, "x" * 4000, marker)
         with pytest.raises(ActionRefused):
@@ -140,7 +149,9 @@ async def test_a_lost_answer_to_a_post_is_outcome_unknown_and_not_resent(
     state = portal.admin.state()
     number = next(iter(visible_cases(state, GOOD)))
     marker = marker_for("act_4444333322221111")
-    session: ClearCorrectSession = await adapter.open(scenario_credentials("good"), None, no_code)
+    session: ClearCorrectSession = await adapter.open(
+        scenario_credentials("good"), None, no_code, guard=RecordedSignIns()
+    )
     async with session:
         await session.check_access()  # the request token is at hand before the faults
         portal.admin.faults(error_rate=1.0, path_prefixes=["/api/cases"])

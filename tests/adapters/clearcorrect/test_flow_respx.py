@@ -20,6 +20,7 @@ from adapters.base import (
     OutcomeUnknown,
     PortalChanged,
     PortalUnavailable,
+    RecordedSignIns,
     SessionExpired,
     marker_for,
     no_code,
@@ -111,7 +112,9 @@ class Portal:
 
 async def _open(router: respx.MockRouter) -> ClearCorrectSession:
     mock_login(router)
-    return await ClearCorrectAdapter(BASE, policy=POLICY).open(CREDENTIALS, None, no_code)
+    return await ClearCorrectAdapter(BASE, policy=POLICY).open(
+        CREDENTIALS, None, no_code, guard=RecordedSignIns()
+    )
 
 
 async def _all(session: ClearCorrectSession) -> tuple[list[Any], dict[str, CaseSummary]]:
@@ -191,7 +194,9 @@ async def test_a_lost_answer_to_the_login_post_is_never_resent() -> None:
         post.mock(side_effect=[failure])
         before = post.call_count
         with pytest.raises(OutcomeUnknown):
-            await ClearCorrectAdapter(BASE, policy=POLICY).open(CREDENTIALS, None, no_code)
+            await ClearCorrectAdapter(BASE, policy=POLICY).open(
+                CREDENTIALS, None, no_code, guard=RecordedSignIns()
+            )
         assert post.call_count == before + 1
 
 
@@ -209,7 +214,7 @@ async def test_a_login_post_that_never_left_may_be_sent_again() -> None:
 
     post = respx.post(f"{BASE}/Identity/Account/Login").mock(side_effect=refused_then_signed_in)
     async with await ClearCorrectAdapter(BASE, policy=POLICY).open(
-        CREDENTIALS, None, no_code
+        CREDENTIALS, None, no_code, guard=RecordedSignIns()
     ) as session:
         assert session.logins == 1
     assert post.call_count == 2
@@ -274,7 +279,9 @@ async def test_a_login_page_without_its_token_posts_nothing() -> None:
     respx.get(f"{BASE}/Identity/Account/Login").mock(return_value=_html(page))
     post = respx.post(f"{BASE}/Identity/Account/Login")
     with pytest.raises(PortalChanged):
-        await ClearCorrectAdapter(BASE, policy=POLICY).open(CREDENTIALS, None, no_code)
+        await ClearCorrectAdapter(BASE, policy=POLICY).open(
+            CREDENTIALS, None, no_code, guard=RecordedSignIns()
+        )
     assert post.call_count == 0
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from adapters.base import NotFound, PortalChanged, SessionExpired, no_code, utc
+from adapters.base import NotFound, PortalChanged, RecordedSignIns, SessionExpired, no_code, utc
 from adapters.clearcorrect import ClearCorrectAdapter, ClearCorrectSession
 from sandbox.common.server import PortalHandle
 from tests.adapters.clearcorrect.conftest import (
@@ -49,7 +49,9 @@ async def test_full_listing_and_details_match_the_portal_state(
         )
         expected = visible_cases(state, username)
         assert expected
-        async with await adapter.open(credentials, None, no_code) as session:
+        async with await adapter.open(
+            credentials, None, no_code, guard=RecordedSignIns()
+        ) as session:
             pages, items = await collect(session)
             assert pages[-1].next_cursor is None and pages[-1].resume_cursor is not None
             assert sum(len(p.items) for p in pages) == len(items)  # no duplicates
@@ -71,7 +73,9 @@ async def test_a_listing_of_more_than_one_page_uses_the_largest_page_size(
     state = portal.admin.state()
     username = partner_of(state, state["doctors"][1]["doctor_id"])
     adapter = ClearCorrectAdapter(portal.url, policy=FAST)
-    async with await adapter.open(credentials_of(state, username), None, no_code) as session:
+    async with await adapter.open(
+        credentials_of(state, username), None, no_code, guard=RecordedSignIns()
+    ) as session:
         portal.admin.reset_requests()
         pages, items = await collect(session)
     assert [len(p.items) for p in pages] == [100, 100, 30]
@@ -86,7 +90,9 @@ async def test_incremental_listing_returns_what_the_tick_changed(
 ) -> None:
     state = portal.admin.state()
     username = state["tps_wide_partner"]
-    async with await adapter.open(credentials_of(state, username), None, no_code) as session:
+    async with await adapter.open(
+        credentials_of(state, username), None, no_code, guard=RecordedSignIns()
+    ) as session:
         pages, _ = await collect(session)
         resume = pages[-1].resume_cursor
         assert resume is not None
@@ -131,7 +137,9 @@ async def test_a_case_unshared_during_the_listing_restarts_it_and_none_is_missed
     username = partner_of(state, doctor_id)
     doctor = next(d for d in state["logins"] if d["doctor_id"] == doctor_id)
     adapter = ClearCorrectAdapter(portal.url, policy=FAST)
-    async with await adapter.open(credentials_of(state, username), None, no_code) as session:
+    async with await adapter.open(
+        credentials_of(state, username), None, no_code, guard=RecordedSignIns()
+    ) as session:
         listing = session.list_cases(None)
         first = await anext(listing)
         assert len(first.items) == 100 and first.next_cursor is not None
@@ -155,10 +163,10 @@ async def test_resuming_from_a_page_cursor_finishes_the_listing(
     username = partner_of(state, state["doctors"][1]["doctor_id"])
     adapter = ClearCorrectAdapter(portal.url, policy=FAST)
     credentials = credentials_of(state, username)
-    async with await adapter.open(credentials, None, no_code) as session:
+    async with await adapter.open(credentials, None, no_code, guard=RecordedSignIns()) as session:
         first = await anext(session.list_cases(None))
         saved = await session.export_state()
-    async with await adapter.open(credentials, saved, no_code) as session:
+    async with await adapter.open(credentials, saved, no_code, guard=RecordedSignIns()) as session:
         assert session.logins == 0
         pages, rest = await collect(session, first.next_cursor)
     seen = {i.vendor_case_id for i in first.items} | set(rest)
@@ -170,7 +178,7 @@ async def test_a_changed_layout_is_portal_changed_not_an_empty_listing(
     portal: PortalHandle, adapter: ClearCorrectAdapter
 ) -> None:
     credentials = scenario_credentials("good")
-    async with await adapter.open(credentials, None, no_code) as session:
+    async with await adapter.open(credentials, None, no_code, guard=RecordedSignIns()) as session:
         saved = await session.export_state()
         portal.admin.faults(layout_version=2)
         with pytest.raises(PortalChanged, match="items"):
@@ -181,7 +189,7 @@ async def test_a_changed_layout_is_portal_changed_not_an_empty_listing(
         with pytest.raises(PortalChanged, match="caseNumber"):
             await session.get_case(next(iter(number)))
     with pytest.raises(PortalChanged):  # a saved session is checked with the same strictness
-        await adapter.open(credentials, saved, no_code)
+        await adapter.open(credentials, saved, no_code, guard=RecordedSignIns())
 
 
 async def test_unknown_and_unshared_cases_are_not_found(
@@ -192,7 +200,9 @@ async def test_unknown_and_unshared_cases_are_not_found(
     elsewhere = next(
         c["case_id"] for c in state["cases"] if c["case_id"] not in visible_cases(state, good)
     )
-    async with await adapter.open(scenario_credentials("good"), None, no_code) as session:
+    async with await adapter.open(
+        scenario_credentials("good"), None, no_code, guard=RecordedSignIns()
+    ) as session:
         for number in ("999999", elsewhere, "../account"):
             with pytest.raises(NotFound):
                 await session.get_case(number)
@@ -214,7 +224,7 @@ async def test_with_faults_on_a_full_listing_is_complete_and_correct(
     expected = visible_cases(state, username)
     adapter = ClearCorrectAdapter(portal.url, policy=FAST)
     session: ClearCorrectSession = await adapter.open(
-        credentials_of(state, username), None, no_code
+        credentials_of(state, username), None, no_code, guard=RecordedSignIns()
     )
     portal.admin.faults(
         error_rate=0.3,

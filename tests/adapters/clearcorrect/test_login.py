@@ -21,6 +21,7 @@ from adapters.base import (
     PasswordExpired,
     PortalChanged,
     PortalUnavailable,
+    RecordedSignIns,
     no_code,
 )
 from adapters.clearcorrect import ClearCorrectAdapter, VerificationCodeRejected
@@ -48,7 +49,7 @@ async def test_every_scenario_login_maps_to_its_outcome(
     if outcome is Outcome.LOCKED:
         before = datetime.now(UTC)
         with pytest.raises(AccountLocked) as locked:
-            await adapter.open(credentials, None, code_provider)
+            await adapter.open(credentials, None, code_provider, guard=RecordedSignIns())
         assert locked.value.until is not None
         assert before + timedelta(minutes=19) <= locked.value.until
         assert locked.value.until <= datetime.now(UTC) + timedelta(minutes=21)
@@ -56,10 +57,10 @@ async def test_every_scenario_login_maps_to_its_outcome(
         return
     if outcome is Outcome.PASSWORD_EXPIRED:
         with pytest.raises(PasswordExpired):
-            await adapter.open(credentials, None, code_provider)
+            await adapter.open(credentials, None, code_provider, guard=RecordedSignIns())
         assert attempts(portal, credentials.username) == 1
         return
-    session = await adapter.open(credentials, None, code_provider)
+    session = await adapter.open(credentials, None, code_provider, guard=RecordedSignIns())
     async with session:
         assert session.logins == 1
         access = await session.check_access()
@@ -88,12 +89,12 @@ async def test_a_wrong_password_costs_exactly_one_attempt(
     good = scenario("good")
     wrong = Credentials(good.username, Secret("Wrong#Passw0rd"))
     with pytest.raises(InvalidCredentials):
-        await adapter.open(wrong, None, no_code)
+        await adapter.open(wrong, None, no_code, guard=RecordedSignIns())
     assert attempts(portal, good.username) == 1
     assert login_posts(portal) == 1
     # A second open() is a second attempt: that is the caller's decision, not the adapter's.
     with pytest.raises(InvalidCredentials):
-        await adapter.open(wrong, None, no_code)
+        await adapter.open(wrong, None, no_code, guard=RecordedSignIns())
     assert attempts(portal, good.username) == 2
     assert portal.admin.logins()[good.username]["locked_until"] is None
 
@@ -112,7 +113,7 @@ async def test_one_open_never_makes_two_attempts_even_with_faults(
     for _ in range(40):
         before = attempts(portal, good.username)
         with pytest.raises((InvalidCredentials, PortalUnavailable)) as failure:
-            await adapter.open(wrong, None, no_code)
+            await adapter.open(wrong, None, no_code, guard=RecordedSignIns())
         seen.add(type(failure.value))
         assert attempts(portal, good.username) - before <= 1
         portal.admin.unlock(good.username)
@@ -127,9 +128,16 @@ async def test_a_password_outside_the_portals_rule_is_never_posted(
 ) -> None:
     for password in ("short", "x" * 17, ""):
         with pytest.raises(InvalidCredentials):
-            await adapter.open(Credentials("a@b.example", Secret(password)), None, no_code)
+            await adapter.open(
+                Credentials("a@b.example", Secret(password)), None, no_code, guard=RecordedSignIns()
+            )
     with pytest.raises(InvalidCredentials):
-        await adapter.open(Credentials("not-an-email", Secret("Long#Enough1")), None, no_code)
+        await adapter.open(
+            Credentials("not-an-email", Secret("Long#Enough1")),
+            None,
+            no_code,
+            guard=RecordedSignIns(),
+        )
     assert portal.admin.requests()["total"] == 0
     assert all(c["attempts"] == 0 for c in portal.admin.logins().values())
 
@@ -140,7 +148,10 @@ async def test_email_code_from_the_mailbox_connects(
     credentials = scenario_credentials("email_code")
     asked: list[str] = []
     session = await adapter.open(
-        credentials, None, mailbox_code_provider(portal, credentials.username, asked)
+        credentials,
+        None,
+        mailbox_code_provider(portal, credentials.username, asked),
+        guard=RecordedSignIns(),
     )
     async with session:
         assert asked == ["email"]
@@ -153,7 +164,7 @@ async def test_email_code_without_a_person_is_mfa_required_and_posts_no_code(
 ) -> None:
     credentials = scenario_credentials("email_code")
     with pytest.raises(MfaRequired) as required:
-        await adapter.open(credentials, None, no_code)
+        await adapter.open(credentials, None, no_code, guard=RecordedSignIns())
     assert required.value.channel == "email"
     assert not isinstance(required.value, VerificationCodeRejected)
     assert attempts(portal, credentials.username) == 1  # the password only: no code was posted
@@ -169,7 +180,7 @@ async def test_a_wrong_code_is_reported_once_and_never_retried(
         return Secret("000000")
 
     with pytest.raises(VerificationCodeRejected) as rejected:
-        await adapter.open(credentials, None, wrong)
+        await adapter.open(credentials, None, wrong, guard=RecordedSignIns())
     assert rejected.value.channel == "email"
     assert isinstance(rejected.value, MfaRequired)
     counter = portal.admin.logins()[credentials.username]
@@ -185,7 +196,7 @@ async def test_a_malformed_code_is_not_posted(
         return Secret("12ab56")
 
     with pytest.raises(VerificationCodeRejected):
-        await adapter.open(credentials, None, malformed)
+        await adapter.open(credentials, None, malformed, guard=RecordedSignIns())
     assert attempts(portal, credentials.username) == 1
 
 
@@ -194,11 +205,11 @@ async def test_totp_from_the_stored_secret_or_from_a_person(
 ) -> None:
     stored = scenario_credentials("totp")
     assert stored.totp_secret is not None
-    async with await adapter.open(stored, None, no_code) as session:
+    async with await adapter.open(stored, None, no_code, guard=RecordedSignIns()) as session:
         assert session.logins == 1
     without_secret = Credentials(stored.username, stored.password)
     with pytest.raises(MfaRequired) as required:
-        await adapter.open(without_secret, None, no_code)
+        await adapter.open(without_secret, None, no_code, guard=RecordedSignIns())
     assert required.value.channel == "totp"
     asked: list[str] = []
 
@@ -206,7 +217,7 @@ async def test_totp_from_the_stored_secret_or_from_a_person(
         asked.append(channel)
         return Secret(pyotp.TOTP(TOTP_SECRET).now())
 
-    async with await adapter.open(without_secret, None, person) as session:
+    async with await adapter.open(without_secret, None, person, guard=RecordedSignIns()) as session:
         assert asked == ["totp"]
         assert (await session.check_access()).ok
 
@@ -217,7 +228,7 @@ async def test_a_changed_login_form_is_portal_changed_before_anything_is_posted(
     portal.admin.faults(layout_version=2)
     credentials = scenario_credentials("good")
     with pytest.raises(PortalChanged) as changed:
-        await adapter.open(credentials, None, no_code)
+        await adapter.open(credentials, None, no_code, guard=RecordedSignIns())
     assert "Input.Email" in str(changed.value)
     assert attempts(portal, credentials.username) == 0
     assert login_posts(portal) == 0
@@ -237,13 +248,18 @@ async def test_no_secret_reaches_logs_errors_or_reprs(
     wrong_password = "Wrong#Secret99"
     texts: list[str] = []
     with pytest.raises(InvalidCredentials) as failure:
-        await adapter.open(Credentials(good.username, Secret(wrong_password)), None, no_code)
+        await adapter.open(
+            Credentials(good.username, Secret(wrong_password)),
+            None,
+            no_code,
+            guard=RecordedSignIns(),
+        )
     texts += [str(failure.value), repr(failure.value)]
     totp = scenario_credentials("totp")
-    async with await adapter.open(totp, None, no_code) as session:
+    async with await adapter.open(totp, None, no_code, guard=RecordedSignIns()) as session:
         texts += [repr(session), repr(adapter), repr(totp)]
     credentials = scenario_credentials("good")
-    async with await adapter.open(credentials, None, no_code) as session:
+    async with await adapter.open(credentials, None, no_code, guard=RecordedSignIns()) as session:
         _, items = await collect(session)
         for number in items:
             await session.get_case(number)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from adapters.base import Adapter, Credentials, PortalSession, no_code
+from adapters.base import Adapter, Credentials, PortalSession, RecordedSignIns, no_code
 from adapters.clearcorrect import STATUS_TABLE, ClearCorrectAdapter, ClearCorrectSession
 from sandbox.common.server import PortalHandle
 from tests.adapters.clearcorrect.conftest import attempts, collect, scenario_credentials
@@ -16,7 +16,7 @@ async def test_a_restored_session_makes_no_login(
     portal: PortalHandle, adapter: ClearCorrectAdapter
 ) -> None:
     credentials = scenario_credentials("good")
-    async with await adapter.open(credentials, None, no_code) as session:
+    async with await adapter.open(credentials, None, no_code, guard=RecordedSignIns()) as session:
         state = await session.export_state()
     saved = json.loads(state.reveal())
     assert {c["name"] for c in saved["cookies"]} == {
@@ -26,7 +26,7 @@ async def test_a_restored_session_makes_no_login(
     assert all({"domain", "path", "expires"} <= set(c) for c in saved["cookies"])
     assert attempts(portal, credentials.username) == 1
     portal.admin.reset_requests()
-    async with await adapter.open(credentials, state, no_code) as session:
+    async with await adapter.open(credentials, state, no_code, guard=RecordedSignIns()) as session:
         assert session.logins == 0
         assert (await session.check_access()).ok  # answered by the restore check itself
         _, items = await collect(session)
@@ -39,9 +39,9 @@ async def test_an_ended_session_gets_exactly_one_new_login(
     portal: PortalHandle, adapter: ClearCorrectAdapter
 ) -> None:
     credentials = scenario_credentials("good")
-    async with await adapter.open(credentials, None, no_code) as session:
+    async with await adapter.open(credentials, None, no_code, guard=RecordedSignIns()) as session:
         state = await session.export_state()
-    async with await adapter.open(credentials, state, no_code) as session:
+    async with await adapter.open(credentials, state, no_code, guard=RecordedSignIns()) as session:
         assert session.logins == 0
         assert portal.admin.expire_sessions(credentials.username) == 1
         _, items = await collect(session)
@@ -52,7 +52,9 @@ async def test_an_ended_session_gets_exactly_one_new_login(
         # The renewed session is what gets saved next.
         renewed = await session.export_state()
     assert attempts(portal, credentials.username) == 2
-    async with await adapter.open(credentials, renewed, no_code) as session:
+    async with await adapter.open(
+        credentials, renewed, no_code, guard=RecordedSignIns()
+    ) as session:
         assert session.logins == 0
 
 
@@ -60,11 +62,11 @@ async def test_a_saved_session_the_portal_forgot_leads_to_one_login(
     portal: PortalHandle, adapter: ClearCorrectAdapter
 ) -> None:
     credentials = scenario_credentials("good")
-    async with await adapter.open(credentials, None, no_code) as session:
+    async with await adapter.open(credentials, None, no_code, guard=RecordedSignIns()) as session:
         state = await session.export_state()
     portal.admin.expire_sessions()
     portal.admin.reset_requests()
-    async with await adapter.open(credentials, state, no_code) as session:
+    async with await adapter.open(credentials, state, no_code, guard=RecordedSignIns()) as session:
         assert session.logins == 1
     by_endpoint = portal.admin.requests()["by_endpoint"]
     assert by_endpoint["GET /api/account"] == 1
@@ -75,12 +77,12 @@ async def test_saved_state_of_another_login_or_unreadable_is_not_used(
     portal: PortalHandle, adapter: ClearCorrectAdapter
 ) -> None:
     good = scenario_credentials("good")
-    async with await adapter.open(good, None, no_code) as session:
+    async with await adapter.open(good, None, no_code, guard=RecordedSignIns()) as session:
         state = await session.export_state()
     other = scenario_credentials("no_view")
     for saved in (state, Secret("not json"), Secret('{"v": 9}'), Secret('{"v":1,"cookies":3}')):
         portal.admin.reset_requests()
-        async with await adapter.open(other, saved, no_code) as session:
+        async with await adapter.open(other, saved, no_code, guard=RecordedSignIns()) as session:
             assert session.logins == 1
         # Not even checked with the portal: the cookies were never put in the jar.
         assert "GET /api/account" not in portal.admin.requests()["by_endpoint"]
@@ -90,7 +92,7 @@ async def test_session_cookies_never_show_in_reprs(
     portal: PortalHandle, adapter: ClearCorrectAdapter
 ) -> None:
     credentials = scenario_credentials("good")
-    async with await adapter.open(credentials, None, no_code) as session:
+    async with await adapter.open(credentials, None, no_code, guard=RecordedSignIns()) as session:
         state = await session.export_state()
         assert repr(session) == f"ClearCorrectSession(username={credentials.username!r})"
     for cookie in json.loads(state.reveal())["cookies"]:

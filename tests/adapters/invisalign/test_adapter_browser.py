@@ -34,6 +34,7 @@ from adapters.base import (
     PasswordExpired,
     PortalChanged,
     PortalUnavailable,
+    RecordedSignIns,
     SetupState,
     no_code,
     utc,
@@ -101,7 +102,7 @@ async def opened(
     state: Secret | None = None,
     codes: CodeProvider = no_code,
 ) -> AsyncIterator[InvisalignSession]:
-    session = await adapter.open(creds, state, codes)
+    session = await adapter.open(creds, state, codes, guard=RecordedSignIns())
     try:
         yield session
     finally:
@@ -205,7 +206,7 @@ async def test_scenario_logins(
     adapter = adapter_for(portal, pool)
     if not isinstance(outcome, str):
         with pytest.raises(outcome) as caught:
-            await adapter.open(creds, None, codes)
+            await adapter.open(creds, None, codes, guard=RecordedSignIns())
         assert scenario.password not in str(caught.value)
         if isinstance(caught.value, AccountLocked):
             assert caught.value.until is None  # the page shows no time
@@ -236,11 +237,15 @@ async def test_a_code_page_without_a_code_submits_nothing(
     adapter = adapter_for(portal, pool)
     email = SCENARIO["email_code"]
     with pytest.raises(MfaRequired) as caught:
-        await adapter.open(credentials(email.username, email.password), None, no_code)
+        await adapter.open(
+            credentials(email.username, email.password), None, no_code, guard=RecordedSignIns()
+        )
     assert caught.value.channel == "email"
     totp = SCENARIO["totp"]  # without its secret and without a person
     with pytest.raises(MfaRequired) as caught:
-        await adapter.open(credentials(totp.username, totp.password), None, no_code)
+        await adapter.open(
+            credentials(totp.username, totp.password), None, no_code, guard=RecordedSignIns()
+        )
     assert caught.value.channel == "totp"
 
 
@@ -263,7 +268,9 @@ async def test_a_wrong_password_costs_exactly_one_attempt(
 ) -> None:
     wrong = "Wrong-Password-12345"
     with pytest.raises(InvalidCredentials) as caught:
-        await adapter_for(portal, pool).open(credentials(GOOD.username, wrong), None, no_code)
+        await adapter_for(portal, pool).open(
+            credentials(GOOD.username, wrong), None, no_code, guard=RecordedSignIns()
+        )
     assert attempts(portal, GOOD.username) == 1
     assert portal.admin.logins()[GOOD.username]["failures"] == 1
     assert wrong not in str(caught.value) and wrong not in repr(caught.value)
@@ -299,7 +306,7 @@ async def test_a_5xx_on_the_password_post_is_never_followed_by_a_second_submit(
     failing = FailingLoginPost(pool)
     adapter = InvisalignAdapter(portal.url, cast(BrowserPool, failing), policy=FAST)
     with pytest.raises(PortalUnavailable, match="not resent"):
-        await adapter.open(good(), None, no_code)
+        await adapter.open(good(), None, no_code, guard=RecordedSignIns())
     assert failing.posts == 1
 
 
@@ -308,7 +315,7 @@ async def test_a_failing_callback_is_retried_as_a_page_load_not_as_a_login(
 ) -> None:
     portal.admin.faults(error_rate=1.0, path_prefixes=["/v3/auth/callback"])
     with pytest.raises(PortalUnavailable):
-        await adapter_for(portal, pool).open(good(), None, no_code)
+        await adapter_for(portal, pool).open(good(), None, no_code, guard=RecordedSignIns())
     assert attempts(portal, GOOD.username) == 1
     assert portal.admin.requests()["by_endpoint"]["GET /v3/auth/callback"] == FAST.max_attempts
 
@@ -425,7 +432,7 @@ async def test_layout_2_is_a_portal_change_not_empty_data(
                 login_of(portal.admin.state(), GOOD.username)["visible_case_ids"][0]
             )
     with pytest.raises(PortalChanged):  # the restore check reads the profile
-        await adapter.open(good(), state, no_code)
+        await adapter.open(good(), state, no_code, guard=RecordedSignIns())
     assert attempts(portal, GOOD.username) == 1
 
 
@@ -524,7 +531,9 @@ async def test_no_password_in_logs_errors_or_reprs(
     adapter = adapter_for(portal, pool)
     with structlog.testing.capture_logs() as captured:
         with pytest.raises(InvalidCredentials) as caught:
-            await adapter.open(credentials(GOOD.username, wrong), None, no_code)
+            await adapter.open(
+                credentials(GOOD.username, wrong), None, no_code, guard=RecordedSignIns()
+            )
         async with opened(adapter, good()) as session:
             await listing(session)
             state = await session.export_state()

@@ -24,6 +24,7 @@ from adapters.base import (
     OutcomeUnknown,
     PortalChanged,
     PortalUnavailable,
+    RecordedSignIns,
     SessionExpired,
     no_code,
 )
@@ -116,7 +117,7 @@ async def open_session(
         BASE, BrowserPool(), policy=FAST, page_size=page_size, overlap=overlap
     )
     credentials = Credentials("rx@x", Secret("Never-Sent-Password-1"))
-    return await adapter.open(credentials, restored_state(), no_code)
+    return await adapter.open(credentials, restored_state(), no_code, guard=RecordedSignIns())
 
 
 @pytest.fixture
@@ -168,7 +169,7 @@ async def test_a_state_saved_for_another_login_is_not_used(
     monkeypatch.setattr(InvisalignSession, "_renew", renew)
     adapter = InvisalignAdapter(BASE, BrowserPool(), policy=FAST)
     other = Credentials("new.staff@x", Secret("Another-Password-1"))
-    session = await adapter.open(other, restored_state(), no_code)
+    session = await adapter.open(other, restored_state(), no_code, guard=RecordedSignIns())
     try:
         assert renewals == ["open"]  # a fresh login, not the saved one of "rx@x"
         assert json.loads((await session.export_state()).reveal())["cookies"] == []

@@ -1,0 +1,67 @@
+"""Counts for the gauges `/metrics` shows (no account or patient data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from connector.store.schema import accounts, actions, cases, setups
+
+
+@dataclass(frozen=True)
+class Gauges:
+    accounts: dict[tuple[str, str], int]  # (vendor, status) -> accounts
+    due: int  # accounts whose sync is due now
+    open_actions: int  # actions pending or running
+
+
+async def gauges(conn: AsyncConnection, now: datetime) -> Gauges:
+    rows = (
+        await conn.execute(
+            sa.select(accounts.c.vendor, accounts.c.status, sa.func.count()).group_by(
+                accounts.c.vendor, accounts.c.status
+            )
+        )
+    ).all()
+    due = await conn.execute(
+        sa.select(sa.func.count()).where(
+            accounts.c.next_sync_at.is_not(None), accounts.c.next_sync_at <= now
+        )
+    )
+    open_actions = await conn.execute(
+        sa.select(sa.func.count()).where(actions.c.status.in_(["pending", "running"]))
+    )
+    return Gauges(
+        {(str(v), str(s)): int(c) for v, s, c in rows},
+        int(due.scalar_one()),
+        int(open_actions.scalar_one()),
+    )
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    cases: int
+    setups_in_review: int
+    unread_comments: int
+
+
+async def account_summary(conn: AsyncConnection, account_id: str) -> AccountSummary:
+    """What the TPS knows of one account: live cases, setups awaiting review, unread comments."""
+    live = sa.and_(cases.c.account_id == account_id, cases.c.removed_at.is_(None))
+    count = (await conn.execute(sa.select(sa.func.count()).where(live))).scalar_one()
+    unread = (
+        await conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(cases.c.unread_comments), 0)).where(live)
+        )
+    ).scalar_one()
+    review = (
+        await conn.execute(
+            sa.select(sa.func.count())
+            .select_from(setups.join(cases, setups.c.case_id == cases.c.id))
+            .where(live, setups.c.state == "in_review")
+        )
+    ).scalar_one()
+    return AccountSummary(int(count), int(review), int(unread))
