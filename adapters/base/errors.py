@@ -101,13 +101,18 @@ class SessionExpired(AdapterError):
 
 
 class PortalChanged(AdapterError):
-    """A page or response no longer parses as expected: the adapter needs an update."""
+    """A page or response no longer parses as expected: the adapter needs an update.
+
+    `facts` names the register facts (`docs/portal-facts/`) that no longer hold, so a
+    maintainer knows what to look at without seeing a page."""
 
     reason = "portal_changed"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, facts: tuple[str, ...] = ()) -> None:
         self.detail = detail
-        super().__init__(f"the portal's pages changed: {detail}")
+        self.facts = facts
+        named = f" [{', '.join(facts)}]" if facts else ""
+        super().__init__(f"the portal's pages changed: {detail}{named}")
 
 
 class ActionRefused(AdapterError):
