@@ -43,7 +43,7 @@ def test_a_malformed_row_is_refused_with_its_line() -> None:
         "| id | lang | value | confidence | source | notes |\n|---|---|---|---|---|---|\n"
         "| ids.a | * | `x` | likely | S1 | |\n"
     )
-    with pytest.raises(ValueError, match="line 7.*confidence"):
+    with pytest.raises(ValueError, match=r"line 7.*confidence"):
         parse_register("invisalign", text)
 
 
