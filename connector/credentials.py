@@ -15,12 +15,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from connector.clock import utcnow
 from connector.domain import CredentialState
 from connector.errors import ConflictError, InputError, NotFoundError
-from connector.store import audit, browser_sessions, sealed
+from connector.store import Connection, audit, browser_sessions, sealed
 from connector.store import credentials as credential_rows
 from connector.store.database import Store
 from connector.store.ids import new_id
@@ -140,7 +138,7 @@ async def seal_login(
 
 
 async def store_version(
-    conn: AsyncConnection,
+    conn: Connection,
     account_id: str,
     username: str,
     record: SealedRecord,
@@ -172,9 +170,7 @@ async def store_version(
     return credential
 
 
-async def restore_previous(
-    conn: AsyncConnection, account_id: str
-) -> credential_rows.CredentialVersion:
+async def restore_previous(conn: Connection, account_id: str) -> credential_rows.CredentialVersion:
     """Make the previous credential version current again; the one rolled back from becomes
     `previous`, so a rollback can itself be undone."""
     previous = await credential_rows.credential_in_state(conn, account_id, CredentialState.PREVIOUS)

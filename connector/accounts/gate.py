@@ -32,7 +32,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.base import SignInAttempt, SignInRefused, SignInStep
 from connector.accounts.meaning import (
@@ -44,9 +43,9 @@ from connector.accounts.meaning import (
 )
 from connector.clock import utcnow
 from connector.domain import AccountStatus, CredentialState
+from connector.store import Connection, signins
 from connector.store import accounts as account_rows
 from connector.store import credentials as credential_rows
-from connector.store import signins
 from connector.store.database import Store
 from connector.store.signins import Attempt, AttemptOutcome, PortalLogin
 
@@ -124,7 +123,7 @@ def _dead_local(holder: str) -> bool:
 
 
 async def subject_for_account(
-    conn: AsyncConnection, account_id: str, source: AttemptSource
+    conn: Connection, account_id: str, source: AttemptSource
 ) -> SignInSubject | Refusal:
     """The subject of an account's stored login (its current credential version)."""
     account = await account_rows.get_account(conn, account_id)
@@ -141,7 +140,7 @@ async def subject_for_account(
     )
 
 
-async def decide(conn: AsyncConnection, subject: SignInSubject, now: datetime) -> Decision:
+async def decide(conn: Connection, subject: SignInSubject, now: datetime) -> Decision:
     """May `subject` sign in now? Call inside a write transaction (it locks the portal login's
     row and settles attempts whose process died)."""
     login = await signins.portal_login(conn, subject.vendor, subject.username, now, lock=True)
@@ -183,14 +182,14 @@ def budget_message(login: PortalLogin, pending: int) -> str:
     )
 
 
-async def _signed_in_before(conn: AsyncConnection, subject: SignInSubject) -> bool:
+async def _signed_in_before(conn: Connection, subject: SignInSubject) -> bool:
     if subject.credential_id is None:
         return False
     credential = await credential_rows.get_credential(conn, subject.credential_id)
     return credential is not None and credential.signed_in_at is not None
 
 
-async def _credential_rejected(conn: AsyncConnection, subject: SignInSubject) -> bool:
+async def _credential_rejected(conn: Connection, subject: SignInSubject) -> bool:
     """A stored credential the portal rejected (or whose first answer was lost). A typed one in
     the form is tried once by the one verification that holds it, so it needs no record."""
     if subject.credential_id is None:
@@ -199,7 +198,7 @@ async def _credential_rejected(conn: AsyncConnection, subject: SignInSubject) ->
     return credential is None or credential.rejected_at is not None
 
 
-async def _settle_stale(conn: AsyncConnection, subject: SignInSubject, now: datetime) -> bool:
+async def _settle_stale(conn: Connection, subject: SignInSubject, now: datetime) -> bool:
     """Settle the pending attempts of processes that died or answers that never came."""
     settled = False
     for attempt in await signins.pending_attempts(conn, subject.vendor, subject.username):
@@ -210,7 +209,7 @@ async def _settle_stale(conn: AsyncConnection, subject: SignInSubject, now: date
 
 
 async def settle(
-    conn: AsyncConnection,
+    conn: Connection,
     attempt: Attempt,
     effect: SignInEffect,
     reason: str | None,

@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connector.clock import utcnow
-from connector.store import leases
+from connector.store import Connection, leases
 from connector.store.database import Store
 
 _log = structlog.get_logger("connector.lease")
@@ -48,7 +47,7 @@ class AccountLease:
     lost: bool = False
     _renewer: asyncio.Task[None] | None = field(default=None, repr=False)
 
-    async def renew_in(self, conn: AsyncConnection) -> None:
+    async def renew_in(self, conn: Connection) -> None:
         """Renew inside the caller's transaction; raises `LeaseLost` (so it writes nothing)."""
         if self.lost or not await leases.renew_lease(
             conn, self.account_id, self.holder, self.ttl, utcnow()

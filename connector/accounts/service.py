@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connector.accounts import gate
 from connector.accounts.gate import AttemptSource, Refusal, SignInSubject
@@ -33,8 +32,8 @@ from connector.credentials import (
 )
 from connector.domain import Account, AccountStatus, CredentialState, EventType
 from connector.errors import ConflictError
+from connector.store import Connection, audit, events
 from connector.store import accounts as account_rows
-from connector.store import audit, events
 from connector.store import credentials as credential_rows
 from connector.store.database import Store
 from connector.store.ids import new_id
@@ -58,7 +57,7 @@ class StatusChange:
 
 
 async def change_status(
-    conn: AsyncConnection,
+    conn: Connection,
     before: Account,
     now: datetime,
     *,
@@ -98,7 +97,7 @@ async def change_status(
 
 
 async def apply_outcome(
-    conn: AsyncConnection, before: Account, outcome: AccountOutcome, now: datetime, **values: Any
+    conn: Connection, before: Account, outcome: AccountOutcome, now: datetime, **values: Any
 ) -> tuple[Account, bool]:
     return await change_status(
         conn,
@@ -120,7 +119,7 @@ def refusal_change(refusal: Refusal, lock_margin: timedelta = LOCK_MARGIN) -> St
 
 
 async def _standing(
-    conn: AsyncConnection, account: Account, now: datetime, *, ignore_pause: bool = False
+    conn: Connection, account: Account, now: datetime, *, ignore_pause: bool = False
 ) -> Refusal | None:
     """Where the account's portal login stands with the gate, for its current credential."""
     subject = await gate.subject_for_account(conn, account.id, AttemptSource.SYNC)
@@ -142,7 +141,7 @@ async def _standing(
 
 
 async def _ready(
-    conn: AsyncConnection,
+    conn: Connection,
     account: Account,
     now: datetime,
     *,
@@ -264,14 +263,14 @@ async def rollback_credentials(store: Store, account_id: str) -> Account:
     return account
 
 
-async def _check_username_free(conn: AsyncConnection, account: Account, username: str) -> None:
+async def _check_username_free(conn: Connection, account: Account, username: str) -> None:
     clash = await account_rows.find_account(conn, account.vendor, username)
     if clash is not None and clash.id != account.id:
         raise ConflictError(f"another {account.vendor} account uses this username")
 
 
 async def _switched(
-    conn: AsyncConnection,
+    conn: Connection,
     account: Account,
     credential: credential_rows.CredentialVersion,
     now: datetime,

@@ -17,7 +17,6 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import Query
 
 from connector.errors import InputError
@@ -100,16 +99,3 @@ def page(rows: list[Any], limit: int, key: Any, kind: str) -> tuple[list[Any], s
         return rows, None
     items = rows[:limit]
     return items, encode_cursor(kind, **key(items[-1]))
-
-
-def after_key(
-    columns: tuple[sa.ColumnElement[Any], ...], values: tuple[Any, ...], *, descending: bool = False
-) -> sa.ColumnElement[bool]:
-    """`(a, b) > (x, y)` (`<` when the list is sorted descending): the rows after a cursor.
-
-    A row-value comparison, which both PostgreSQL and SQLite answer from an index on (a, b).
-    The values are bound with their columns' types (times go through `UtcDateTime`).
-    """
-    left = sa.tuple_(*columns)
-    right = sa.tuple_(*(sa.literal(v, c.type) for c, v in zip(columns, values, strict=True)))
-    return left < right if descending else left > right

@@ -22,7 +22,6 @@ from enum import StrEnum
 from typing import Any
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.base import (
     AdapterError,
@@ -42,9 +41,9 @@ from connector.accounts.meaning import AccountOutcome, RefusalReason, outcome_of
 from connector.clock import utcnow
 from connector.domain import Account, AccountStatus, EventType, RunOutcome
 from connector.errors import NotFoundError
+from connector.store import Connection, events, practices, runs
 from connector.store import accounts as account_rows
 from connector.store import cases as case_rows
-from connector.store import events, practices, runs
 from connector.store.ids import new_id
 from connector.sync.portal import keep_session, open_session, record_error, record_refusal
 from connector.sync.services import SyncServices
@@ -217,7 +216,7 @@ class _Run:
             counts["logins"] = self.session.logins
         return counts
 
-    async def _locked_account(self, conn: AsyncConnection) -> Account:
+    async def _locked_account(self, conn: Connection) -> Account:
         try:
             return await account_rows.get_account(conn, self.account_id, lock=True)
         except NotFoundError:
@@ -388,7 +387,7 @@ class _Run:
 
     async def _event(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         type: EventType,
         subject_id: str,
         data: dict[str, Any],
@@ -461,7 +460,7 @@ class _Run:
 
     async def _set_status(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         account: Account,
         outcome: AccountOutcome,
         now: datetime,
