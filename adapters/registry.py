@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from adapters.base import Adapter
 from adapters.browser import BrowserPool
@@ -17,6 +18,9 @@ class AdapterParts:
     base_url: str
     pool: BrowserPool
     policy: RetryPolicy = DEFAULT_POLICY
+    #: The caller's clock, so a lockout's end ("in 20 minutes") is read on the same clock that
+    #: later decides whether it has passed.
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
 def _invisalign(parts: AdapterParts) -> Adapter:
@@ -28,7 +32,7 @@ def _invisalign(parts: AdapterParts) -> Adapter:
 def _clearcorrect(parts: AdapterParts) -> Adapter:
     from adapters.clearcorrect import ClearCorrectAdapter
 
-    return ClearCorrectAdapter(parts.base_url, policy=parts.policy)
+    return ClearCorrectAdapter(parts.base_url, policy=parts.policy, clock=parts.clock)
 
 
 _FACTORIES: dict[str, Callable[[AdapterParts], Adapter]] = {

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from adapters.base.models import AuthorRole, CaseStatus, SetupState
+from connector.clock import utcnow
 
 __all__ = [
     "MAX_SIGN_IN_FAILURES",
@@ -147,7 +148,7 @@ class Account:
             "last_sync_at": _iso(self.last_sync_at),
             "next_sync_at": _iso(self.next_sync_at),
             "last_error": self.last_error,
-            "sign_in": self.sign_in_json(datetime.now(UTC)),
+            "sign_in": self.sign_in_json(utcnow()),
             "created_at": _iso(self.created_at),
             "updated_at": _iso(self.updated_at),
         }

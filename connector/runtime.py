@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from adapters.browser import BrowserPool
 from adapters.registry import AdapterParts, build_adapter, vendor_names
+from connector.clock import utcnow
 from connector.credentials import store_audit_sink
 from connector.errors import ConfigError
 from connector.keys import key_provider
@@ -74,7 +75,9 @@ async def open_sync_services(rt: Runtime) -> AsyncIterator[SyncServices]:
     adapters = {
         vendor: build_adapter(
             vendor,
-            AdapterParts(base_url=rt.settings.vendors.for_vendor(vendor).base_url, pool=pool),
+            AdapterParts(
+                base_url=rt.settings.vendors.for_vendor(vendor).base_url, pool=pool, clock=utcnow
+            ),
         )
         for vendor in vendor_names()
     }

@@ -6,7 +6,9 @@ cases pages for people and the JSON API their script (and an adapter) uses. See 
 """
 
 from sandbox.clearcorrect.app import create_app
+from sandbox.clearcorrect.markup import LOGIN_PATH
 from sandbox.clearcorrect.portal import ClearCorrectPortal
 from sandbox.clearcorrect.scenarios import SCENARIOS
 
-__all__ = ["SCENARIOS", "ClearCorrectPortal", "create_app"]
+#: `LOGIN_PATH`: where the password is posted (tests aim faults at it).
+__all__ = ["LOGIN_PATH", "SCENARIOS", "ClearCorrectPortal", "create_app"]

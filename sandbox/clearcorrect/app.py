@@ -25,7 +25,7 @@ def create_app(config: SandboxConfig) -> Starlette:
 
     The portal object is on `app.state.portal` for in-process tools.
     """
-    portal = ClearCorrectPortal(config)
+    portal = ClearCorrectPortal(config, config.wall)
     routes: list[BaseRoute] = [*auth_routes(portal), *page_routes(portal), *api_routes(portal)]
     if config.admin:
         routes = [*admin_routes(portal), *routes]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sandbox.common.faults import Faults
@@ -30,3 +32,6 @@ class SandboxConfig:
     lockout_threshold: int = 3
     lockout_seconds: float = 20 * 60
     faults: Faults = field(default_factory=Faults)
+    # The wall clock (Unix seconds) of sessions and lockouts. Tests that jump time move it
+    # together with the connector's clock, so a lockout can end without waiting 20 minutes.
+    wall: Callable[[], float] = time.time

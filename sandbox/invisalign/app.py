@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from starlette.applications import Starlette
@@ -18,12 +17,13 @@ from sandbox.invisalign.portal import InvisalignPortal
 from sandbox.invisalign.views import view_routes
 
 
-def create_app(config: SandboxConfig, wall: Callable[[], float] = time.time) -> Starlette:
+def create_app(config: SandboxConfig, wall: Callable[[], float] | None = None) -> Starlette:
     """The Invisalign Doctor Site sandbox; `app.state.portal` is its `InvisalignPortal`.
 
-    `wall` is the wall clock for sessions and lockouts (tests pass a fake one to move it).
+    `wall` is the wall clock for sessions and lockouts (tests pass a fake one to move it);
+    `config.wall` by default.
     """
-    return build_app(InvisalignPortal(config, wall), admin=config.admin)
+    return build_app(InvisalignPortal(config, wall or config.wall), admin=config.admin)
 
 
 def build_app(portal: InvisalignPortal, admin: bool) -> Starlette:

@@ -34,7 +34,9 @@ def make_services(
 ) -> SyncServices:
     pool = pool or BrowserPool()
     adapters: dict[str, Adapter] = {
-        vendor: build_adapter(vendor, AdapterParts(base_url=url, pool=pool, policy=FAST))
+        vendor: build_adapter(
+            vendor, AdapterParts(base_url=url, pool=pool, policy=FAST, clock=utcnow)
+        )
         for vendor, url in urls.items()
     }
     return SyncServices(store, vault, adapters)
