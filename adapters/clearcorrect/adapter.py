@@ -309,11 +309,11 @@ class ClearCorrectSession:
                 raise SessionExpired("a new login failed earlier; open a new session")
             if self._relogins >= self._relogin_allowance():
                 raise SessionExpired("the portal keeps ending this session; giving up for now")
-            self._relogins += 1
             _log.info("clearcorrect.session_ended", action="sign in again")
             self._forget_cookie(site.SESSION_COOKIE)
             try:
                 await self._login()
+                self._relogins += 1
             except PortalUnavailable:
                 # No answer (or a 5xx/429): the guard has the attempt on record and decides
                 # whether a later request may sign in again; the session itself is not spoilt.
@@ -323,10 +323,11 @@ class ClearCorrectSession:
                 raise
 
     def _relogin_allowance(self) -> int:
-        """New logins this session may make: `max_relogins`, plus one per 20 requests sent, so
+        """New logins this session may make: `max_relogins`, plus one per 10 requests sent, so
         a long listing survives a portal that drops sessions now and then, while one that
-        ends every session at once is given up on quickly."""
-        return self._adapter.max_relogins + self._requests // 20
+        ends every session at once is given up on quickly. (Sign-ins whose answer was lost do
+        not count here: the gate bounds those.)"""
+        return self._adapter.max_relogins + self._requests // 10
 
     # ---- saved sessions -----------------------------------------------------------------------
 

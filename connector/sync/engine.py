@@ -26,10 +26,12 @@ import structlog
 from adapters.base import (
     AdapterError,
     CaseDetail,
+    CaseSummary,
     CodeProvider,
     NotFound,
     PortalSession,
     PortalUnavailable,
+    SessionExpired,
     SetupState,
     SignInRefused,
     no_code,
@@ -53,6 +55,14 @@ _log = structlog.get_logger("connector.sync")
 Progress = Callable[..., None]
 
 __all__ = ["LeaseLost", "SkipReason", "SyncResult", "sync_account"]
+
+
+#: Times a listing is read on from its last page after a transient failure, per run.
+MAX_PAGE_RESUMES = 3
+#: Passes over the details that failed transiently, after the listing, before the last try.
+MAX_DETAIL_PASSES = 2
+#: Tries to open the portal session when a sign-in's answer is lost (the gate decides each).
+MAX_OPEN_TRIES = 3
 
 
 class SkipReason(StrEnum):
@@ -158,9 +168,7 @@ class _Run:
             return self._result(RunOutcome.FAILED, account.status, SkipReason.NO_ADAPTER)
         self.progress("login", account=account)
         try:
-            session = await open_session(
-                self.s, account, self.code_provider, reason="sync", source=AttemptSource.SYNC
-            )
+            session = await self._open(account)
         except SignInRefused as refused:
             return await self._refused(account, refused)
         except AdapterError as error:
@@ -176,6 +184,21 @@ class _Run:
             return await self._fail(account, error)
         finally:
             await session.close()
+
+    async def _open(self, account: Account) -> PortalSession:
+        """Open the portal session; a sign-in whose answer was lost is tried again (a bounded
+        number of times) when the gate permits it, which it does only for a password that has
+        signed in before."""
+        for tried in range(MAX_OPEN_TRIES):
+            try:
+                return await open_session(
+                    self.s, account, self.code_provider, reason="sync", source=AttemptSource.SYNC
+                )
+            except PortalUnavailable:
+                if tried + 1 >= MAX_OPEN_TRIES:
+                    raise
+                self.counts["opens_retried"] += 1
+        raise AssertionError("unreachable")
 
     async def _with_session(self, account: Account, session: PortalSession) -> SyncResult:
         access = await session.check_access()
@@ -238,44 +261,46 @@ class _Run:
             stored = await case_rows.stored_cases(conn, self.account_id)
         seen: set[str] = set()
         resume: str | None = None
-        #: Details that failed transiently: tried once more after the listing.
+        #: Details that failed transiently: tried again after the listing.
         later: dict[str, str] = {}
         self.progress("listing", full=full)
-        async for page in session.list_cases(None if full else account.sync_cursor):
-            if page.resume_cursor is not None:
-                resume = page.resume_cursor
-            for summary in page.items:
-                if summary.vendor_case_id not in seen:
-                    self.counts["cases_listed"] += 1
-                seen.add(summary.vendor_case_id)
-                known = stored.get(summary.vendor_case_id)
-                digest = case_rows.summary_hash(summary)
-                # A listing may show a case twice (it moved while paging): the newer copy wins.
-                if known is not None and not known.removed and known.summary_hash == digest:
-                    self.counts["cases_unchanged"] += 1
-                    later.pop(summary.vendor_case_id, None)
-                    continue
+        position = None if full else account.sync_cursor
+        resumed = 0
+        while True:
+            try:
+                async for page in session.list_cases(position):
+                    if page.resume_cursor is not None:
+                        resume = page.resume_cursor
+                    for summary in page.items:
+                        await self._listed(
+                            account, session, summary, stored, seen, later, first_sync
+                        )
+                    await self.lease.renew()
+                    self.progress("page", listed=self.counts["cases_listed"])
+                    if page.next_cursor is not None:
+                        position = page.next_cursor
+                break
+            except (PortalUnavailable, SessionExpired):
+                # A passing fault took one page (after its own retries): read on from the last
+                # page that arrived, a bounded number of times; the cursor contract allows it.
+                resumed += 1
+                if resumed > MAX_PAGE_RESUMES:
+                    raise
+                self.counts["pages_resumed"] += 1
+        # The details a passing fault took, each tried again (under the retry policy) while
+        # passes make progress; one still failing fails the run, and the cursor stays.
+        for _ in range(MAX_DETAIL_PASSES):
+            if not later:
+                break
+            for vendor_case_id in list(later):
+                self.counts["details_retried"] += 1
                 try:
-                    if not await self._fetch_and_store(
-                        account, session, summary.vendor_case_id, first_sync
-                    ):
-                        continue
-                except PortalUnavailable:
-                    later[summary.vendor_case_id] = digest
-                    self.counts["details_deferred"] += 1
+                    await self._fetch_and_store(account, session, vendor_case_id, first_sync)
+                except (PortalUnavailable, SessionExpired):
                     continue
-                later.pop(summary.vendor_case_id, None)
-                stored[summary.vendor_case_id] = case_rows.StoredCase(
-                    known.id if known else "", digest, False
-                )
-                self.progress("case", listed=self.counts["cases_listed"])
-            await self.lease.renew()
-            self.progress("page", listed=self.counts["cases_listed"])
-        # One more try for the details a passing fault took (each under the retry policy
-        # already); a second failure fails the run, and the cursor stays where it was.
+                later.pop(vendor_case_id)
         for vendor_case_id in list(later):
             await self._fetch_and_store(account, session, vendor_case_id, first_sync)
-            self.counts["details_retried"] += 1
         # The listing completed: only now may the cursor move and removals be recorded.
         present = set(seen)
         if full:
@@ -302,6 +327,42 @@ class _Run:
                         now,
                     )
             await account_rows.update_account(conn, self.account_id, now=now, **values)
+
+    async def _listed(
+        self,
+        account: Account,
+        session: PortalSession,
+        summary: CaseSummary,
+        stored: dict[str, case_rows.StoredCase],
+        seen: set[str],
+        later: dict[str, str],
+        first_sync: bool,
+    ) -> None:
+        """One row of the listing: fetch the detail only when the row changed."""
+        if summary.vendor_case_id not in seen:
+            self.counts["cases_listed"] += 1
+        seen.add(summary.vendor_case_id)
+        known = stored.get(summary.vendor_case_id)
+        digest = case_rows.summary_hash(summary)
+        # A listing may show a case twice (it moved while paging): the newer copy wins.
+        if known is not None and not known.removed and known.summary_hash == digest:
+            self.counts["cases_unchanged"] += 1
+            later.pop(summary.vendor_case_id, None)
+            return
+        try:
+            if not await self._fetch_and_store(
+                account, session, summary.vendor_case_id, first_sync
+            ):
+                return
+        except (PortalUnavailable, SessionExpired):
+            later[summary.vendor_case_id] = digest
+            self.counts["details_deferred"] += 1
+            return
+        later.pop(summary.vendor_case_id, None)
+        stored[summary.vendor_case_id] = case_rows.StoredCase(
+            known.id if known else "", digest, False
+        )
+        self.progress("case", listed=self.counts["cases_listed"])
 
     async def _fetch_and_store(
         self, account: Account, session: PortalSession, vendor_case_id: str, first_sync: bool
