@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import available_timezones
 
 import structlog
 from fastapi import APIRouter, Request
@@ -41,6 +42,7 @@ class FormSessionRequest(BaseModel):
                     "vendor": "invisalign",
                     "practice_id": "practice-42",
                     "locale": "de",
+                    "timezone": "Europe/Berlin",
                     "return_url": "https://tps.example.com/settings/aligners",
                 },
                 {"vendor": "clearcorrect", "account_id": "acc_01jd5x0s7c3v9q2m8k4n6p1r5t"},
@@ -70,6 +72,14 @@ class FormSessionRequest(BaseModel):
         pattern=r"^[A-Za-z]{1,8}([-_][A-Za-z0-9]{1,8})*$",
         description=f"The form's language ({', '.join(LANGUAGES)}; a region like de-AT is "
         "accepted). Absent: the browser's Accept-Language, else English.",
+    )
+    timezone: str | None = Field(
+        None,
+        max_length=64,
+        pattern=r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$",
+        description="The dentist's IANA time zone (`Europe/Warsaw`), for the times the form "
+        "shows. Absent: Europe/Berlin for German, Europe/Warsaw for Polish, UTC otherwise.",
+        examples=["Europe/Warsaw"],
     )
     return_url: str | None = Field(
         None,
@@ -145,6 +155,8 @@ async def create_form_session(body: FormSessionRequest, request: Request) -> For
         locale = normalize_locale(body.locale)
         if locale is None:
             raise InputError(f"locale: expected one of {', '.join(LANGUAGES)}")
+    if body.timezone is not None and body.timezone not in available_timezones():
+        raise InputError("timezone: not an IANA time zone name (for example Europe/Warsaw)")
     return_url = None
     if body.return_url is not None:
         return_url = check_return_url(body.return_url, settings.forms.return_url_allowlist)
@@ -171,6 +183,7 @@ async def create_form_session(body: FormSessionRequest, request: Request) -> For
             return_url=return_url,
             now=now,
             ttl=timedelta(minutes=settings.forms.token_ttl_minutes),
+            timezone=body.timezone,
         )
     _log.info(
         "form.session_created",

@@ -281,7 +281,7 @@ async def _open(request: Request, token: str) -> Page | HTMLResponse:
         runtime=runtime,
         session=session,
         token=token,
-        t=Texts.of(lang, portal=guide.portal, tps=ctx.settings.forms.tps_name),
+        t=Texts.of(lang, session.timezone, portal=guide.portal, tps=ctx.settings.forms.tps_name),
         guide=guide,
         cookie=cookie,
         new_cookie=new_cookie,

@@ -4,6 +4,10 @@ The language is the form session's `locale` when the TPS gave one, else the best
 browser's `Accept-Language`, else English. A text missing in a language falls back to English
 (a test keeps the three catalogs complete). Placeholders are `str.format` fields; values are
 escaped by the templates, never by these strings.
+
+A text with a number in it has a form per plural category of its language (CLDR, through
+Babel: Polish says "1 minutę", "2 minuty", "5 minut"), and times are shown in the dentist's
+time zone (the form session's `timezone`, else one that follows from the language).
 """
 
 from __future__ import annotations
@@ -12,13 +16,40 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_time
 
 LANGUAGES: tuple[str, ...] = ("en", "de", "pl")
 DEFAULT_LANGUAGE = "en"
 
+#: The time zone a language's dentists most likely read times in, when the TPS gave none.
+DEFAULT_ZONES: dict[str, str] = {"en": "UTC", "de": "Europe/Berlin", "pl": "Europe/Warsaw"}
+
 _TAG = re.compile(r"^[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*$")
 
-CATALOG: dict[str, dict[str, str]] = {
+
+@dataclass(frozen=True)
+class Plural:
+    """A text whose words follow the number in the value `by` (CLDR plural categories)."""
+
+    by: str
+    forms: Mapping[str, str]
+
+    def pick(self, language: str, values: Mapping[str, object]) -> str:
+        count = values.get(self.by)
+        category = Locale.parse(language).plural_form(count) if isinstance(count, int) else "other"
+        return self.forms.get(category) or self.forms["other"]
+
+
+def plural(by: str, **forms: str) -> Plural:
+    if "other" not in forms:
+        raise ValueError("a plural text needs its `other` form")
+    return Plural(by, forms)
+
+
+CATALOG: dict[str, dict[str, str | Plural]] = {
     "en": {
         "page_title": "Connect your {portal} login",
         "heading": "Connect your {portal} login",
@@ -66,10 +97,17 @@ CATALOG: dict[str, dict[str, str]] = {
         "locked_body": "{portal} has locked this login until {time}. The connector will not try "
         "it before then. You can enter the login again after that time.",
         "budget_title": "Not tried: the connector has stopped trying this login",
-        "budget_body": "{portal} locks a login after 3 failed sign-ins in a row. This login has "
-        "failed {failures} times since it last signed in, so the connector does not try it again "
-        "until you sign in on {portal} yourself (that resets the count). Sign in there, then tick "
-        "the box below and enter the login again.",
+        "budget_body": plural(
+            "failures",
+            one="{portal} locks a login after 3 failed sign-ins in a row. This login has failed "
+            "once since it last signed in, and the connector keeps a margin: it does not try it "
+            "again until you sign in on {portal} yourself (that resets the count). Sign in "
+            "there, then tick the box below and enter the login again.",
+            other="{portal} locks a login after 3 failed sign-ins in a row. This login has "
+            "failed {failures} times since it last signed in, so the connector does not try it "
+            "again until you sign in on {portal} yourself (that resets the count). Sign in "
+            "there, then tick the box below and enter the login again.",
+        ),
         "confirm_label": "I have just signed in on {portal} with this login myself",
         "confirm_hint": "Tick this only if signing in on {portal} has just worked.",
         "credentials_rejected_title": "Not tried: this password was rejected before",
@@ -102,8 +140,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "error_body": "The login could not be checked because of an error on our side. Nothing "
         "was tried twice. Try again later.",
         "rate_limited_title": "Too many attempts",
-        "rate_limited_body": "This form was sent too often. Wait {minutes} minutes, then try "
-        "again. The portal was not tried.",
+        "rate_limited_body": plural(
+            "minutes",
+            one="This form was sent too often. Wait {minutes} minute, then try again. The "
+            "portal was not tried.",
+            other="This form was sent too often. Wait {minutes} minutes, then try again. The "
+            "portal was not tried.",
+        ),
         "code_late_title": "The sign-in is no longer waiting",
         "code_late_body": "The sign-in that asked for this code has ended. Sign in again to get "
         "a new code.",
@@ -115,7 +158,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "code_other_body": "{portal} asks for a verification code.",
         "code_label": "Verification code",
         "code_again": "The portal did not accept this code. Check it and enter it again.",
-        "code_wait": "The sign-in waits up to {minutes} minutes for the code.",
+        "code_wait": plural(
+            "minutes",
+            one="The sign-in waits up to {minutes} minute for the code.",
+            other="The sign-in waits up to {minutes} minutes for the code.",
+        ),
         "code_submit": "Continue",
         # checking page
         "checking_title": "Checking your login",
@@ -125,8 +172,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "not_found_title": "This link is not valid",
         "not_found_body": "Check that you opened the whole link, or ask {tps} for a new one.",
         "expired_title": "This link has expired",
-        "expired_body": "Links to this form work for {minutes} minutes. Ask {tps} for a new "
-        "one. Nothing was changed.",
+        "expired_body": plural(
+            "minutes",
+            one="Links to this form work for {minutes} minute. Ask {tps} for a new one. Nothing "
+            "was changed.",
+            other="Links to this form work for {minutes} minutes. Ask {tps} for a new one. "
+            "Nothing was changed.",
+        ),
         "used_title": "This link has already been used",
         "used_body": "The form was completed or closed. To change the login again, ask {tps} "
         "for a new link.",
@@ -138,7 +190,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "back_to": "Back to {tps}",
         "security_note": "This page belongs to the connector of {tps}. Your password goes only "
         "to {portal}; it is stored encrypted and never shown again.",
-        "time_format": "{date} at {time} UTC",
+        "time_format": "{date} at {time} ({zone})",
     },
     "de": {
         "page_title": "Ihr {portal}-Login verbinden",
@@ -231,8 +283,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "error_body": "Das Login konnte wegen eines Fehlers auf unserer Seite nicht geprüft "
         "werden. Nichts wurde doppelt versucht. Versuchen Sie es später erneut.",
         "rate_limited_title": "Zu viele Versuche",
-        "rate_limited_body": "Dieses Formular wurde zu oft gesendet. Warten Sie {minutes} "
-        "Minuten und versuchen Sie es dann erneut. Das Portal wurde nicht versucht.",
+        "rate_limited_body": plural(
+            "minutes",
+            one="Dieses Formular wurde zu oft gesendet. Warten Sie {minutes} Minute und "
+            "versuchen Sie es dann erneut. Das Portal wurde nicht versucht.",
+            other="Dieses Formular wurde zu oft gesendet. Warten Sie {minutes} Minuten und "
+            "versuchen Sie es dann erneut. Das Portal wurde nicht versucht.",
+        ),
         "code_late_title": "Die Anmeldung wartet nicht mehr",
         "code_late_body": "Die Anmeldung, die diesen Code verlangt hat, ist beendet. Melden Sie "
         "sich erneut an, um einen neuen Code zu erhalten.",
@@ -244,7 +301,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "code_label": "Bestätigungscode",
         "code_again": "Das Portal hat diesen Code nicht akzeptiert. Prüfen Sie ihn und geben Sie "
         "ihn erneut ein.",
-        "code_wait": "Die Anmeldung wartet bis zu {minutes} Minuten auf den Code.",
+        "code_wait": plural(
+            "minutes",
+            one="Die Anmeldung wartet bis zu {minutes} Minute auf den Code.",
+            other="Die Anmeldung wartet bis zu {minutes} Minuten auf den Code.",
+        ),
         "code_submit": "Weiter",
         "checking_title": "Ihr Login wird geprüft",
         "checking_body": "Der Connector meldet sich bei {portal} an. Diese Seite lädt sich "
@@ -254,8 +315,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "not_found_body": "Prüfen Sie, ob Sie den ganzen Link geöffnet haben, oder bitten Sie "
         "{tps} um einen neuen.",
         "expired_title": "Dieser Link ist abgelaufen",
-        "expired_body": "Links zu diesem Formular gelten {minutes} Minuten. Bitten Sie {tps} um "
-        "einen neuen. Es wurde nichts geändert.",
+        "expired_body": plural(
+            "minutes",
+            one="Links zu diesem Formular gelten {minutes} Minute. Bitten Sie {tps} um einen "
+            "neuen. Es wurde nichts geändert.",
+            other="Links zu diesem Formular gelten {minutes} Minuten. Bitten Sie {tps} um einen "
+            "neuen. Es wurde nichts geändert.",
+        ),
         "used_title": "Dieser Link wurde bereits verwendet",
         "used_body": "Das Formular wurde abgeschlossen oder beendet. Um das Login erneut zu "
         "ändern, bitten Sie {tps} um einen neuen Link.",
@@ -268,7 +334,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "back_to": "Zurück zu {tps}",
         "security_note": "Diese Seite gehört zum Connector von {tps}. Ihr Passwort geht nur an "
         "{portal}; es wird verschlüsselt gespeichert und nie wieder angezeigt.",
-        "time_format": "{date} um {time} UTC",
+        "time_format": "{date} um {time} ({zone})",
     },
     "pl": {
         "page_title": "Połącz swój login {portal}",
@@ -317,10 +383,17 @@ CATALOG: dict[str, dict[str, str]] = {
         "locked_body": "{portal} zablokował ten login do {time}. Konektor nie spróbuje wcześniej. "
         "Po tym czasie możesz ponownie wpisać login.",
         "budget_title": "Nie próbowano: konektor przestał próbować tego loginu",
-        "budget_body": "{portal} blokuje login po 3 nieudanych logowaniach z rzędu. Od ostatniego "
-        "udanego logowania ten login zawiódł {failures} razy, dlatego konektor nie spróbuje "
-        "ponownie, dopóki nie zalogujesz się w {portal} samodzielnie (to zeruje licznik). Zaloguj "
-        "się tam, zaznacz pole poniżej i wpisz login ponownie.",
+        "budget_body": plural(
+            "failures",
+            one="{portal} blokuje login po 3 nieudanych logowaniach z rzędu. Od ostatniego "
+            "udanego logowania ten login zawiódł raz, a konektor zachowuje margines: nie spróbuje "
+            "ponownie, dopóki nie zalogujesz się w {portal} samodzielnie (to zeruje licznik). "
+            "Zaloguj się tam, zaznacz pole poniżej i wpisz login ponownie.",
+            other="{portal} blokuje login po 3 nieudanych logowaniach z rzędu. Od ostatniego "
+            "udanego logowania ten login zawiódł {failures} razy, dlatego konektor nie spróbuje "
+            "ponownie, dopóki nie zalogujesz się w {portal} samodzielnie (to zeruje licznik). "
+            "Zaloguj się tam, zaznacz pole poniżej i wpisz login ponownie.",
+        ),
         "confirm_label": "Właśnie udało mi się zalogować tym loginem w {portal}",
         "confirm_hint": "Zaznacz tylko wtedy, gdy logowanie w {portal} właśnie się powiodło.",
         "credentials_rejected_title": "Nie próbowano: to hasło zostało już odrzucone",
@@ -355,8 +428,15 @@ CATALOG: dict[str, dict[str, str]] = {
         "error_body": "Nie udało się sprawdzić loginu z powodu błędu po naszej stronie. Nic nie "
         "zostało wypróbowane dwukrotnie. Spróbuj ponownie później.",
         "rate_limited_title": "Zbyt wiele prób",
-        "rate_limited_body": "Ten formularz był wysyłany zbyt często. Odczekaj {minutes} minut i "
-        "spróbuj ponownie. Portal nie był próbowany.",
+        "rate_limited_body": plural(
+            "minutes",
+            one="Ten formularz był wysyłany zbyt często. Odczekaj {minutes} minutę i spróbuj "
+            "ponownie. Portal nie był próbowany.",
+            few="Ten formularz był wysyłany zbyt często. Odczekaj {minutes} minuty i spróbuj "
+            "ponownie. Portal nie był próbowany.",
+            other="Ten formularz był wysyłany zbyt często. Odczekaj {minutes} minut i spróbuj "
+            "ponownie. Portal nie był próbowany.",
+        ),
         "code_late_title": "Logowanie już nie czeka",
         "code_late_body": "Logowanie, które prosiło o ten kod, zostało zakończone. Zaloguj się "
         "ponownie, aby otrzymać nowy kod.",
@@ -367,7 +447,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "code_other_body": "{portal} prosi o kod weryfikacyjny.",
         "code_label": "Kod weryfikacyjny",
         "code_again": "Portal nie zaakceptował tego kodu. Sprawdź go i wpisz ponownie.",
-        "code_wait": "Logowanie czeka na kod do {minutes} minut.",
+        "code_wait": plural(
+            "minutes",
+            one="Logowanie czeka na kod do {minutes} minuty.",
+            other="Logowanie czeka na kod do {minutes} minut.",
+        ),
         "code_submit": "Dalej",
         "checking_title": "Sprawdzanie loginu",
         "checking_body": "Konektor loguje się do {portal}. Ta strona odświeży się sama.",
@@ -375,8 +459,15 @@ CATALOG: dict[str, dict[str, str]] = {
         "not_found_title": "Ten link jest nieprawidłowy",
         "not_found_body": "Sprawdź, czy otworzono cały link, lub poproś {tps} o nowy.",
         "expired_title": "Ten link wygasł",
-        "expired_body": "Linki do tego formularza działają przez {minutes} minut. Poproś {tps} o "
-        "nowy. Nic nie zostało zmienione.",
+        "expired_body": plural(
+            "minutes",
+            one="Linki do tego formularza działają przez {minutes} minutę. Poproś {tps} o nowy. "
+            "Nic nie zostało zmienione.",
+            few="Linki do tego formularza działają przez {minutes} minuty. Poproś {tps} o nowy. "
+            "Nic nie zostało zmienione.",
+            other="Linki do tego formularza działają przez {minutes} minut. Poproś {tps} o nowy. "
+            "Nic nie zostało zmienione.",
+        ),
         "used_title": "Ten link został już użyty",
         "used_body": "Formularz został ukończony lub zamknięty. Aby ponownie zmienić login, "
         "poproś {tps} o nowy link.",
@@ -389,7 +480,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "security_note": "Ta strona należy do konektora {tps}. Twoje hasło trafia wyłącznie do "
         "{portal}; jest przechowywane w postaci zaszyfrowanej i nigdy nie zostanie ponownie "
         "wyświetlone.",
-        "time_format": "{date}, godz. {time} UTC",
+        "time_format": "{date}, godz. {time} ({zone})",
     },
 }
 
@@ -455,15 +546,26 @@ class Texts:
 
     language: str
     values: Mapping[str, str]
+    zone: ZoneInfo = ZoneInfo("UTC")
 
     @classmethod
-    def of(cls, language: str, **values: str) -> Texts:
-        return cls(language if language in CATALOG else DEFAULT_LANGUAGE, values)
+    def of(cls, language: str, zone: str | None = None, **values: str) -> Texts:
+        language = language if language in CATALOG else DEFAULT_LANGUAGE
+        return cls(language, values, ZoneInfo(zone or DEFAULT_ZONES[language]))
 
     def __call__(self, key: str, **values: object) -> str:
         template = CATALOG[self.language].get(key) or CATALOG[DEFAULT_LANGUAGE][key]
-        return template.format_map(_Values({**self.values, **values}))
+        merged = _Values({**self.values, **values})
+        if isinstance(template, Plural):
+            template = template.pick(self.language, merged)
+        return template.format_map(merged)
 
     def moment(self, value: datetime) -> str:
-        """A time as dentists read it (UTC: the connector does not know their time zone)."""
-        return self("time_format", date=value.strftime("%Y-%m-%d"), time=value.strftime("%H:%M"))
+        """A time as the dentist reads it: their language's words, their time zone."""
+        local = value.astimezone(self.zone)
+        return self(
+            "time_format",
+            date=format_date(local, "long", locale=self.language),
+            time=format_time(local, "short", locale=self.language),
+            zone=self.zone.key,
+        )

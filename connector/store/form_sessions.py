@@ -29,6 +29,8 @@ class FormSession:
     created_at: datetime
     expires_at: datetime
     consumed_at: datetime | None
+    #: The dentist's IANA time zone, when the TPS gave it (else the language's).
+    timezone: str | None = None
 
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at
@@ -59,6 +61,7 @@ def _session(row: sa.Row[Any]) -> FormSession:
         created_at=m["created_at"],
         expires_at=m["expires_at"],
         consumed_at=m["consumed_at"],
+        timezone=m["timezone"],
     )
 
 
@@ -73,6 +76,7 @@ async def insert_session(
     return_url: str | None,
     now: datetime,
     ttl: timedelta,
+    timezone: str | None = None,
 ) -> FormSession:
     session_id = new_id("fs")
     await conn.execute(
@@ -84,6 +88,7 @@ async def insert_session(
             account_id=account_id,
             locale=locale,
             return_url=return_url,
+            timezone=timezone,
             created_at=now,
             updated_at=now,
             expires_at=now + ttl,

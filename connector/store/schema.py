@@ -367,6 +367,7 @@ form_sessions = sa.Table(
     sa.Column("practice_id", sa.String(200)),
     sa.Column("account_id", ID, _account_fk()),
     sa.Column("locale", sa.String(16)),
+    sa.Column("timezone", sa.String(64)),
     sa.Column("return_url", sa.Text),
     # The last outcome the form showed (connected, wrong_password, cancelled, ...).
     sa.Column("outcome", sa.String(32)),

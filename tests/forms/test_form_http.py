@@ -90,6 +90,8 @@ def test_the_link_api_needs_the_bearer_token(connector: Connector) -> None:
         ({"vendor": "invisalign", "account_id": "MARKER"}, 404),
         ({"vendor": "invisalign", "account_id": "<MARKER>"}, 422),
         ({"vendor": "invisalign", "practice_id": "a\u0007MARKER"}, 422),
+        ({"vendor": "invisalign", "timezone": "Mars/MARKER"}, 422),
+        ({"vendor": "invisalign", "timezone": "../MARKER"}, 422),
     ],
 )
 def test_bad_link_requests_are_refused_without_echo(
@@ -282,6 +284,27 @@ def test_a_failed_attempt_never_writes_the_password_back(
 
 
 # --- flows --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("locale", "timezone", "shown"),
+    [("pl", "Europe/Warsaw", "godz."), ("de", None, "(Europe/Berlin)"), ("en", "Asia/Seoul", "")],
+)
+def test_a_lockout_ends_at_a_time_the_dentist_reads_in_their_zone(
+    connector: Connector, form_client: Any, locale: str, timezone: str | None, shown: str
+) -> None:
+    login = scenario("clearcorrect", "locked")
+    body: dict[str, Any] = {"vendor": "clearcorrect", "locale": locale}
+    if timezone:
+        body["timezone"] = timezone
+    form: FormClient = form_client(**body)
+    try:
+        page = form.post(username=login.username, password=login.password)
+        zone = timezone or "Europe/Berlin"
+        assert f"({zone})" in page.text and shown in page.text
+        assert " UTC" not in page.text
+    finally:
+        connector.remove_account("clearcorrect", login.username)
 
 
 def test_an_emailed_code_and_a_wrong_code(connector: Connector, form_client: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import string
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -16,7 +17,14 @@ from connector.forms.guidance import guidance_for
 from connector.forms.limits import FormLimits, SlidingWindow
 from connector.forms.links import check_return_url, return_target
 from connector.forms.pages import _check_fields
-from connector.forms.texts import CATALOG, LANGUAGES, negotiate, parse_accept_language
+from connector.forms.texts import (
+    CATALOG,
+    LANGUAGES,
+    Plural,
+    Texts,
+    negotiate,
+    parse_accept_language,
+)
 from connector.forms.waiting import InFlight
 from vault import Secret
 
@@ -173,7 +181,9 @@ def test_usernames_with_control_characters_are_refused(name: str) -> None:
 def test_every_text_exists_in_every_language_with_the_same_placeholders() -> None:
     import string as s
 
-    def fields(text: str) -> set[str]:
+    def fields(text: str | Plural) -> set[str]:
+        if isinstance(text, Plural):
+            return {text.by}.union(*(fields(form) for form in text.forms.values()))
         return {name for _, name, _, _ in s.Formatter().parse(text) if name}
 
     for lang in LANGUAGES:
@@ -182,6 +192,40 @@ def test_every_text_exists_in_every_language_with_the_same_placeholders() -> Non
             assert fields(CATALOG[lang][key]) == fields(text), (lang, key)
             if lang != "en" and key not in ("time_format",):
                 assert CATALOG[lang][key] != text, (lang, key)
+
+
+@pytest.mark.parametrize(
+    ("lang", "minutes", "words"),
+    [
+        ("pl", 1, "Odczekaj 1 minutę"),
+        ("pl", 3, "Odczekaj 3 minuty"),
+        ("pl", 5, "Odczekaj 5 minut"),
+        ("pl", 12, "Odczekaj 12 minut"),
+        ("pl", 22, "Odczekaj 22 minuty"),
+        ("de", 1, "Warten Sie 1 Minute "),
+        ("de", 15, "Warten Sie 15 Minuten "),
+        ("en", 1, "Wait 1 minute,"),
+        ("en", 2, "Wait 2 minutes,"),
+    ],
+)
+def test_numbers_take_the_plural_form_of_their_language(
+    lang: str, minutes: int, words: str
+) -> None:
+    assert words in Texts.of(lang)("rate_limited_body", minutes=minutes)
+
+
+def test_times_are_shown_in_the_dentists_time_zone() -> None:
+    moment = datetime(2026, 12, 6, 20, 5, tzinfo=UTC)
+    assert Texts.of("pl").moment(moment) == "6 grudnia 2026, godz. 21:05 (Europe/Warsaw)"
+    assert Texts.of("de").moment(moment) == "6. Dezember 2026 um 21:05 (Europe/Berlin)"
+    assert Texts.of("en").moment(moment) == "December 6, 2026 at 8:05\u202fPM (UTC)"
+    assert (
+        Texts.of("en", zone="America/New_York")
+        .moment(moment)
+        .endswith("3:05\u202fPM (America/New_York)")
+    )
+    summer = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+    assert "14:00" in Texts.of("de").moment(summer)
 
 
 @pytest.mark.parametrize("vendor", vendor_names())
