@@ -55,6 +55,7 @@ class EventType(StrEnum):
     COMMENT_RECEIVED = "comment.received"
     ACTION_SUCCEEDED = "action.succeeded"
     ACTION_FAILED = "action.failed"
+    VENDOR_HEALTH_CHANGED = "vendor.health_changed"
 
 
 class RunOutcome(StrEnum):
@@ -173,6 +174,8 @@ class SyncRun:
     outcome: str
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    #: `failed_facts` (register ids of a portal_changed) and `unknown_labels` (status words).
+    details: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The public view (`GET /v1/accounts/{id}/runs`): the holder stays internal."""
@@ -185,6 +188,8 @@ class SyncRun:
             "outcome": self.outcome,
             "counts": dict(self.counts),
             "error": self.error,
+            "failed_facts": list(self.details.get("failed_facts", [])),
+            "unknown_labels": list(self.details.get("unknown_labels", [])),
         }
 
 

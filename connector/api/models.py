@@ -248,6 +248,8 @@ class SyncRunOut(_Response):
                     "outcome": "succeeded",
                     "counts": {"cases_listed": 30, "cases_updated": 2, "events": 3},
                     "error": None,
+                    "failed_facts": [],
+                    "unknown_labels": [],
                 }
             ]
         }
@@ -258,9 +260,16 @@ class SyncRunOut(_Response):
     full: bool
     started_at: datetime
     finished_at: datetime | None
-    outcome: str = Field(description="running | succeeded | failed | abandoned")
+    outcome: str = Field(description="running | succeeded | failed | skipped | abandoned")
     counts: dict[str, int]
     error: str | None
+    failed_facts: list[str] = Field(
+        description="For `portal_changed`: the register facts (docs/portal-facts/) that no "
+        "longer held."
+    )
+    unknown_labels: list[str] = Field(
+        description="Status words the adapter did not know (stored as status `unknown`)."
+    )
 
 
 class SyncRunList(_Response):
@@ -600,3 +609,44 @@ class EndpointStatusOut(_Response):
 class EndpointStatusList(_Response):
     items: list[EndpointStatusOut]
     next_cursor: str | None = Field(description="Always null: every endpoint in one page.")
+
+
+# --- vendors ----------------------------------------------------------------------------------
+
+
+class RecentRuns(_Response):
+    since: datetime
+    runs: int = Field(description="Finished syncs of this vendor's accounts since `since`.")
+    portal_changed: int = Field(description="Of those, the ones that met `portal_changed`.")
+    portal_changed_share: float
+    facts: dict[str, int] = Field(
+        description="Register fact ids that failed in those runs, and how many runs each."
+    )
+
+
+class VendorHealthOut(_Response):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "vendor": "invisalign",
+                    "state": "changed",
+                    "failing_facts": ["ids.list.card"],
+                    "changed_at": _T,
+                    "recent": {
+                        "since": "2026-03-01T09:30:00Z",
+                        "runs": 40,
+                        "portal_changed": 12,
+                        "portal_changed_share": 0.3,
+                        "facts": {"ids.list.card": 12},
+                    },
+                }
+            ]
+        }
+    )
+
+    vendor: str
+    state: Literal["ok", "changed"]
+    failing_facts: list[str]
+    changed_at: datetime | None
+    recent: RecentRuns

@@ -30,6 +30,9 @@ DEFAULT_ZONES: dict[str, str] = {"en": "UTC", "de": "Europe/Berlin", "pl": "Euro
 _TAG = re.compile(r"^[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*$")
 
 
+_UTC = ZoneInfo("UTC")
+
+
 @dataclass(frozen=True)
 class Plural:
     """A text whose words follow the number in the value `by` (CLDR plural categories)."""
@@ -546,7 +549,7 @@ class Texts:
 
     language: str
     values: Mapping[str, str]
-    zone: ZoneInfo = ZoneInfo("UTC")
+    zone: ZoneInfo = _UTC
 
     @classmethod
     def of(cls, language: str, zone: str | None = None, **values: str) -> Texts:

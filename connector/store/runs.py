@@ -25,6 +25,7 @@ def _run(row: sa.Row[Any]) -> SyncRun:
         outcome=m["outcome"],
         counts=dict(m["counts"] or {}),
         error=m["error"],
+        details=dict(m["details"] or {}),
     )
 
 
@@ -52,11 +53,12 @@ async def finish_run(
     counts: dict[str, int],
     error: str | None,
     now: datetime,
+    details: dict[str, list[str]] | None = None,
 ) -> None:
     await conn.execute(
         sync_runs.update()
         .where(sync_runs.c.id == run_id)
-        .values(outcome=outcome, counts=counts, error=error, finished_at=now)
+        .values(outcome=outcome, counts=counts, error=error, finished_at=now, details=details)
     )
 
 

@@ -329,7 +329,22 @@ sync_runs = sa.Table(
     sa.Column("outcome", sa.String(32), nullable=False),  # running|succeeded|failed|abandoned
     sa.Column("counts", sa.JSON, nullable=False),
     sa.Column("error", sa.Text),
+    # What a maintainer needs, never health data: {"failed_facts": [register ids of a
+    # portal_changed], "unknown_labels": [status words the adapter did not know]}.
+    sa.Column("details", sa.JSON),
     sa.Index("ix_sync_runs_account_id_started_at", "account_id", "started_at"),
+)
+
+# Per vendor: whether its portal looks changed (some account's last run met portal_changed), and
+# which register facts failed; a change of state is one `vendor.health_changed` event, not one
+# per account.
+vendor_health = sa.Table(
+    "vendor_health",
+    metadata,
+    sa.Column("vendor", sa.String(32), primary_key=True),
+    sa.Column("state", sa.String(16), nullable=False),  # ok | changed
+    sa.Column("facts", sa.JSON, nullable=False),
+    sa.Column("changed_at", UtcDateTime, nullable=False),
 )
 
 sync_leases = sa.Table(

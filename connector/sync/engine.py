@@ -26,9 +26,11 @@ import structlog
 from adapters.base import (
     AdapterError,
     CaseDetail,
+    CaseStatus,
     CaseSummary,
     CodeProvider,
     NotFound,
+    PortalChanged,
     PortalSession,
     PortalUnavailable,
     SessionExpired,
@@ -47,6 +49,7 @@ from connector.store import Connection, events, practices, runs
 from connector.store import accounts as account_rows
 from connector.store import cases as case_rows
 from connector.store.ids import new_id
+from connector.sync import vendor_health
 from connector.sync.portal import keep_session, open_session, record_error, record_refusal
 from connector.sync.services import SyncServices
 
@@ -146,6 +149,9 @@ class _Run:
         self.finished = False
         self.started = False
         self.session: PortalSession | None = None
+        #: Status words the adapter did not know (kept raw), and register facts that failed.
+        self.unknown_labels: set[str] = set()
+        self.failed_facts: tuple[str, ...] = ()
 
     # --- the run ----------------------------------------------------------------------------
 
@@ -201,6 +207,7 @@ class _Run:
         raise AssertionError("unreachable")
 
     async def _with_session(self, account: Account, session: PortalSession) -> SyncResult:
+        before = account.status
         access = await session.check_access()
         outcome = outcome_of_access(access)
         account = await self._apply_access(
@@ -225,6 +232,8 @@ class _Run:
                 ),
             )
         await self._finish(RunOutcome.SUCCEEDED, None)
+        if before is AccountStatus.PORTAL_CHANGED:
+            await vendor_health.note_run(self.s.store, account.vendor)
         self.progress("done", counts=self._counts())
         return self._result(RunOutcome.SUCCEEDED, account.status, outcome.reason)
 
@@ -342,6 +351,8 @@ class _Run:
         if summary.vendor_case_id not in seen:
             self.counts["cases_listed"] += 1
         seen.add(summary.vendor_case_id)
+        if summary.status is CaseStatus.UNKNOWN:
+            self.unknown_labels.add(summary.vendor_status[:80])
         known = stored.get(summary.vendor_case_id)
         digest = case_rows.summary_hash(summary)
         # A listing may show a case twice (it moved while paging): the newer copy wins.
@@ -501,6 +512,8 @@ class _Run:
             )
 
     async def _fail(self, account: Account, error: AdapterError) -> SyncResult:
+        if isinstance(error, PortalChanged):
+            self.failed_facts = error.facts
         try:
             outcome, changed = await record_error(
                 self.s, self.account_id, error, policy=self.s.policy
@@ -517,6 +530,8 @@ class _Run:
             status=str(outcome.status),
         )
         await self._finish(RunOutcome.FAILED, outcome.reason)
+        if isinstance(error, PortalChanged):
+            await vendor_health.note_run(self.s.store, account.vendor)
         return self._result(RunOutcome.FAILED, outcome.status, outcome.reason)
 
     async def _set_status(
@@ -533,6 +548,11 @@ class _Run:
         return updated
 
     async def _finish(self, outcome: RunOutcome, error: str | None) -> None:
+        details: dict[str, list[str]] = {}
+        if self.failed_facts:
+            details["failed_facts"] = list(self.failed_facts)
+        if self.unknown_labels:
+            details["unknown_labels"] = sorted(self.unknown_labels)
         async with self.s.store.transaction() as conn:
             await runs.finish_run(
                 conn,
@@ -541,6 +561,7 @@ class _Run:
                 counts=self._counts(),
                 error=error,
                 now=utcnow(),
+                details=details or None,
             )
         self.finished = True
 

@@ -383,5 +383,17 @@ async def test_sync_history_after_a_sandbox_sync(
         "outcome",
         "counts",
         "error",
+        "failed_facts",
+        "unknown_labels",
     }
+    assert runs[0]["failed_facts"] == [] and runs[0]["unknown_labels"] == []
     assert (await api.client.get("/v1/accounts/acc_missing/runs")).status_code == 404
+
+
+async def test_vendor_health_is_served_per_vendor(api: Api) -> None:
+    response = await api.client.get("/v1/vendors/clearcorrect/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["vendor"] == "clearcorrect" and body["state"] == "ok"
+    assert body["recent"]["runs"] == 0 and body["failing_facts"] == []
+    assert (await api.client.get("/v1/vendors/lightforce/health")).status_code == 422

@@ -2,7 +2,16 @@
 
 from fastapi import APIRouter
 
-from connector.api.routes import accounts, actions, cases, changes, health, practices, webhooks
+from connector.api.routes import (
+    accounts,
+    actions,
+    cases,
+    changes,
+    health,
+    practices,
+    vendors,
+    webhooks,
+)
 
 V1_ROUTERS: list[APIRouter] = [
     accounts.router,
@@ -11,5 +20,6 @@ V1_ROUTERS: list[APIRouter] = [
     changes.router,
     practices.router,
     webhooks.router,
+    vendors.router,
 ]
 ROUTERS: list[APIRouter] = [health.router]
