@@ -1,0 +1,192 @@
+"""Recordings of portal pages with every patient datum and secret removed.
+
+`tps-connector portal check --record DIR` keeps what a live portal showed so that a maintainer
+can fix an adapter without seeing a single patient: the rendered DOM (shadow roots as
+declarative shadow DOM) and the JSON the pages loaded, reduced to their *shape*.
+
+What stays verbatim: the markup (tags, attribute names), structural attribute values (`id`,
+`class`, `data-testid`, `role`, `type`, `name`, ...), and the words in `keep`: the register's
+literals (labels, fixed UI words, test ids, field names) and codes. Everything else becomes its
+shape: letters `a`/`A`, digits `9`, other characters as they are, each run of one class cut or
+padded to a length class (so a name's length says little). Script and style bodies, comments,
+cookies and tokens are dropped; JSON values become their types; ids in URLs become `{id}`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from html import escape
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+#: Attributes whose values are structure, not content: kept as they are.
+STRUCTURAL = frozenset(
+    {
+        "id", "class", "data-testid", "role", "type", "name", "for", "rel", "method", "lang",
+        "dir", "hidden", "disabled", "checked", "selected", "readonly", "required", "tabindex",
+        "autocomplete", "inputmode", "shadowrootmode", "aria-selected", "aria-expanded",
+        "aria-hidden", "aria-current", "aria-controls", "aria-labelledby", "aria-describedby",
+        "aria-live", "aria-invalid", "colspan", "rowspan", "scope", "charset", "http-equiv",
+        "enctype", "target", "width", "height", "align", "valign", "data-error-code",
+    }
+)  # fmt: skip
+#: Attributes holding a URL: ids replaced, the rest kept.
+URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "data-href"})
+#: Elements whose content is never recorded (code can carry data; styles are noise).
+DROPPED = frozenset({"script", "style", "noscript"})
+VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+     "track", "wbr"}
+)  # fmt: skip
+_LENGTH_CLASSES = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)
+_RUN = re.compile(r"[^\W\d_]+|\d+|[\W_]+", re.UNICODE)
+_ID_SEGMENT = re.compile(
+    r"^(?:\d{2,}|[0-9a-fA-F]{16,}|[0-9a-fA-F-]{32,36}|[A-Za-z]{0,4}[-_]?\d{3,}[A-Za-z0-9]*)$"
+)
+
+
+def _length_class(n: int) -> int:
+    for size in _LENGTH_CLASSES:
+        if n <= size:
+            return size
+    return _LENGTH_CLASSES[-1]
+
+
+def shape(text: str) -> str:
+    """`Anna Kowalska, #1234567` -> `Aaaa Aaaaaaaa, #99999999`: the classes of its characters,
+    each run cut or padded to a length class; punctuation and spaces as they are."""
+    out = []
+    for run in _RUN.findall(text):
+        if run[0].isdigit():
+            out.append("9" * _length_class(len(run)))
+        elif run[0].isalpha():
+            size = _length_class(len(run))
+            first = "A" if run[0].isupper() else "a"
+            out.append((first + "a" * (size - 1))[:size])
+        else:
+            out.append(run)
+    return "".join(out)
+
+
+class Keep:
+    """The words a recording keeps verbatim (the register's literals, codes)."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.words = {w.strip() for w in words if w.strip()}
+
+    def text(self, text: str) -> str:
+        stripped = text.strip()
+        if not stripped:
+            return text
+        if stripped in self.words:
+            return text
+        lead = text[: len(text) - len(text.lstrip())]
+        trail = text[len(text.rstrip()) :]
+        return lead + shape(stripped) + trail
+
+
+def sanitize_url(url: str, keep: Keep) -> str:
+    """Ids in the path become `{id}`; query values are kept only when they are known words."""
+    parts = urlsplit(url)
+    segments = ["{id}" if _ID_SEGMENT.match(s) else s for s in parts.path.split("/")]
+    query = [
+        (k, v if v in keep.words else ("{id}" if v.isdigit() else shape(v)))
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(
+        (parts.scheme, parts.netloc, "/".join(segments), urlencode(query, safe="{}"), "")
+    )
+
+
+class _Rewriter(HTMLParser):
+    def __init__(self, keep: Keep) -> None:
+        super().__init__(convert_charrefs=True)
+        self.keep = keep
+        self.out: list[str] = []
+        self.dropping = 0
+
+    def _attr(self, name: str, value: str | None) -> str:
+        if value is None:
+            return f" {name}"
+        if name in STRUCTURAL or (name.startswith("aria-") and value in self.keep.words):
+            kept = value
+        elif name in URL_ATTRIBUTES:
+            kept = sanitize_url(value, self.keep)
+        else:
+            kept = self.keep.text(value)
+        return f' {name}="{escape(kept, quote=True)}"'
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.dropping:
+            if tag in DROPPED:
+                self.dropping += 1
+            return
+        rendered = "".join(self._attr(name, value) for name, value in attrs)
+        self.out.append(f"<{tag}{rendered}>")
+        if tag in DROPPED:
+            self.dropping = 1
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if not self.dropping:
+            rendered = "".join(self._attr(name, value) for name, value in attrs)
+            self.out.append(f"<{tag}{rendered}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.dropping:
+            if tag in DROPPED:
+                self.dropping -= 1
+                if self.dropping:
+                    return
+            else:
+                return
+        if tag not in VOID:
+            self.out.append(f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        if not self.dropping:
+            self.out.append(escape(self.keep.text(data), quote=False))
+
+    def handle_decl(self, decl: str) -> None:
+        self.out.append(f"<!{decl}>")
+
+
+def sanitize_html(html: str, keep: Keep) -> str:
+    """The page with every text and value that is not structure or a kept word reduced to its
+    shape, scripts, styles and comments dropped."""
+    rewriter = _Rewriter(keep)
+    rewriter.feed(html)
+    rewriter.close()
+    return "".join(rewriter.out)
+
+
+def sanitize_json(value: Any, keep: Keep, *, items: int = 3) -> Any:
+    """Keys kept (an id as a key becomes `{id}`), values replaced by their types, strings kept
+    only when they are known words (codes, labels); lists cut to `items` elements."""
+    if isinstance(value, dict):
+        return {
+            ("{id}" if _ID_SEGMENT.match(str(k)) else str(k)): sanitize_json(v, keep, items=items)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [sanitize_json(v, keep, items=items) for v in value[:items]]
+    if isinstance(value, bool):
+        return "<bool>"
+    if isinstance(value, int):
+        return "<int>"
+    if isinstance(value, float):
+        return "<float>"
+    if value is None:
+        return None
+    text = str(value)
+    return text if text in keep.words else "<str>"
+
+
+def sanitize_json_text(body: str, keep: Keep) -> str:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return json.dumps("<not json>")
+    return json.dumps(sanitize_json(parsed, keep), indent=2, ensure_ascii=False, sort_keys=True)
