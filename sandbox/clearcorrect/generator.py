@@ -13,9 +13,15 @@ Shapes modelled on the real Partner tool:
   about half its cases, so that login sees the cases of several doctors and must tell them
   apart by doctor id; every other one of those practices (index 3, 9, 15, ...) grants it View
   without Reject setups, so its rights differ per doctor;
-- every share carries the doctor's patient-consent confirmation.
+- every share carries the doctor's patient-consent confirmation;
+- every case has the doctor's first submission (STL scans of both arches and photos, once the
+  records arrived); some have a revision submitted through the online form, and each setup is
+  made from the submission that was newest when the technician made it;
+- a generated doctor or per-practice partner has a profile language (English, German or
+  Polish); the TPS-wide partner and the scenario logins follow the browser's language.
 Case numbers are six-digit numbers ("318274"), as on the portal's case pages; doctor ids are
-five digits, patient ids seven.
+five digits. No source shows a patient id apart from the case number, so a case's patient id
+is its case number.
 """
 
 from __future__ import annotations
@@ -36,14 +42,20 @@ from sandbox.clearcorrect.data import (
     HOLD,
     IN_PRODUCTION,
     IN_TREATMENT,
+    LANGUAGES,
+    LOWER,
+    PHOTO,
     REJECT_SETUPS,
     SETUP_APPROVED,
     SETUP_AWAITING,
     SETUP_DECLINED,
     SETUP_SUPERSEDED,
     SHIPPED,
+    STL,
+    UPPER,
     VIEW,
     Case,
+    CaseFile,
     Comment,
     Doctor,
     Login,
@@ -53,6 +65,7 @@ from sandbox.clearcorrect.data import (
     SetupFile,
     Share,
     StatusChange,
+    Submission,
 )
 from sandbox.clearcorrect.scenarios import (
     SCENARIO_DOCTOR_ID,
@@ -174,12 +187,14 @@ def _add_practice(data: PortalData, rng: random.Random, index: int) -> Doctor:
     doctor = Doctor(doctor_id, f"Dr. {first} {last}", practice, f"{first}.{last}@{slug}.example")
     doctor.username = doctor.username.lower()
     data.doctors[doctor_id] = doctor
+    language = rng.choice(LANGUAGES)
     data.logins[doctor.username] = Login(
         username=doctor.username,
         password=_password(rng),
         kind="doctor",
         display_name=doctor.name,
         doctor_id=doctor_id,
+        language=language,
     )
     granted = set(_PARTNER_PERMISSIONS)
     if rng.random() < 0.5:
@@ -190,6 +205,7 @@ def _add_practice(data: PortalData, rng: random.Random, index: int) -> Doctor:
         kind="partner",
         display_name=f"TPS Planning for {practice}",
         permissions={doctor_id: frozenset(granted)},
+        language=language,
     )
     data.logins[partner.username] = partner
     if index % TPS_WIDE_EVERY == 0 and data.tps_wide_username:
@@ -233,7 +249,7 @@ def make_case(
         case_id=case_id,
         doctor_id=doctor_id,
         patient_name=patient,
-        patient_id=str(rng.randrange(1_000_000, 10_000_000)),
+        patient_id=case_id,
         status=AWAITING_RECORDS,
         created_at=created,
         updated_at=created,
@@ -246,6 +262,7 @@ def make_case(
         if username == data.tps_wide_username and rng.random() >= 0.5:
             continue  # the TPS-wide partner gets about half of a practice's cases
         case.shares[username] = Share(username, True, created + timedelta(minutes=5))
+    add_submission(data, rng, case, created, records=False)
     path = _path_to(rng, status)
     step = (now - created) / (len(path) + 2)
     for position, next_status in enumerate(path, start=1):
@@ -273,7 +290,12 @@ def _enter(data: PortalData, rng: random.Random, case: Case, status: str, at: da
     """Move the case into `status` at `at`, with the setup changes that go with it."""
     current = case.setups[-1] if case.setups else None
     doctor = data.doctors[case.doctor_id]
+    if case.status == AWAITING_RECORDS and status != CANCELLED:
+        receive_records(data, rng, case, at)
     if status == EVALUATING:
+        if current is not None and current.state == SETUP_DECLINED and rng.random() < 0.5:
+            # The doctor answered the declined setup with a revision through the online form.
+            add_submission(data, rng, case, at, records=True)
         add_setup(data, rng, case, at)
     elif status == AWAITING_SETUP and current is not None and current.state == SETUP_AWAITING:
         decide_setup(current, SETUP_DECLINED, doctor.name, at, rng.choice(names.DECLINE_REASONS))
@@ -315,10 +337,57 @@ def add_setup(data: PortalData, rng: random.Random, case: Case, at: datetime) ->
         state=SETUP_AWAITING,
         viewer_url=f"/Cases/{case.case_id}/Setups/{setup_id}/Viewer",
         files=files,
+        submission_id=case.submissions[-1].submission_id if case.submissions else None,
     )
     case.setups.append(setup)
     case.updated_at = max(case.updated_at, at)
     return setup
+
+
+def _scans(data: PortalData, rng: random.Random, case: Case, version: int) -> list[CaseFile]:
+    """STL scans of both arches (exports name the arch either way) and a few photos."""
+    stem = f"{case.case_id}_r{version}" if version > 1 else case.case_id
+    upper, lower = ("upper", "lower") if rng.random() < 0.5 else ("maxillary", "mandibular")
+    files = [
+        CaseFile(data.new_file_id(), f"{stem}_{upper}.stl", STL, UPPER, rng.randrange(9, 40) << 18),
+        CaseFile(data.new_file_id(), f"{stem}_{lower}.stl", STL, LOWER, rng.randrange(9, 40) << 18),
+    ]
+    for angle in rng.sample(names.PHOTO_ANGLES, 3):
+        files.append(
+            CaseFile(
+                data.new_file_id(), f"{stem}_{angle}.jpg", PHOTO, None, rng.randrange(2, 9) << 18
+            )
+        )
+    return files
+
+
+def add_submission(
+    data: PortalData, rng: random.Random, case: Case, at: datetime, *, records: bool
+) -> Submission:
+    """A new submission version: the first one (records may still be missing) or a revision
+    sent through the online form with the doctor's instructions."""
+    version = len(case.submissions) + 1
+    revision = version > 1
+    submission = Submission(
+        submission_id=data.new_submission_id(),
+        version=version,
+        submitted_at=at,
+        files=_scans(data, rng, case, version) if records else [],
+        instructions=rng.choice(names.REVISION_INSTRUCTIONS) if revision else None,
+        engagers_removal=rng.choice(names.ENGAGERS_REMOVAL),
+        preference_notes=rng.choice(names.PREFERENCE_NOTES),
+    )
+    case.submissions.append(submission)
+    return submission
+
+
+def receive_records(data: PortalData, rng: random.Random, case: Case, at: datetime) -> None:
+    """The scans and photos of the first submission arrive (the case leaves Awaiting Records)."""
+    first = case.submissions[0] if case.submissions else None
+    if first is None:
+        first = add_submission(data, rng, case, at, records=False)
+    if not first.files:
+        first.files = _scans(data, rng, case, first.version)
 
 
 def add_comment(
