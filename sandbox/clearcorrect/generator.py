@@ -17,8 +17,8 @@ Shapes modelled on the real Partner tool:
 - every case has the doctor's first submission (STL scans of both arches and photos, once the
   records arrived); some have a revision submitted through the online form, and each setup is
   made from the submission that was newest when the technician made it;
-- a generated doctor or per-practice partner has a profile language (English, German or
-  Polish); the TPS-wide partner and the scenario logins follow the browser's language.
+- every login follows the browser's language until the seed (`language`) or the admin API
+  gives it a profile language.
 Case numbers are six-digit numbers ("318274"), as on the portal's case pages; doctor ids are
 five digits. No source shows a patient id apart from the case number, so a case's patient id
 is its case number.
@@ -42,7 +42,6 @@ from sandbox.clearcorrect.data import (
     HOLD,
     IN_PRODUCTION,
     IN_TREATMENT,
-    LANGUAGES,
     LOWER,
     PHOTO,
     REJECT_SETUPS,
@@ -169,8 +168,9 @@ def _add_scenario_practice(data: PortalData, now: datetime) -> None:
             login.totp_secret = s.totp_secret
         login.password_expired = s.name == "expired"
         data.logins[login.username] = login
-    for status in _SCENARIO_STATUSES:
-        make_case(data, rng, SCENARIO_DOCTOR_ID, now, status=status)
+    for index, status in enumerate(_SCENARIO_STATUSES):
+        # The first case was revised once: its second setup answers the doctor's revision.
+        make_case(data, rng, SCENARIO_DOCTOR_ID, now, status=status, revised=index == 0)
 
 
 def _scenario_display(name: str) -> str:
@@ -187,14 +187,12 @@ def _add_practice(data: PortalData, rng: random.Random, index: int) -> Doctor:
     doctor = Doctor(doctor_id, f"Dr. {first} {last}", practice, f"{first}.{last}@{slug}.example")
     doctor.username = doctor.username.lower()
     data.doctors[doctor_id] = doctor
-    language = rng.choice(LANGUAGES)
     data.logins[doctor.username] = Login(
         username=doctor.username,
         password=_password(rng),
         kind="doctor",
         display_name=doctor.name,
         doctor_id=doctor_id,
-        language=language,
     )
     granted = set(_PARTNER_PERMISSIONS)
     if rng.random() < 0.5:
@@ -205,7 +203,6 @@ def _add_practice(data: PortalData, rng: random.Random, index: int) -> Doctor:
         kind="partner",
         display_name=f"TPS Planning for {practice}",
         permissions={doctor_id: frozenset(granted)},
-        language=language,
     )
     data.logins[partner.username] = partner
     if index % TPS_WIDE_EVERY == 0 and data.tps_wide_username:
@@ -236,6 +233,7 @@ def make_case(
     age: timedelta | None = None,
     partners: list[str] | None = None,
     chat: bool = True,
+    revised: bool = False,
 ) -> Case:
     """A case with a consistent history: statuses, setups and comments up to `now`."""
     case_id = _unique_id(rng, 100_000, 1_000_000, data.cases)
@@ -264,9 +262,13 @@ def make_case(
         case.shares[username] = Share(username, True, created + timedelta(minutes=5))
     add_submission(data, rng, case, created, records=False)
     path = _path_to(rng, status)
+    if revised and EVALUATING in path and AWAITING_SETUP not in path[path.index(EVALUATING) :]:
+        at = path.index(EVALUATING)
+        path[at + 1 : at + 1] = [AWAITING_SETUP, EVALUATING]
     step = (now - created) / (len(path) + 2)
     for position, next_status in enumerate(path, start=1):
-        _enter(data, rng, case, next_status, (created + step * position).replace(microsecond=0))
+        moment = (created + step * position).replace(microsecond=0)
+        _enter(data, rng, case, next_status, moment, revised)
     if chat:
         _add_history_comments(data, rng, case, now)
     return case
@@ -286,14 +288,22 @@ def _path_to(rng: random.Random, status: str) -> list[str]:
     return path
 
 
-def _enter(data: PortalData, rng: random.Random, case: Case, status: str, at: datetime) -> None:
+def _enter(
+    data: PortalData,
+    rng: random.Random,
+    case: Case,
+    status: str,
+    at: datetime,
+    revised: bool = False,
+) -> None:
     """Move the case into `status` at `at`, with the setup changes that go with it."""
     current = case.setups[-1] if case.setups else None
     doctor = data.doctors[case.doctor_id]
     if case.status == AWAITING_RECORDS and status != CANCELLED:
         receive_records(data, rng, case, at)
     if status == EVALUATING:
-        if current is not None and current.state == SETUP_DECLINED and rng.random() < 0.5:
+        declined = current is not None and current.state == SETUP_DECLINED
+        if declined and (revised or rng.random() < 0.5):
             # The doctor answered the declined setup with a revision through the online form.
             add_submission(data, rng, case, at, records=True)
         add_setup(data, rng, case, at)

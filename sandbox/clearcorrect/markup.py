@@ -190,8 +190,7 @@ def change_password_page(
 
 def lockout_message(minutes: int, lang: str = "en") -> str:
     """The lockout message in `lang`, naming the minutes left (the register's text says 20)."""
-    text = labels.word("cc.app.signin.msg-locked", lang).replace("20", str(minutes))
-    return text.replace("1 minutes", "1 minute")
+    return labels.word("cc.app.signin.msg-locked", lang).replace(" 20 ", f" {minutes} ")
 
 
 def _app_document(
