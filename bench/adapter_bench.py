@@ -7,6 +7,8 @@ For each vendor, against a local sandbox (no added latency):
 - the baseline, measured in the same run: the way hand-written portal scripts do it today
   (a fresh browser and a new login on every run, one page load per case, no session reuse),
   without their fixed sleeps so the comparison is fair.
+For ClearCorrect the connector reads the WebForms pages (its primary path); the same run also
+measures the JSON fast path it takes where the portal answers that API.
 For Invisalign it also reads the same cases from the DOM of the patient pages (open shadow root)
 to show why the adapter reads the JSON the pages themselves load.
 
@@ -30,9 +32,11 @@ from playwright.async_api import Page, async_playwright
 from adapters.base import Adapter, Credentials, PortalSession, RecordedSignIns, no_code
 from adapters.browser import BrowserPool, chromium_launch_options
 from adapters.clearcorrect import ClearCorrectAdapter
+from adapters.clearcorrect.site import webforms as cc_site
 from adapters.invisalign import InvisalignAdapter
 from adapters.invisalign import site as ids_site
 from connector.logs import configure_logging
+from sandbox.clearcorrect.admin_client import ClearCorrectAdmin
 from sandbox.common.config import SandboxConfig
 from sandbox.common.server import PortalHandle, start_portal
 from vault import Secret
@@ -141,28 +145,38 @@ def ids_script(portal: PortalHandle, login: dict[str, Any]) -> Callable[[Page], 
 
 
 def cc_script(portal: PortalHandle, login: dict[str, Any]) -> Callable[[Page], Awaitable[int]]:
+    """A hand-written script for the WebForms pages: sign in, walk every status group page by
+    page (Status drop-down and pager postbacks), then load every case page."""
+
     async def script(page: Page) -> int:
-        await page.goto(portal.url + "/Identity/Account/Login")
-        await page.fill("input[name='Input.Email']", login["username"])
-        await page.fill("input[name='Input.Password']", login["password"])
-        await page.click("button[type=submit]")
-        await page.wait_for_url("**/Cases**")
+        await page.goto(portal.url + cc_site.LOGIN_PATH)
+        await page.fill(f'input[name="{cc_site.USERNAME_FIELD}"]', login["username"])
+        await page.fill(f'input[name="{cc_site.PASSWORD_FIELD}"]', login["password"])
+        async with page.expect_navigation():
+            await page.click(f'input[name="{cc_site.SIGN_IN_BUTTON}"]')
         numbers: list[str] = []
-        for group in ("ActionNeeded", "InProgress", "Closed"):
+        for group in cc_site.GROUPS:
+            dropdown = f'select[name="{cc_site.STATUS_DROPDOWN}"]'
+            if await page.locator(dropdown).input_value() != group:
+                async with page.expect_navigation():
+                    await page.select_option(dropdown, group)
             number = 1
             while True:
-                await page.goto(f"{portal.url}/Cases?group={group}&page={number}")
-                rows = page.locator("tr[data-case-number]")
+                links = page.locator(f"#{cc_site.CASES_GRID} a[href*='case.aspx?id=']")
                 numbers += [
-                    str(await rows.nth(i).get_attribute("data-case-number"))
-                    for i in range(await rows.count())
+                    str(await links.nth(i).inner_text()) for i in range(await links.count())
                 ]
-                if not await page.locator("a[rel=next]").count():
+                following = page.locator(
+                    f"#{cc_site.CASES_GRID} a[href*='{cc_site.PAGE_PREFIX}{number + 1}']"
+                )
+                if not await following.count():
                     break
+                async with page.expect_navigation():
+                    await following.first.click()
                 number += 1
         for case_number in numbers:
-            await page.goto(f"{portal.url}/Cases/{case_number}")
-            await page.locator("#chat-messages").wait_for(state="attached")
+            await page.goto(cc_site.case_url(portal.url, case_number))
+            await page.locator(f"#{cc_site.NOTES_GRID}").wait_for(state="attached")
         return len(numbers)
 
     return script
@@ -214,11 +228,19 @@ async def main() -> None:
           f" vs {run['first_s'] / run['cases'] * 1000:.1f} ms/case with JSON")  # fmt: skip
 
     config = SandboxConfig(admin=True, practices=1, cases=args.clearcorrect_cases)
-    with start_portal("clearcorrect", config) as portal:
+    with start_portal("clearcorrect", config) as portal, ClearCorrectAdmin(portal.url) as cc:
         login = login_of(portal, "partner")
         run = await connector_runs(portal, ClearCorrectAdapter(portal.url), login)
+        cc.variant(json_api=True)  # the site also answers the JSON API: the fast path
+        fast = await connector_runs(portal, ClearCorrectAdapter(portal.url), login)
+        cc.variant(json_api=False)
         base = await browser_baseline(portal, cc_script(portal, login))
-        report("clearcorrect", run, base)
+        report("clearcorrect (WebForms pages, the primary path)", run, base)
+        print(f"  JSON fast path, first run        {fast['first_s']:8.2f} s"
+              f"  {fast['first_requests']:>21} requests"
+              f"  {fast['first_s'] / fast['cases'] * 1000:6.1f} ms/case")  # fmt: skip
+        print(f"  JSON fast path, next run         {fast['next_s']:8.2f} s"
+              f"  {fast['next_requests']:>21} requests")  # fmt: skip
 
 
 if __name__ == "__main__":

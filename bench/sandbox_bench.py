@@ -183,6 +183,8 @@ async def bench_vendor(vendor: str, practices: int, cases: int, sample: int) -> 
     try:
         await wait_ready(url)
         async with httpx.AsyncClient(timeout=120) as admin:
+            if vendor == "clearcorrect":  # the calls below are the Identity app's JSON API
+                await admin.put(f"{url}/__sandbox/variant", json={"variant": "aspnetcore-json"})
             state = (await admin.get(f"{url}/__sandbox/state")).json()
         logins = pick_logins(state, vendor, sample)
         total_logins = len(state["logins"])

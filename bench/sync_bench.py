@@ -215,6 +215,9 @@ def main() -> None:
                 admin(portal, "GET", "/faults")
                 break
             time.sleep(0.2)
+        # The Identity app with its JSON API (the adapter's fast path), which the floor script
+        # below speaks; the WebForms pages are measured by bench/adapter_bench.py.
+        admin(portal, "PUT", "/variant", json={"variant": "aspnetcore-json"})
         state = admin(portal, "GET", "/state")
         logins = [x for x in state["logins"] if x["username"].startswith("tps.")][: args.accounts]
         usernames = {x["username"] for x in logins}

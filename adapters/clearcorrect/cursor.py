@@ -9,7 +9,11 @@ Compact JSON, versioned:
 - mid-listing (a page's `next_cursor`) it also carries the next `page`, the `totalCount` the
   listing started with (`total`, to notice the list changing under it), the watermark `mark`
   taken from the portal's own `updatedAt` values when the listing started, how many distinct
-  cases it has seen (`seen`) and how many times it restarted (`r`).
+  cases it has seen (`seen`) and how many times it restarted (`r`); a listing of the pages also
+  names the status group it is in (`g`).
+
+Both readers (the JSON API and the pages) write and read the same cursor, so a portal that
+stops (or starts) answering the API mid-way costs at most a longer listing.
 
 An unreadable cursor (corrupted, or written by a future version) means a full listing: that
 costs requests, never data.
@@ -38,6 +42,7 @@ class Cursor:
     mark: datetime | None = None
     seen: int = 0
     restarts: int = 0
+    group: str | None = None
 
     @property
     def at_start(self) -> bool:
@@ -72,6 +77,8 @@ def encode(cursor: Cursor) -> str:
         data["seen"] = cursor.seen
     if cursor.restarts:
         data["r"] = cursor.restarts
+    if cursor.group is not None:
+        data["g"] = cursor.group
     return json.dumps(data, separators=(",", ":"))
 
 
@@ -106,9 +113,12 @@ def decode(text: str | None) -> Cursor:
         restarts = _count(data.get("r", 0), 0)
         if page is None or seen is None or restarts is None or ("total" in data and total is None):
             raise ValueError("bad numbers")
-        if page > 1 and total is None:
+        group = data.get("g")
+        if group is not None and (not isinstance(group, str) or not group.isalnum()):
+            raise ValueError("not a group")
+        if page > 1 and total is None and group is None:
             raise ValueError("a mid-listing cursor without its total")
     except (ValueError, TypeError, KeyError, OverflowError):
         _log.warning("clearcorrect.cursor_unreadable", action="full listing")
         return Cursor()
-    return Cursor(since, page, total, mark, seen, restarts)
+    return Cursor(since, page, total, mark, seen, restarts, group)

@@ -1,49 +1,43 @@
-"""ClearCorrect's words for case statuses, setup states and chat roles, mapped to ours.
+"""ClearCorrect's case statuses mapped to ours, in every language the portal speaks.
 
-One table each, so a status the portal adds later shows up as `unknown` with its raw text kept
-beside it (the sync engine stores both), rather than being guessed into a wrong bucket.
+The words are the register's (declared in `site.labels`); this module only says which status
+each one means. German pages may write a status in English, in German or as "Awaiting Setup
+(Behandlungsplanung wird erwartet)": all three read the same. A status the portal adds later
+shows up as `unknown` with its raw text kept beside it (the sync engine stores both), rather
+than being guessed into a wrong bucket.
 """
 
 from __future__ import annotations
 
-from adapters.base import AuthorRole, CaseStatus, SetupState, StatusTable
+from adapters.base import CaseStatus, StatusTable
+from adapters.clearcorrect.site.labels import STATUSES
 
-#: Case statuses as the portal writes them (the cases table, the API's `status`).
-STATUS_TABLE = StatusTable.of(
-    {
-        "Awaiting Records": CaseStatus.AWAITING_RECORDS,
-        "Awaiting Setup": CaseStatus.AWAITING_SETUP,
-        "Evaluating Treatment Setup": CaseStatus.SETUP_IN_REVIEW,
-        "Approved": CaseStatus.APPROVED,
-        "In Production": CaseStatus.IN_PRODUCTION,
-        "Shipped": CaseStatus.SHIPPED,
-        "In Treatment": CaseStatus.IN_TREATMENT,
-        "Hold": CaseStatus.ON_HOLD,
-        "Cancelled": CaseStatus.CANCELLED,
-        "Closed": CaseStatus.CLOSED,
-    }
-)
-
-
-def _key(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
-#: 3D treatment setup states. Unlike case statuses there is no `unknown` setup state, so an
-#: unknown one is a portal change (`setup_state` returns None and the parser raises).
-_SETUP_STATES: dict[str, SetupState] = {
-    _key("Awaiting approval"): SetupState.IN_REVIEW,
-    _key("Declined"): SetupState.REJECTED,
-    _key("Approved"): SetupState.APPROVED,
-    _key("Superseded"): SetupState.SUPERSEDED,
+_MEANING: dict[str, CaseStatus] = {
+    "cc.status.awaiting-records": CaseStatus.AWAITING_RECORDS,
+    "cc.status.awaiting-setup": CaseStatus.AWAITING_SETUP,
+    "cc.status.evaluating": CaseStatus.SETUP_IN_REVIEW,
+    "cc.status.approved": CaseStatus.APPROVED,
+    "cc.status.in-production": CaseStatus.IN_PRODUCTION,
+    "cc.status.shipped": CaseStatus.SHIPPED,
+    "cc.status.in-treatment": CaseStatus.IN_TREATMENT,
+    "cc.status.hold": CaseStatus.ON_HOLD,
+    "cc.status.cancelled": CaseStatus.CANCELLED,
+    "cc.status.closed": CaseStatus.CLOSED,
 }
 
-#: Chat authors. Partners are people like the TPS; technicians are ClearCorrect's staff.
-_AUTHOR_ROLES: dict[str, AuthorRole] = {
-    _key("Doctor"): AuthorRole.DOCTOR,
-    _key("Partner"): AuthorRole.PARTNER,
-    _key("Technician"): AuthorRole.TECHNICIAN,
-}
+
+def _forms() -> dict[str, CaseStatus]:
+    forms: dict[str, CaseStatus] = {}
+    for fact_id, words in STATUSES.table.items():
+        meaning = _MEANING[fact_id]
+        for word in words.values():
+            forms[word] = meaning
+        forms[f"{words['en']} ({words['de']})"] = meaning
+    return forms
+
+
+#: Case statuses as the portal writes them (the list, the case page, the API's `status`).
+STATUS_TABLE = StatusTable.of(_forms())
 
 
 def case_status(raw: str) -> CaseStatus:
@@ -51,9 +45,29 @@ def case_status(raw: str) -> CaseStatus:
     return STATUS_TABLE.normalize(raw)
 
 
-def setup_state(raw: str) -> SetupState | None:
-    return _SETUP_STATES.get(_key(raw))
+# ---- what `Access` says about a login (the form translates these through `guidance.py`) -------
+# They name the portal's own things: the Collaborator Suite (`cc.role.tool`), a collaborator
+# (`cc.role.collaborator`), the permission Decline Treatment Setups (`cc.perm.decline-setups`),
+# the doctor's consent step (`cc.perm.consent-first`) and sharing one or every case
+# (`cc.perm.share-scope`).
 
-
-def author_role(raw: str) -> AuthorRole | None:
-    return _AUTHOR_ROLES.get(_key(raw))
+EXCESSIVE_DOCTOR = (
+    "This is a doctor's own ClearCorrect login: it can approve treatment setups, and a HIPAA-"
+    "compliant TPS needs its own login. In the Doctor Portal open the Collaborator Suite, confirm "
+    "the patients' consent, add the TPS's e-mail address as a collaborator with Decline Treatment "
+    "Setups, share the cases with it, and enter that collaborator login here instead."
+)
+EXCESSIVE_APPROVE = (
+    "This collaborator login can approve treatment setups, which only the primary clinician "
+    "should. Ask the doctor to remove that right in the Collaborator Suite: the TPS needs "
+    "Decline Treatment Setups only."
+)
+INSUFFICIENT_VIEW = (
+    "This collaborator login sees no cases: no doctor has shared a case with it. In the "
+    "Collaborator Suite the doctor shares one case or every case with the TPS's collaborator "
+    "login and gives it Decline Treatment Setups."
+)
+NO_REJECT = (
+    "This collaborator login sees cases but cannot decline treatment setups. Ask the doctor to "
+    "give it Decline Treatment Setups in the Collaborator Suite."
+)

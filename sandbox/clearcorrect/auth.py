@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from sandbox.clearcorrect import antiforgery, markup
+from sandbox.clearcorrect import antiforgery, labels, markup
 from sandbox.clearcorrect.markup import (
     CHANGE_PASSWORD_PATH,
     LOGIN_PATH,
@@ -80,6 +80,11 @@ def email_error(email: str) -> str | None:
     return None
 
 
+def browser_language(request: Request) -> str:
+    """Pages before the sign-in speak the browser's language."""
+    return labels.negotiate(request.headers.get("accept-language"))
+
+
 def _text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
@@ -101,6 +106,7 @@ def auth_routes(portal: ClearCorrectPortal) -> list[Route]:
             email,
             errors or [],
             field_errors,
+            browser_language(request),
         )
         response = with_tokens(HTMLResponse(page), issued)
         response.delete_cookie(TWO_FACTOR_COOKIE, path="/")
@@ -109,7 +115,8 @@ def auth_routes(portal: ClearCorrectPortal) -> list[Route]:
     def locked_form(request: Request, return_url: str, email: str, result: SignIn) -> Response:
         until = result.locked_until or portal.wall_now()
         minutes = max(1, math.ceil((until - portal.wall_now()).total_seconds() / 60))
-        return login_form(request, return_url, email, [markup.lockout_message(minutes)])
+        message = markup.lockout_message(minutes, browser_language(request))
+        return login_form(request, return_url, email, [message])
 
     def signed_in(result: SignIn, return_url: str, remember: bool) -> Response:
         assert result.login is not None
@@ -144,7 +151,8 @@ def auth_routes(portal: ClearCorrectPortal) -> list[Route]:
         if result.outcome == "locked":
             return locked_form(request, return_url, email, result)
         if result.outcome == "failed":
-            return login_form(request, return_url, email, [INVALID_LOGIN])
+            invalid = labels.word("cc.app.signin.msg-invalid", browser_language(request))
+            return login_form(request, return_url, email, [invalid])
         if result.outcome == "two_factor":
             assert result.login is not None
             assert result.login.mfa is not None

@@ -1,9 +1,11 @@
-"""The portal's data model: doctors, logins, cases, setups, comments and shares.
+"""The portal's data model: doctors, logins, cases, submissions, setups, comments and shares.
 
-Kept as plain dataclasses holding what the real portal stores, in its own words: raw status
-texts ("Evaluating Treatment Setup"), setup states ("Awaiting approval") and per-viewer read
-marks on comments. The JSON API and the pages are views of this; the admin dump is this, written
-out as it is held.
+Kept as plain dataclasses holding what the real portal stores: status and setup-state codes
+(the English words, "Evaluating Treatment Setup", "Awaiting approval"; pages show them in the
+viewer's language through `labels`), per-viewer read marks on comments, the doctor's case
+submissions (the records: STL scans per arch, photos, an online form) and each login's profile
+language. The pages and the JSON API are views of this; the admin dump is this, written out as
+it is held.
 """
 
 from __future__ import annotations
@@ -74,6 +76,15 @@ Role = Literal["doctor", "partner", "technician"]
 LoginKind = Literal["doctor", "partner"]
 MfaChannel = Literal["email", "totp"]
 
+#: Profile languages a login may have; None follows the browser (`Accept-Language`).
+LANGUAGES: tuple[str, ...] = ("en", "de", "pl")
+
+# Arches of an STL scan, and the kinds of files a submission holds.
+UPPER = "upper"
+LOWER = "lower"
+STL = "stl"
+PHOTO = "photo"
+
 
 def group_of(status: str) -> str:
     return _GROUP_OF_STATUS[status]
@@ -109,6 +120,8 @@ class Login:
     totp_secret: str | None = None
     password_expired: bool = False
     scenario: str | None = None
+    #: My Account > Language Preferences; None: the pages follow the browser's language.
+    language: str | None = None
 
     def may(self, permission: str, doctor_id: str) -> bool:
         """Whether this login holds `permission` on the cases of `doctor_id`."""
@@ -125,8 +138,39 @@ class SetupFile:
 
 
 @dataclass
+class CaseFile:
+    """A file of a case submission: an STL scan of one arch, or a photo."""
+
+    file_id: str
+    name: str
+    kind: str  # stl, photo
+    arch: str | None  # upper, lower (STL scans only)
+    size: int
+
+
+@dataclass
+class Submission:
+    """One version of the doctor's case submission: the first records, or a revision.
+
+    Only some versions carry an online form (the doctor's instructions); the WebForms pages
+    show the "Online Form" tab for those alone."""
+
+    submission_id: str
+    version: int
+    submitted_at: datetime
+    files: list[CaseFile]
+    instructions: str | None = None
+    engagers_removal: str = ""
+    preference_notes: str = ""
+
+    @property
+    def is_revision(self) -> bool:
+        return self.version > 1
+
+
+@dataclass
 class Setup:
-    """One 3D treatment setup version of a case."""
+    """One 3D treatment setup version of a case, made from one submission version."""
 
     setup_id: str
     version: int
@@ -137,6 +181,7 @@ class Setup:
     decline_reason: str | None = None
     decided_by: str | None = None
     decided_at: datetime | None = None
+    submission_id: str | None = None
 
 
 @dataclass
@@ -187,6 +232,7 @@ class Case:
     setups: list[Setup] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
     shares: dict[str, Share] = field(default_factory=dict)
+    submissions: list[Submission] = field(default_factory=list)
 
     @property
     def group(self) -> str:
@@ -213,6 +259,12 @@ class Case:
     def unread_count(self, username: str) -> int:
         return sum(1 for c in self.comments if c.unread_for(username))
 
+    def submission(self, submission_id: str | None) -> Submission | None:
+        for submission in self.submissions:
+            if submission.submission_id == submission_id:
+                return submission
+        return None
+
 
 @dataclass
 class PortalData:
@@ -224,6 +276,8 @@ class PortalData:
     tps_wide_username: str | None = None
     next_setup_id: int = 7_100_001
     next_comment_id: int = 9_400_001
+    next_submission_id: int = 5_200_001
+    next_file_id: int = 8_800_001
     # Cases a client declined: the technician answers with a new setup on the next tick.
     resetup_due: list[str] = field(default_factory=list)
 
@@ -235,6 +289,16 @@ class PortalData:
     def new_comment_id(self) -> str:
         value = self.next_comment_id
         self.next_comment_id += 1
+        return str(value)
+
+    def new_submission_id(self) -> str:
+        value = self.next_submission_id
+        self.next_submission_id += 1
+        return str(value)
+
+    def new_file_id(self) -> str:
+        value = self.next_file_id
+        self.next_file_id += 1
         return str(value)
 
     def doctor_name(self, doctor_id: str) -> str:
@@ -266,8 +330,30 @@ def dump_case(case: Case, doctor_name: str) -> dict[str, Any]:
                 "decline_reason": s.decline_reason,
                 "decided_by": s.decided_by,
                 "decided_at": iso(s.decided_at) if s.decided_at else None,
+                "submission_id": s.submission_id,
             }
             for s in case.setups
+        ],
+        "submissions": [
+            {
+                "submission_id": s.submission_id,
+                "version": s.version,
+                "submitted_at": iso(s.submitted_at),
+                "instructions": s.instructions,
+                "engagers_removal": s.engagers_removal,
+                "preference_notes": s.preference_notes,
+                "files": [
+                    {
+                        "file_id": f.file_id,
+                        "name": f.name,
+                        "kind": f.kind,
+                        "arch": f.arch,
+                        "size": f.size,
+                    }
+                    for f in s.files
+                ],
+            }
+            for s in case.submissions
         ],
         "comments": [
             {
@@ -310,5 +396,6 @@ def dump_login(login: Login, visible_case_ids: list[str]) -> dict[str, Any]:
         "mfa": login.mfa,
         "password_expired": login.password_expired,
         "scenario": login.scenario,
+        "language": login.language,
         "visible_case_ids": visible_case_ids,
     }

@@ -13,9 +13,15 @@ Shapes modelled on the real Partner tool:
   about half its cases, so that login sees the cases of several doctors and must tell them
   apart by doctor id; every other one of those practices (index 3, 9, 15, ...) grants it View
   without Reject setups, so its rights differ per doctor;
-- every share carries the doctor's patient-consent confirmation.
+- every share carries the doctor's patient-consent confirmation;
+- every case has the doctor's first submission (STL scans of both arches and photos, once the
+  records arrived); some have a revision submitted through the online form, and each setup is
+  made from the submission that was newest when the technician made it;
+- every login follows the browser's language until the seed (`language`) or the admin API
+  gives it a profile language.
 Case numbers are six-digit numbers ("318274"), as on the portal's case pages; doctor ids are
-five digits, patient ids seven.
+five digits. No source shows a patient id apart from the case number, so a case's patient id
+is its case number.
 """
 
 from __future__ import annotations
@@ -36,14 +42,19 @@ from sandbox.clearcorrect.data import (
     HOLD,
     IN_PRODUCTION,
     IN_TREATMENT,
+    LOWER,
+    PHOTO,
     REJECT_SETUPS,
     SETUP_APPROVED,
     SETUP_AWAITING,
     SETUP_DECLINED,
     SETUP_SUPERSEDED,
     SHIPPED,
+    STL,
+    UPPER,
     VIEW,
     Case,
+    CaseFile,
     Comment,
     Doctor,
     Login,
@@ -53,6 +64,7 @@ from sandbox.clearcorrect.data import (
     SetupFile,
     Share,
     StatusChange,
+    Submission,
 )
 from sandbox.clearcorrect.scenarios import (
     SCENARIO_DOCTOR_ID,
@@ -156,8 +168,9 @@ def _add_scenario_practice(data: PortalData, now: datetime) -> None:
             login.totp_secret = s.totp_secret
         login.password_expired = s.name == "expired"
         data.logins[login.username] = login
-    for status in _SCENARIO_STATUSES:
-        make_case(data, rng, SCENARIO_DOCTOR_ID, now, status=status)
+    for index, status in enumerate(_SCENARIO_STATUSES):
+        # The first case was revised once: its second setup answers the doctor's revision.
+        make_case(data, rng, SCENARIO_DOCTOR_ID, now, status=status, revised=index == 0)
 
 
 def _scenario_display(name: str) -> str:
@@ -220,6 +233,7 @@ def make_case(
     age: timedelta | None = None,
     partners: list[str] | None = None,
     chat: bool = True,
+    revised: bool = False,
 ) -> Case:
     """A case with a consistent history: statuses, setups and comments up to `now`."""
     case_id = _unique_id(rng, 100_000, 1_000_000, data.cases)
@@ -233,7 +247,7 @@ def make_case(
         case_id=case_id,
         doctor_id=doctor_id,
         patient_name=patient,
-        patient_id=str(rng.randrange(1_000_000, 10_000_000)),
+        patient_id=case_id,
         status=AWAITING_RECORDS,
         created_at=created,
         updated_at=created,
@@ -246,10 +260,15 @@ def make_case(
         if username == data.tps_wide_username and rng.random() >= 0.5:
             continue  # the TPS-wide partner gets about half of a practice's cases
         case.shares[username] = Share(username, True, created + timedelta(minutes=5))
+    add_submission(data, rng, case, created, records=False)
     path = _path_to(rng, status)
+    if revised and EVALUATING in path and AWAITING_SETUP not in path[path.index(EVALUATING) :]:
+        at = path.index(EVALUATING)
+        path[at + 1 : at + 1] = [AWAITING_SETUP, EVALUATING]
     step = (now - created) / (len(path) + 2)
     for position, next_status in enumerate(path, start=1):
-        _enter(data, rng, case, next_status, (created + step * position).replace(microsecond=0))
+        moment = (created + step * position).replace(microsecond=0)
+        _enter(data, rng, case, next_status, moment, revised)
     if chat:
         _add_history_comments(data, rng, case, now)
     return case
@@ -269,11 +288,24 @@ def _path_to(rng: random.Random, status: str) -> list[str]:
     return path
 
 
-def _enter(data: PortalData, rng: random.Random, case: Case, status: str, at: datetime) -> None:
+def _enter(
+    data: PortalData,
+    rng: random.Random,
+    case: Case,
+    status: str,
+    at: datetime,
+    revised: bool = False,
+) -> None:
     """Move the case into `status` at `at`, with the setup changes that go with it."""
     current = case.setups[-1] if case.setups else None
     doctor = data.doctors[case.doctor_id]
+    if case.status == AWAITING_RECORDS and status != CANCELLED:
+        receive_records(data, rng, case, at)
     if status == EVALUATING:
+        declined = current is not None and current.state == SETUP_DECLINED
+        if declined and (revised or rng.random() < 0.5):
+            # The doctor answered the declined setup with a revision through the online form.
+            add_submission(data, rng, case, at, records=True)
         add_setup(data, rng, case, at)
     elif status == AWAITING_SETUP and current is not None and current.state == SETUP_AWAITING:
         decide_setup(current, SETUP_DECLINED, doctor.name, at, rng.choice(names.DECLINE_REASONS))
@@ -315,10 +347,57 @@ def add_setup(data: PortalData, rng: random.Random, case: Case, at: datetime) ->
         state=SETUP_AWAITING,
         viewer_url=f"/Cases/{case.case_id}/Setups/{setup_id}/Viewer",
         files=files,
+        submission_id=case.submissions[-1].submission_id if case.submissions else None,
     )
     case.setups.append(setup)
     case.updated_at = max(case.updated_at, at)
     return setup
+
+
+def _scans(data: PortalData, rng: random.Random, case: Case, version: int) -> list[CaseFile]:
+    """STL scans of both arches (exports name the arch either way) and a few photos."""
+    stem = f"{case.case_id}_r{version}" if version > 1 else case.case_id
+    upper, lower = ("upper", "lower") if rng.random() < 0.5 else ("maxillary", "mandibular")
+    files = [
+        CaseFile(data.new_file_id(), f"{stem}_{upper}.stl", STL, UPPER, rng.randrange(9, 40) << 18),
+        CaseFile(data.new_file_id(), f"{stem}_{lower}.stl", STL, LOWER, rng.randrange(9, 40) << 18),
+    ]
+    for angle in rng.sample(names.PHOTO_ANGLES, 3):
+        files.append(
+            CaseFile(
+                data.new_file_id(), f"{stem}_{angle}.jpg", PHOTO, None, rng.randrange(2, 9) << 18
+            )
+        )
+    return files
+
+
+def add_submission(
+    data: PortalData, rng: random.Random, case: Case, at: datetime, *, records: bool
+) -> Submission:
+    """A new submission version: the first one (records may still be missing) or a revision
+    sent through the online form with the doctor's instructions."""
+    version = len(case.submissions) + 1
+    revision = version > 1
+    submission = Submission(
+        submission_id=data.new_submission_id(),
+        version=version,
+        submitted_at=at,
+        files=_scans(data, rng, case, version) if records else [],
+        instructions=rng.choice(names.REVISION_INSTRUCTIONS) if revision else None,
+        engagers_removal=rng.choice(names.ENGAGERS_REMOVAL),
+        preference_notes=rng.choice(names.PREFERENCE_NOTES),
+    )
+    case.submissions.append(submission)
+    return submission
+
+
+def receive_records(data: PortalData, rng: random.Random, case: Case, at: datetime) -> None:
+    """The scans and photos of the first submission arrive (the case leaves Awaiting Records)."""
+    first = case.submissions[0] if case.submissions else None
+    if first is None:
+        first = add_submission(data, rng, case, at, records=False)
+    if not first.files:
+        first.files = _scans(data, rng, case, first.version)
 
 
 def add_comment(

@@ -15,8 +15,8 @@ from datetime import datetime
 from html import escape
 from urllib.parse import quote, urlencode
 
-from sandbox.clearcorrect import antiforgery
-from sandbox.clearcorrect.data import GROUP_LABELS, GROUPS, SETUP_AWAITING, Case, Login, iso
+from sandbox.clearcorrect import antiforgery, labels
+from sandbox.clearcorrect.data import GROUPS, SETUP_AWAITING, Case, Login, iso
 from sandbox.clearcorrect.layout import Layout
 
 LOGIN_PATH = "/Identity/Account/Login"
@@ -50,9 +50,9 @@ def shown_time(moment: datetime) -> str:
     return moment.strftime("%b %d, %Y %H:%M UTC")
 
 
-def document(title: str, body: str, head: str = "", body_attrs: str = "") -> str:
+def document(title: str, body: str, head: str = "", body_attrs: str = "", lang: str = "en") -> str:
     return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(title)} - ClearCorrect Doctor Portal</title>{head}"
         f"<style>{_STYLE}</style></head><body{body_attrs}>{body}</body></html>"
@@ -88,9 +88,9 @@ def _field(
     )
 
 
-def _anonymous(body: str, title: str) -> str:
+def _anonymous(body: str, title: str, lang: str = "en") -> str:
     header = '<header class="navbar"><a class="brand" href="/">ClearCorrect</a></header>'
-    return document(title, f"{header}<main>{body}</main>")
+    return document(title, f"{header}<main>{body}</main>", lang=lang)
 
 
 def login_page(
@@ -100,6 +100,7 @@ def login_page(
     email: str = "",
     errors: Sequence[str] = (),
     field_errors: dict[str, str] | None = None,
+    lang: str = "en",
 ) -> str:
     field_errors = field_errors or {}
     action = f"{LOGIN_PATH}?{urlencode({'ReturnUrl': return_url})}"
@@ -122,7 +123,7 @@ def login_page(
         + _hidden_token(token)
         + '<p><button id="login-submit" type="submit">Log in</button></p></form>'
     )  # fmt: skip
-    return _anonymous(body, "Log in")
+    return _anonymous(body, "Log in", lang)
 
 
 def two_factor_page(
@@ -187,15 +188,14 @@ def change_password_page(
     return _anonymous(body, "Change password")
 
 
-def lockout_message(minutes: int) -> str:
-    unit = "minute" if minutes == 1 else "minutes"
-    return (
-        "Your account has been locked because of too many failed login attempts. "
-        f"Please try again in {minutes} {unit}."
-    )
+def lockout_message(minutes: int, lang: str = "en") -> str:
+    """The lockout message in `lang`, naming the minutes left (the register's text says 20)."""
+    return labels.word("cc.app.signin.msg-locked", lang).replace(" 20 ", f" {minutes} ")
 
 
-def _app_document(title: str, login: Login, token: str, body: str, body_attrs: str = "") -> str:
+def _app_document(
+    title: str, login: Login, token: str, body: str, body_attrs: str = "", lang: str = "en"
+) -> str:
     head = f'<meta name="{antiforgery.META_NAME}" content="{_e(token)}">'
     header = (
         '<header class="navbar"><a class="brand" href="/Cases">ClearCorrect</a>'
@@ -204,7 +204,7 @@ def _app_document(title: str, login: Login, token: str, body: str, body_attrs: s
         f'<form method="post" action="{LOGOUT_PATH}">{_hidden_token(token)}'
         '<button type="submit" id="logout">Log out</button></form></header>'
     )
-    return document(title, f"{header}<main>{body}</main>", head, body_attrs)
+    return document(title, f"{header}<main>{body}</main>", head, body_attrs, lang)
 
 
 def _bubble(layout: Layout, unread: int) -> str:
@@ -236,10 +236,11 @@ def cases_page(
     rows: Iterable[CaseRow],
     page: int,
     total_pages: int,
+    lang: str = "en",
 ) -> str:
     tabs = "".join(
         f'<a href="/Cases?group={g}" data-group="{g}"{_ACTIVE if g == group else ""}>'
-        f'{GROUP_LABELS[g]} <span class="count">({counts.get(g, 0)})</span></a>'
+        f'{_e(labels.group(g, lang))} <span class="count">({counts.get(g, 0)})</span></a>'
         for g in GROUPS
     )
     body_rows = "".join(
@@ -248,7 +249,7 @@ def cases_page(
         f'<td class="patient"><a href="/Cases/{quote(r.case.case_id)}">'
         f"{_e(r.case.patient_name)}</a></td>"
         f'<td class="doctor" data-doctor-id="{_e(r.case.doctor_id)}">{_e(r.doctor_name)}</td>'
-        f'<td class="status">{_e(r.case.status)}</td>'
+        f'<td class="status">{_e(labels.status(r.case.status, lang))}</td>'
         f'<td class="collaborator-status">{_bubble(layout, r.unread)}</td>'
         f'<td class="updated"><time datetime="{iso(r.case.updated_at)}">'
         f"{shown_time(r.case.updated_at)}</time></td></tr>"
@@ -269,7 +270,7 @@ def cases_page(
         "<th>Collaborator Status</th><th>Last updated</th></tr></thead>"
         f'<tbody>{body_rows}</tbody></table><nav class="pager">{" ".join(pager)}</nav>'
     )
-    return _app_document("Cases", login, token, body)
+    return _app_document("Cases", login, token, body, lang=lang)
 
 
 @dataclass(frozen=True)
@@ -283,7 +284,9 @@ class CaseView:
     can_approve: bool
 
 
-def case_page(layout: Layout, view: CaseView, token: str, json_keys: dict[str, str]) -> str:
+def case_page(
+    layout: Layout, view: CaseView, token: str, json_keys: dict[str, str], lang: str = "en"
+) -> str:
     case, viewer = view.case, view.viewer
     unread = case.unread_count(viewer.username)
     setups = "".join(_setup_row(view, s.setup_id) for s in reversed(case.setups)) or (
@@ -310,7 +313,7 @@ def case_page(layout: Layout, view: CaseView, token: str, json_keys: dict[str, s
         f'<dt>Doctor</dt><dd class="doctor" data-doctor-id="{_e(case.doctor_id)}">'
         f"{_e(view.doctor_name)}</dd>"
         f'<dt>Patient ID</dt><dd class="patient-id">{_e(case.patient_id)}</dd>'
-        f'<dt>Status</dt><dd class="status">{_e(case.status)}</dd>'
+        f'<dt>Status</dt><dd class="status">{_e(labels.status(case.status, lang))}</dd>'
         "<dt>Collaborator Status</dt>"
         f'<dd class="collaborator-status">{_bubble(layout, unread)}</dd></dl>'
         '<section id="setups"><h2>3D Treatment Setups</h2><table class="setups"><thead><tr>'
@@ -327,7 +330,7 @@ def case_page(layout: Layout, view: CaseView, token: str, json_keys: dict[str, s
         f"<script>{_case_script(layout, json_keys)}</script>"
     )
     attrs = f' data-case-number="{_e(case.case_id)}"'
-    return _app_document(f"Case {case.case_id}", viewer, token, body, attrs)
+    return _app_document(f"Case {case.case_id}", viewer, token, body, attrs, lang)
 
 
 def _setup_row(view: CaseView, setup_id: str) -> str:

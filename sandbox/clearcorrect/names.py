@@ -56,3 +56,28 @@ DECLINE_REASONS: tuple[str, ...] = (
     "Overcorrect the rotation of 22 by 5 degrees.",
     "Lower midline should not move; please redo the lower arch.",
 )
+
+PHOTO_ANGLES: tuple[str, ...] = (
+    "frontal_smile", "frontal_repose", "profile", "occlusal_upper", "occlusal_lower",
+    "buccal_right", "buccal_left", "buccal_front",
+)  # fmt: skip
+
+REVISION_INSTRUCTIONS: tuple[str, ...] = (
+    "Please close the remaining space between 11 and 21 and keep the molars as they are.",
+    "Add 0.2 mm IPR between 32 and 42; no expansion of the lower arch.",
+    "Extrude 12 slightly and finish the rotation of 23.",
+    "New scans after the first 14 aligners; refine the upper arch only.",
+)
+
+ENGAGERS_REMOVAL: tuple[str, ...] = (
+    "Remove all engagers",
+    "Keep engagers that are still used",
+    "Remove engagers on anterior teeth only",
+)
+
+PREFERENCE_NOTES: tuple[str, ...] = (
+    "",
+    "",
+    "No IPR on lower incisors unless necessary.",
+    "Prefer expansion over IPR where possible.",
+)

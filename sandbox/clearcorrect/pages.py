@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from sandbox.clearcorrect import markup
+from sandbox.clearcorrect import labels, markup
 from sandbox.clearcorrect.data import ACTION_NEEDED, GROUPS, REJECT_SETUPS
 from sandbox.clearcorrect.markup import CHANGE_PASSWORD_PATH, CaseRow, CaseView
 from sandbox.clearcorrect.portal import ClearCorrectPortal
@@ -40,9 +40,6 @@ def page_routes(portal: ClearCorrectPortal) -> list[Route]:
         if current.session.password_expired:
             return RedirectResponse(CHANGE_PASSWORD_PATH, status_code=302)
         return current
-
-    async def home(request: Request) -> Response:
-        return RedirectResponse("/Cases", status_code=302)
 
     async def cases(request: Request) -> Response:
         current = signed_in(request)
@@ -76,6 +73,7 @@ def page_routes(portal: ClearCorrectPortal) -> list[Route]:
             rows,
             page,
             total_pages,
+            labels.language_of(current.login, request.headers.get("accept-language")),
         )
         return with_tokens(HTMLResponse(html), issued, xsrf_cookie=True)
 
@@ -97,7 +95,8 @@ def page_routes(portal: ClearCorrectPortal) -> list[Route]:
         )
         keys = {k: layout.json_renames.get(k, k) for k in JSON_KEYS}
         issued = tokens(portal, request, login.username)
-        html = markup.case_page(layout, view, issued.request_token, keys)
+        lang = labels.language_of(login, request.headers.get("accept-language"))
+        html = markup.case_page(layout, view, issued.request_token, keys, lang)
         return with_tokens(HTMLResponse(html), issued, xsrf_cookie=True)
 
     async def viewer(request: Request) -> Response:
@@ -113,7 +112,6 @@ def page_routes(portal: ClearCorrectPortal) -> list[Route]:
         return with_tokens(HTMLResponse(html), issued, xsrf_cookie=True)
 
     return [
-        Route("/", home, methods=["GET"]),
         Route("/Cases", cases, methods=["GET"]),
         Route("/Cases/{case_id}", case, methods=["GET"]),
         Route("/Cases/{case_id}/Setups/{setup_id}/Viewer", viewer, methods=["GET"]),

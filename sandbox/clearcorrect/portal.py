@@ -22,6 +22,7 @@ from sandbox.clearcorrect.data import (
     APPROVED,
     AWAITING_SETUP,
     EVALUATING,
+    LANGUAGES,
     REJECT_SETUPS,
     SETUP_APPROVED,
     SETUP_AWAITING,
@@ -47,6 +48,13 @@ from sandbox.common.recorder import LoginCounter, Recorder
 VENDOR = "clearcorrect"
 MAIL_FROM = "no-reply@clearcorrect.example"
 
+#: The sites this sandbox can be (register, section Variants): the WebForms partner pages the
+#: public code shows (the default), and the invented ASP.NET Core Identity sign-in with its JSON
+#: app (an assumed variant, kept so the adapter's JSON fast path has a portal to run against).
+WEBFORMS = "webforms"
+IDENTITY_JSON = "aspnetcore-json"
+VARIANTS: tuple[str, ...] = (WEBFORMS, IDENTITY_JSON)
+
 
 class Refused(Exception):
     """An action the portal refuses: HTTP status and the message it shows."""
@@ -69,17 +77,28 @@ class SignIn:
 class ClearCorrectPortal:
     vendor = VENDOR
 
-    def __init__(self, config: SandboxConfig, wall_clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        config: SandboxConfig,
+        wall: Callable[[], float] = time.time,
+        variant: str = WEBFORMS,
+    ) -> None:
         self.config = config
         self.faults: Faults = config.faults
         self.recorder = Recorder()
-        self.sessions = SessionStore(config.session_ttl_seconds, self.faults, wall_clock)
+        self.sessions = SessionStore(config.session_ttl_seconds, self.faults, wall)
         self.antiforgery = Antiforgery()
-        self._wall = wall_clock
+        self.wall = wall
+        self.variant = variant
+        #: The WebForms site can also answer the invented JSON API (a page script might load
+        #: one): off by default; the Identity app always has it.
+        self.json_api = False
         self._mail: list[dict[str, Any]] = []
         self._log: list[dict[str, Any]] = []
         self._visible: dict[str, set[str]] = {}
         self._sorted: dict[str, list[Case]] = {}
+        self._setup_case: dict[str, str] = {}
+        self._file_case: dict[str, str] = {}
         self._load(config.practices, config.cases, config.seed)
 
     # ---- data lifecycle (admin) -------------------------------------------------------------
@@ -100,12 +119,30 @@ class ClearCorrectPortal:
             counter.consecutive_failures = self.config.lockout_threshold
             counter.locked_until = self.wall_now() + timedelta(seconds=self.config.lockout_seconds)
 
-    def seed(self, practices: int, cases: int, seed: int) -> dict[str, Any]:
+    def seed(
+        self,
+        practices: int,
+        cases: int,
+        seed: int,
+        variant: str | None = None,
+        language: str | None = None,
+        json_api: bool | None = None,
+    ) -> dict[str, Any]:
+        """A fresh generation; `variant`, `json_api` and one profile `language` for every
+        login may come with it (the admin API's seed takes them)."""
         self.faults.reset()
         self.recorder.reset()
+        if variant is not None:
+            self.set_variant(variant)
+        if json_api is not None:
+            self.json_api = json_api
         self._load(practices, cases, seed)
+        if language is not None:
+            for login in self.data.logins.values():
+                self.set_language(login.username, language)
         return {
             "vendor": VENDOR,
+            "variant": self.variant,
             "seed": seed,
             "practices": practices,
             "cases": len(self.data.cases),
@@ -136,6 +173,8 @@ class ClearCorrectPortal:
             "seed": self.seed_value,
             "clock": iso(self.clock.now()),
             "tick": self.tick_no,
+            "variant": self.variant,
+            "json_api": self.json_api or self.variant == IDENTITY_JSON,
             "layout_version": self.faults.layout_version,
             "logins": [
                 dump_login(login, sorted(self._visible.get(login.username, ())))
@@ -166,6 +205,28 @@ class ClearCorrectPortal:
     def expire_sessions(self, username: str | None) -> int:
         return self.sessions.expire(username.strip().lower() if username else None)
 
+    def set_variant(self, variant: str) -> None:
+        """Switch the site (sessions end: each variant has its own cookies and sign-in)."""
+        if variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {', '.join(VARIANTS)}")
+        if variant != self.variant:
+            self.sessions.clear()
+        self.variant = variant
+
+    def set_language(self, username: str, language: str | None) -> bool:
+        """A login's profile language (My Account > Language Preferences); None: the browser's."""
+        if language is not None and language not in LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(LANGUAGES)} or null")
+        login = self.login(username)
+        if login is None:
+            return False
+        login.language = language
+        return True
+
+    @property
+    def api_served(self) -> bool:
+        return self.variant == IDENTITY_JSON or self.json_api
+
     # ---- indexes ------------------------------------------------------------------------------
 
     def _reindex(self) -> None:
@@ -179,6 +240,15 @@ class ClearCorrectPortal:
                     visible[username].add(case.case_id)
         self._visible = visible
         self._sorted = {}
+        self._setup_case = {
+            s.setup_id: case.case_id for case in self.data.cases.values() for s in case.setups
+        }
+        self._file_case = {
+            f.file_id: case.case_id
+            for case in self.data.cases.values()
+            for submission in case.submissions
+            for f in submission.files
+        }
 
     def _touched(self) -> None:
         """A case changed: the per-login sort order may have too."""
@@ -210,10 +280,18 @@ class ClearCorrectPortal:
     def doctor_name(self, doctor_id: str) -> str:
         return self.data.doctor_name(doctor_id)
 
+    def case_of_setup(self, username: str, setup_id: str) -> Case | None:
+        case_id = self._setup_case.get(setup_id)
+        return self.visible_case(username, case_id) if case_id else None
+
+    def case_of_file(self, username: str, file_id: str) -> Case | None:
+        case_id = self._file_case.get(file_id)
+        return self.visible_case(username, case_id) if case_id else None
+
     # ---- sign-in rules (wall time) ------------------------------------------------------------
 
     def wall_now(self) -> datetime:
-        return datetime.fromtimestamp(self._wall(), UTC)
+        return datetime.fromtimestamp(self.wall(), UTC)
 
     def _counter(self, username: str) -> LoginCounter:
         """The attempt counter, with an expired lockout cleared (the failure count restarts)."""

@@ -1,6 +1,7 @@
 """Signed-in sessions and half-finished (second-factor) sign-ins, on wall time.
 
-The session cookie `.AspNetCore.Identity.Application` names a server-side ticket (the real
+The session cookie (`.ASPXAUTH` on the WebForms pages, `.AspNetCore.Identity.Application` in
+the Identity app) names a server-side ticket (the real
 portal encrypts the ticket into the cookie; a server-side one lets the admin API expire
 sessions and the faults drop them). Expiry is *sliding*, like ASP.NET Core's cookie
 authentication default: each use pushes the end `ttl` seconds further, so an idle session dies
@@ -29,6 +30,11 @@ Clock = Callable[[], float]
 def ticket() -> str:
     """An opaque cookie value shaped like ASP.NET Core data-protection output."""
     return "CfDJ8" + secrets.token_urlsafe(96)
+
+
+def forms_ticket() -> str:
+    """An opaque value shaped like a WebForms forms-authentication ticket (upper-case hex)."""
+    return secrets.token_hex(80).upper()
 
 
 @dataclass
@@ -66,8 +72,10 @@ class SessionStore:
         self._sessions.clear()
         self._pending.clear()
 
-    def create(self, username: str, password_expired: bool = False) -> Session:
-        session = Session(ticket(), username, self._clock() + self._ttl, password_expired)
+    def create(
+        self, username: str, password_expired: bool = False, token: str | None = None
+    ) -> Session:
+        session = Session(token or ticket(), username, self._clock() + self._ttl, password_expired)
         self._sessions[session.token] = session
         return session
 

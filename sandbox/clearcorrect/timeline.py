@@ -43,6 +43,7 @@ from sandbox.clearcorrect.generator import (
     decide_setup,
     make_case,
     random_comment,
+    receive_records,
 )
 
 STEP = timedelta(hours=1)
@@ -136,6 +137,7 @@ def _advance(data: PortalData, rng: random.Random, case: Case, now: datetime) ->
         return [_status(case, HOLD, now)]
     if status == AWAITING_RECORDS:
         if roll < 0.6:
+            receive_records(data, rng, case, now)
             return [_status(case, AWAITING_SETUP, now)]
     elif status == AWAITING_SETUP:
         if roll < 0.7:

@@ -34,9 +34,15 @@ def current_layout(portal: ClearCorrectPortal) -> Layout:
     return layout(portal.faults.layout_version)
 
 
+#: The WebForms site's forms-authentication cookie: with the JSON API switched on there, the API
+#: answers that session too.
+FORMS_AUTH_COOKIE = ".ASPXAUTH"
+
+
 def visitor(portal: ClearCorrectPortal, request: Request) -> Visitor | None:
     """The signed-in user, or None (no cookie, expired, dropped by a fault, or unknown)."""
-    session = portal.sessions.lookup(request.cookies.get(SESSION_COOKIE))
+    cookie = request.cookies.get(SESSION_COOKIE) or request.cookies.get(FORMS_AUTH_COOKIE)
+    session = portal.sessions.lookup(cookie)
     if session is None:
         return None
     login = portal.data.logins.get(session.username)

@@ -14,6 +14,8 @@ from connector.errors import ConflictError, InputError, NotFoundError
 from connector.store import Store
 from connector.store.schema import cases, comments, events, setups
 from connector.sync import sync_account
+from sandbox.clearcorrect import IDENTITY_JSON
+from sandbox.clearcorrect.admin_client import ClearCorrectAdmin
 from sandbox.scenarios import scenario
 from tests.conftest import BOTH_DATABASES, PortalFactory
 from tests.sync.support import add, make_services, make_vault
@@ -162,6 +164,9 @@ async def _seqs(store: Store) -> list[int]:
 
 async def test_a_lost_answer_is_never_resent(store: Store, start_portals: PortalFactory) -> None:
     portal = start_portals(VENDOR, practices=1, cases=4)
+    # The JSON API's comment path takes its own fault (the pages post back to the case page).
+    with ClearCorrectAdmin(portal.url) as admin:
+        admin.variant(IDENTITY_JSON)
     services, account_id = await _synced(store, portal, scenario(VENDOR, "good"))
     case_id, vendor_case_id, _ = await _reviewable(store, account_id)
     action, _ = await request_action(

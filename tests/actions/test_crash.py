@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from sandbox.clearcorrect import IDENTITY_JSON
+from sandbox.clearcorrect.admin_client import ClearCorrectAdmin
 from tests.conftest import PortalFactory
 
 VENDOR = "clearcorrect"
@@ -34,6 +36,9 @@ def test_sigkill_while_the_answer_is_on_its_way(
     tmp_path: Path, start_portals: PortalFactory
 ) -> None:
     portal = start_portals(VENDOR, practices=1, cases=3)
+    # The JSON API's comment path takes its own fault (the pages post back to the case page).
+    with ClearCorrectAdmin(portal.url) as admin:
+        admin.variant(IDENTITY_JSON)
     good = next(x for x in portal.admin.state()["logins"] if x["scenario"] == "good")
     config = tmp_path / "connector.toml"
     config.write_text(

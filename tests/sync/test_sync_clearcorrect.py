@@ -1,24 +1,36 @@
 """The sync engine against the ClearCorrect sandbox: first sync, incremental sync after a tick,
-restored sessions, wrong passwords, lockouts, and never deleting on doubt."""
+restored sessions, wrong passwords, lockouts, and never deleting on doubt; full syncs in
+English, German and Polish and on every variant (over real HTTP once each, the rest on pages
+recorded from the sandbox and replayed without it)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
+import httpx
+import pytest
 import sqlalchemy as sa
 
 from adapters.base import PortalUnavailable
+from adapters.clearcorrect import ClearCorrectAdapter
 from connector.accounts.service import update_credentials
 from connector.clock import utcnow
 from connector.domain import AccountStatus
-from connector.store import Store, practices
+from connector.store import Store, practices, upgrade
 from connector.store import accounts as account_rows
 from connector.store.schema import cases, login_attempts
-from connector.sync import Scheduler, sync_account
+from connector.sync import Scheduler, SyncResult, SyncServices, sync_account
+from sandbox.clearcorrect import IDENTITY_JSON, WEBFORMS, create_app, labels
+from sandbox.clearcorrect.admin_client import ClearCorrectAdmin
+from sandbox.common.config import SandboxConfig
 from sandbox.scenarios import scenario
+from tests.adapters.clearcorrect.recording import Recording, RecordingTransport, ReplayTransport
 from tests.conftest import BOTH_DATABASES, PortalFactory
 from tests.sync.support import (
+    FAST,
     add,
     end_lockout,
     event_counts,
@@ -33,6 +45,7 @@ from vault import Secret
 
 VENDOR = "clearcorrect"
 TPS_WIDE = "cases@tps-planning.example"
+RECORDED = "https://portal.recorded.example"
 
 
 @BOTH_DATABASES
@@ -97,8 +110,9 @@ async def test_unchanged_account_restores_its_session(
     assert second.counts.get("logins", 0) == 0
     assert second.counts.get("details_fetched", 0) == 0
     requests = portal.admin.requests()
-    assert requests["total_by_user"].get(good.username, 0) <= 3
-    assert requests["total"] <= 3
+    # My Account (the saved session's check, and the rights), then Manage Orders' three groups.
+    assert requests["total_by_user"].get(good.username, 0) <= 4
+    assert requests["total"] <= 4
     assert portal.admin.logins()[good.username]["attempts"] == attempts_before
 
     # An expired portal session costs exactly one new login, not more.
@@ -213,7 +227,7 @@ async def test_a_failed_listing_never_removes_cases(
     assert len(stored) == 30
 
     # Every listing request now fails: the full sync fails and nothing is marked removed.
-    portal.admin.faults(error_rate=1.0, path_prefixes=["/api/cases"])
+    portal.admin.faults(error_rate=1.0, path_prefixes=["/cases.aspx"])
     result = await sync_account(services, account.id, full=True)
     assert result.outcome == "failed"
     assert result.status is AccountStatus.PORTAL_UNAVAILABLE
@@ -223,3 +237,108 @@ async def test_a_failed_listing_never_removes_cases(
     assert current.failure_count == 1
     assert current.next_sync_at is not None and current.next_sync_at > utcnow()
     assert isinstance(PortalUnavailable("x"), Exception)
+
+
+# ---- every language, every variant -----------------------------------------------------------
+
+
+def _expected(state: dict[str, Any], username: str, lang: str, pages: bool) -> dict[str, Any]:
+    """The portal's state for one login, with the status words the login reads."""
+    snapshot = portal_snapshot(state, username)
+    statuses = {c["case_id"]: c["status"] for c in state["cases"]}
+    for case_id, entry in snapshot.items():
+        if pages:
+            entry["vendor_status"] = labels.status(statuses[case_id], lang)
+    return snapshot
+
+
+async def _sync_with(
+    store: Store, adapter: ClearCorrectAdapter, login: dict[str, Any]
+) -> tuple[str, SyncResult]:
+    vault = make_vault(store)
+    services = SyncServices(store, vault, {VENDOR: adapter})
+    account = await add(store, vault, VENDOR, login)
+    return account.id, await sync_account(services, account.id)
+
+
+async def test_full_syncs_read_german_and_polish_pages(
+    store: Store, start_portals: PortalFactory
+) -> None:
+    """Real HTTP: a German and a Polish partner login on the WebForms pages."""
+    portal = start_portals(VENDOR, practices=4, cases=6, seed=11)
+    state = portal.admin.state()
+    wide = state["tps_wide_partner"]
+    partner = next(x["username"] for x in state["logins"] if x["username"].startswith("tps."))
+    with ClearCorrectAdmin(portal.url) as admin:
+        admin.language(wide, "de")
+        admin.language(partner, "pl")
+    state = portal.admin.state()
+    vault = make_vault(store)
+    services = make_services(store, vault, {VENDOR: portal.url})
+    for username, lang in ((wide, "de"), (partner, "pl")):
+        login = next(x for x in state["logins"] if x["username"] == username)
+        account = await add(store, vault, VENDOR, login)
+        result = await sync_account(services, account.id)
+        assert result.outcome == "succeeded", result
+        assert await store_snapshot(store, account.id) == _expected(state, username, lang, True)
+    assert portal.admin.state()["logins"] == state["logins"]  # no language was changed
+
+
+async def test_a_full_sync_on_the_identity_app_reads_its_json_api(
+    store: Store, start_portals: PortalFactory
+) -> None:
+    """Real HTTP: the assumed variant (Identity sign-in, JSON API), for a German login."""
+    portal = start_portals(VENDOR, practices=3, cases=6, seed=2)
+    with ClearCorrectAdmin(portal.url) as admin:
+        admin.variant(IDENTITY_JSON)
+        admin.language(TPS_WIDE, "de")
+    state = portal.admin.state()
+    vault = make_vault(store)
+    services = make_services(store, vault, {VENDOR: portal.url})
+    login = next(x for x in state["logins"] if x["username"] == TPS_WIDE)
+    account = await add(store, vault, VENDOR, login)
+    result = await sync_account(services, account.id)
+    assert result.outcome == "succeeded", result
+    assert "GET /api/cases" in portal.admin.requests()["by_endpoint"]
+    assert await store_snapshot(store, account.id) == _expected(state, TPS_WIDE, "de", False)
+
+
+@pytest.mark.parametrize(
+    ("variant", "json_api", "lang"),
+    [
+        (IDENTITY_JSON, False, "en"),
+        (IDENTITY_JSON, False, "pl"),
+        (WEBFORMS, True, "de"),
+        (WEBFORMS, False, "en"),
+    ],
+)
+async def test_full_syncs_on_recorded_pages(
+    store: Store, tmp_path: Path, variant: str, json_api: bool, lang: str
+) -> None:
+    """The sandbox answers one sync in-process while its pages are recorded; a second sync,
+    into a fresh store, is answered from the recording alone. Both match the state dump."""
+    app = create_app(SandboxConfig(admin=True, practices=3, cases=5, seed=8))
+    portal = app.state.portal
+    portal.seed(3, 5, 8, variant=variant, json_api=json_api, language=lang)
+    state = portal.dump()
+    login = next(x for x in state["logins"] if x["username"] == TPS_WIDE)
+    expected = _expected(state, TPS_WIDE, lang, variant == WEBFORMS and not json_api)
+    recording = Recording()
+    recorder = RecordingTransport(httpx.ASGITransport(app=app), recording)
+    account_id, result = await _sync_with(
+        store, ClearCorrectAdapter(RECORDED, policy=FAST, transport=recorder), login
+    )
+    assert result.outcome == "succeeded", result
+    assert await store_snapshot(store, account_id) == expected
+    replay = ReplayTransport(recording)
+    fresh = Store.connect(f"sqlite+aiosqlite:///{tmp_path / 'replayed.db'}")
+    await upgrade(fresh)
+    try:
+        replayed_id, replayed = await _sync_with(
+            fresh, ClearCorrectAdapter(RECORDED, policy=FAST, transport=replay), login
+        )
+        assert replayed.outcome == "succeeded", replayed
+        assert await store_snapshot(fresh, replayed_id) == expected
+        assert replay.left == 0
+    finally:
+        await fresh.close()

@@ -1,6 +1,7 @@
-"""Fixtures for the ClearCorrect adapter tests: a running sandbox portal, adapters with a fast
-retry policy, credentials of the scenario and generated logins, and what the portal's state
-dump says a login should see."""
+"""Fixtures for the ClearCorrect adapter tests: a running sandbox portal (the WebForms pages by
+default; the Identity app or the WebForms site with its JSON API on request), adapters with a
+fast retry policy, credentials of the scenario and generated logins, and what the portal's
+state dump says a login should see, in the words of the language and the path it is read in."""
 
 from __future__ import annotations
 
@@ -16,9 +17,30 @@ import pytest
 from adapters.base import AuthorRole, CaseDetail, CasePage, CaseSummary, Credentials, utc
 from adapters.clearcorrect import ClearCorrectAdapter, ClearCorrectSession, case_status
 from adapters.http import RetryPolicy
+from sandbox.clearcorrect import IDENTITY_JSON, WEBFORMS, labels
+from sandbox.clearcorrect.admin_client import ClearCorrectAdmin
 from sandbox.clearcorrect.scenarios import scenario
 from sandbox.common.server import PortalHandle
 from vault import Secret
+
+#: How a test reads the portal: the WebForms pages, the WebForms site's JSON API, or the
+#: Identity app (its API).
+PAGES = "pages"
+WEBFORMS_API = "webforms-api"
+IDENTITY = "identity"
+PATHS = (PAGES, WEBFORMS_API, IDENTITY)
+
+
+def choose(portal: PortalHandle, path: str) -> None:
+    """Make the running portal the variant a test path reads."""
+    with ClearCorrectAdmin(portal.url) as admin:
+        admin.variant(IDENTITY_JSON if path == IDENTITY else WEBFORMS, json_api=path != PAGES)
+
+
+def set_language(portal: PortalHandle, username: str, lang: str | None) -> None:
+    with ClearCorrectAdmin(portal.url) as admin:
+        admin.language(username, lang)
+
 
 #: Fast backoffs so fault tests run in seconds; many attempts so a 37% failure rate per attempt
 #: (30% errors, 10% 429) practically never exhausts them.
@@ -76,7 +98,18 @@ def attempts(portal: PortalHandle, username: str) -> int:
 
 
 def login_posts(portal: PortalHandle) -> int:
-    return int(portal.admin.requests()["by_endpoint"].get("POST /Identity/Account/Login", 0))
+    """Password posts, on either sign-in."""
+    endpoints = portal.admin.requests()["by_endpoint"]
+    return int(endpoints.get("POST /Login.aspx", 0)) + int(
+        endpoints.get("POST /Identity/Account/Login", 0)
+    )
+
+
+def code_posts(portal: PortalHandle) -> int:
+    endpoints = portal.admin.requests()["by_endpoint"]
+    return int(endpoints.get("POST /LoginVerify.aspx", 0)) + int(
+        endpoints.get("POST /Identity/Account/LoginWith2fa", 0)
+    )
 
 
 async def collect(
@@ -111,7 +144,20 @@ def unread_for(comment: dict[str, Any], username: str) -> bool:
     return comment["author_username"] != username and username not in comment["read_by"]
 
 
-def expected_summary(case: dict[str, Any], username: str) -> dict[str, Any]:
+def language_of(state: dict[str, Any], username: str) -> str:
+    """The language the adapter meets: the login's profile language (it sends no
+    Accept-Language, so a login without one gets English)."""
+    return login_of(state, username)["language"] or "en"
+
+
+def shown_status(case: dict[str, Any], lang: str, path: str) -> str:
+    """The status text the adapter reads: the page's words, or the API's English code."""
+    return labels.status(case["status"], lang) if path == PAGES else case["status"]
+
+
+def expected_summary(
+    case: dict[str, Any], username: str, lang: str = "en", path: str = PAGES
+) -> dict[str, Any]:
     return {
         "vendor_case_id": case["case_id"],
         "patient_name": case["patient_name"],
@@ -119,7 +165,7 @@ def expected_summary(case: dict[str, Any], username: str) -> dict[str, Any]:
         "vendor_doctor_id": case["doctor_id"],
         "vendor_doctor_name": case["doctor_name"],
         "status": case_status(case["status"]),
-        "vendor_status": case["status"],
+        "vendor_status": shown_status(case, lang, path),
         "action_required": case["action_required"],
         "unread_comments": sum(unread_for(c, username) for c in case["comments"]),
         "updated_at": utc(case["updated_at"]),
@@ -150,18 +196,45 @@ def visible_cases(state: dict[str, Any], username: str) -> dict[str, dict[str, A
     return {c["case_id"]: c for c in state["cases"] if c["case_id"] in ids}
 
 
-def expected_detail(case: dict[str, Any], username: str, base_url: str) -> dict[str, Any]:
+def _stl_files(case: dict[str, Any], setup: dict[str, Any]) -> list[tuple[str, str, None]]:
+    """The STL scans of the submission a setup was made from, as the setup page lists them."""
+    submission = next(
+        (s for s in case["submissions"] if s["submission_id"] == setup["submission_id"]),
+        case["submissions"][-1],
+    )
+    arch = {"upper": "maxillary", "lower": "mandibular"}
+    return [(f["name"], arch[f["arch"]], None) for f in submission["files"] if f["kind"] == "stl"]
+
+
+def expected_detail(
+    case: dict[str, Any], username: str, base_url: str, lang: str = "en", path: str = PAGES
+) -> dict[str, Any]:
+    pages = path == PAGES
+    states = {
+        "Awaiting approval": "cc.wf.setup.state.in-review",
+        "Declined": "cc.wf.setup.state.declined",
+        "Approved": "cc.wf.setup.state.approved",
+        "Superseded": "cc.wf.setup.state.superseded",
+    }
     return {
-        "summary": expected_summary(case, username),
-        "created_at": utc(case["created_at"]),
+        "summary": expected_summary(case, username, lang, path),
+        "created_at": None if pages else utc(case["created_at"]),
         "setups": [
             {
                 "id": s["setup_id"],
                 "version": s["version"],
                 "created_at": utc(s["created_at"]),
-                "vendor_state": s["state"],
-                "viewer_url": base_url + s["viewer_url"],
-                "files": [(f["name"], f["kind"], f["size"]) for f in s["files"]],
+                "vendor_state": labels.word(states[s["state"]], lang) if pages else s["state"],
+                "viewer_url": (
+                    f"{base_url}/detail/setup.aspx?id={s['setup_id']}"
+                    if pages
+                    else base_url + s["viewer_url"]
+                ),
+                "files": (
+                    _stl_files(case, s)
+                    if pages
+                    else [(f["name"], f["kind"], f["size"]) for f in s["files"]]
+                ),
             }
             for s in case["setups"]
         ],
@@ -169,7 +242,7 @@ def expected_detail(case: dict[str, Any], username: str, base_url: str) -> dict[
             {
                 "id": c["comment_id"],
                 "role": AuthorRole(c["author_role"]),
-                "author": c["author_name"],
+                "author": (c["author_username"] or c["author_name"]) if pages else c["author_name"],
                 "body": c["body"],
                 "created_at": utc(c["created_at"]),
                 "unread": unread_for(c, username),

@@ -1,13 +1,14 @@
-"""The adapter's flow where the sandbox cannot produce the case (respx): a list that keeps
-changing under the listing, lost answers to login posts, sessions ending twice, concurrent
-expiries, and answers that are not what the portal normally sends."""
+"""The JSON fast path's flow where the sandbox cannot produce the case (respx), on a portal with
+the Identity sign-in (no `/Login.aspx`): a list that keeps changing under the listing, lost
+answers to login posts, sessions ending twice, concurrent expiries, and answers that are not
+what the portal normally sends."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -26,6 +27,8 @@ from adapters.base import (
     no_code,
 )
 from adapters.clearcorrect import MAX_LISTING_RESTARTS, ClearCorrectAdapter, ClearCorrectSession
+from adapters.clearcorrect.api import ApiReader
+from adapters.clearcorrect.site import app
 from adapters.http import RetryPolicy
 from sandbox.clearcorrect import markup
 from sandbox.clearcorrect.layout import V1
@@ -42,8 +45,14 @@ def _html(body: str) -> httpx.Response:
     return httpx.Response(200, text=body, headers={"content-type": "text/html; charset=utf-8"})
 
 
+def no_webforms(router: respx.MockRouter) -> None:
+    """The portal has no WebForms sign-in page: the adapter signs in on the Identity form."""
+    router.get(f"{BASE}/Login.aspx").mock(return_value=httpx.Response(404))
+
+
 def mock_login(router: respx.MockRouter) -> respx.Route:
     """The login page and a successful login post; returns the post's route."""
+    no_webforms(router)
     router.get(f"{BASE}/Identity/Account/Login").mock(
         return_value=_html(markup.login_page(V1, "CfDJ8token", "/Cases"))
     )
@@ -186,6 +195,7 @@ async def test_a_case_updated_past_the_pages_is_caught_up_without_a_restart() ->
 
 @respx.mock
 async def test_a_lost_answer_to_the_login_post_is_never_resent() -> None:
+    no_webforms(respx.mock)
     respx.get(f"{BASE}/Identity/Account/Login").mock(
         return_value=_html(markup.login_page(V1, "CfDJ8token", "/Cases"))
     )
@@ -202,6 +212,7 @@ async def test_a_lost_answer_to_the_login_post_is_never_resent() -> None:
 
 @respx.mock
 async def test_a_login_post_that_never_left_may_be_sent_again() -> None:
+    no_webforms(respx.mock)
     respx.get(f"{BASE}/Identity/Account/Login").mock(
         return_value=_html(markup.login_page(V1, "CfDJ8token", "/Cases"))
     )
@@ -260,7 +271,9 @@ async def test_concurrent_requests_that_see_the_end_share_one_new_login() -> Non
     post = respx.post(f"{BASE}/Identity/Account/Login").mock(side_effect=second_login)
     before = post.call_count
     async with session:
-        await asyncio.gather(*(session._comments_json(str(100_000 + i)) for i in range(8)))
+        reader = cast(ApiReader, session._reader)
+        urls = [app.comments_api(str(100_000 + i)) for i in range(8)]
+        await asyncio.gather(*(reader._get(url, "comments") for url in urls))
         assert session.logins == 2
     assert post.call_count == before + 1
 
@@ -276,6 +289,7 @@ async def test_html_where_json_belongs_is_portal_changed() -> None:
 @respx.mock
 async def test_a_login_page_without_its_token_posts_nothing() -> None:
     page = markup.login_page(V1, "CfDJ8token", "/Cases").replace("__RequestVerificationToken", "x")
+    no_webforms(respx.mock)
     respx.get(f"{BASE}/Identity/Account/Login").mock(return_value=_html(page))
     post = respx.post(f"{BASE}/Identity/Account/Login")
     with pytest.raises(PortalChanged):

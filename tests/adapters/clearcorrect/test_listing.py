@@ -1,5 +1,7 @@
-"""Listing and reading cases against the running sandbox, compared with its state dump: full and
-incremental listings, a list that changes while it is read, a changed layout, and faults."""
+"""Listing and reading cases against the running sandbox, compared with its state dump, on the
+WebForms pages (in English, German and Polish), on the WebForms site's JSON API and on the
+Identity app: full and incremental listings, resuming, a list that changes while it is read,
+a changed layout, and faults."""
 
 from __future__ import annotations
 
@@ -13,16 +15,22 @@ from adapters.clearcorrect import ClearCorrectAdapter, ClearCorrectSession
 from sandbox.common.server import PortalHandle
 from tests.adapters.clearcorrect.conftest import (
     FAST,
+    IDENTITY,
+    PAGES,
+    WEBFORMS_API,
     PortalFactory,
     actual_detail,
     actual_summary,
+    choose,
     collect,
     credentials_of,
     expected_detail,
     expected_summary,
+    language_of,
     login_of,
     partner_of,
     scenario_credentials,
+    set_language,
     unshare,
     visible_cases,
 )
@@ -37,11 +45,19 @@ def _logins_to_check(state: dict[str, Any]) -> list[str]:
     return [wide, partner_of(state, generated[0]), "good.partner@tps-sandbox.example"]
 
 
+@pytest.mark.parametrize("path", [PAGES, WEBFORMS_API, IDENTITY])
 async def test_full_listing_and_details_match_the_portal_state(
-    portal: PortalHandle, adapter: ClearCorrectAdapter
+    portal: PortalHandle, adapter: ClearCorrectAdapter, path: str
 ) -> None:
+    """Three logins, one per language: the TPS-wide partner (several doctors) reads German
+    pages, a per-practice partner Polish ones, the scenario partner English ones."""
+    choose(portal, path)
+    logins = _logins_to_check(portal.admin.state())
+    for username, lang in zip(logins, ("de", "pl", None), strict=True):
+        set_language(portal, username, lang)
     state = portal.admin.state()
-    for username in _logins_to_check(state):
+    for username in logins:
+        lang = language_of(state, username)
         credentials = (
             scenario_credentials("good")
             if username.startswith("good.")
@@ -55,21 +71,48 @@ async def test_full_listing_and_details_match_the_portal_state(
             pages, items = await collect(session)
             assert pages[-1].next_cursor is None and pages[-1].resume_cursor is not None
             assert sum(len(p.items) for p in pages) == len(items)  # no duplicates
+            assert session.uses_api is (path != PAGES)
             assert {k: actual_summary(v) for k, v in items.items()} == {
-                k: expected_summary(c, username) for k, c in expected.items()
+                k: expected_summary(c, username, lang, path) for k, c in expected.items()
             }
             for number, case in expected.items():
                 detail = await session.get_case(number)
-                assert actual_detail(detail) == expected_detail(case, username, portal.url)
-    # Reading lists, cases and chats never marks anything read.
+                assert actual_detail(detail) == expected_detail(
+                    case, username, portal.url, lang, path
+                )
+    # Reading lists, cases and chats never marks anything read, nor changes a language.
     assert not [p for p in portal.admin.posted() if p["kind"] == "mark_read"]
     assert portal.admin.state()["cases"] == state["cases"]
+    assert portal.admin.state()["logins"] == state["logins"]
+
+
+async def test_the_pages_are_read_25_at_a_time_by_postback(start_portals: PortalFactory) -> None:
+    portal = start_portals("clearcorrect", practices=1, cases=90, seed=5)
+    state = portal.admin.state()
+    username = partner_of(state, state["doctors"][1]["doctor_id"])
+    adapter = ClearCorrectAdapter(portal.url, policy=FAST)
+    async with await adapter.open(
+        credentials_of(state, username), None, no_code, guard=RecordedSignIns()
+    ) as session:
+        portal.admin.reset_requests()
+        pages, items = await collect(session)
+    assert max(len(p.items) for p in pages) == 25
+    assert set(items) == set(login_of(state, username)["visible_case_ids"])
+    assert sum(len(p.items) for p in pages) == len(items)
+    # One GET of Manage Orders; every other page is a postback (group or pager).
+    assert portal.admin.requests()["by_endpoint"] == {
+        "GET /cases.aspx": 1,
+        "POST /cases.aspx": len(pages) - 1,
+    }
+    cursors = [json.loads(p.next_cursor) for p in pages[:-1] if p.next_cursor]
+    assert {c["g"] for c in cursors} <= {"ActionNeeded", "InProgress", "Closed"}
 
 
 async def test_a_listing_of_more_than_one_page_uses_the_largest_page_size(
     start_portals: PortalFactory,
 ) -> None:
     portal = start_portals("clearcorrect", practices=1, cases=230, seed=5)
+    choose(portal, IDENTITY)
     state = portal.admin.state()
     username = partner_of(state, state["doctors"][1]["doctor_id"])
     adapter = ClearCorrectAdapter(portal.url, policy=FAST)
@@ -88,6 +131,7 @@ async def test_a_listing_of_more_than_one_page_uses_the_largest_page_size(
 async def test_incremental_listing_returns_what_the_tick_changed(
     portal: PortalHandle, adapter: ClearCorrectAdapter
 ) -> None:
+    choose(portal, IDENTITY)
     state = portal.admin.state()
     username = state["tps_wide_partner"]
     async with await adapter.open(
@@ -128,10 +172,49 @@ async def test_incremental_listing_returns_what_the_tick_changed(
         )
 
 
+async def test_an_incremental_listing_of_the_pages_stops_at_the_watermark(
+    start_portals: PortalFactory,
+) -> None:
+    portal = start_portals("clearcorrect", practices=1, cases=90, seed=5)
+    adapter = ClearCorrectAdapter(portal.url, policy=FAST)
+    state = portal.admin.state()
+    username = partner_of(state, state["doctors"][1]["doctor_id"])
+    async with await adapter.open(
+        credentials_of(state, username), None, no_code, guard=RecordedSignIns()
+    ) as session:
+        pages, everything = await collect(session)
+        resume = pages[-1].resume_cursor
+        assert resume is not None
+        touched: set[str] = set()
+        for _ in range(20):
+            for change in portal.admin.tick(1)["changes"]:
+                if change["kind"] != "case_unshared":
+                    touched.add(change["case_id"])
+            after = portal.admin.state()
+            touched &= set(visible_cases(after, username))
+            if touched:
+                break
+        assert touched
+        portal.admin.reset_requests()
+        pages, changed = await collect(session, resume)
+        requests = portal.admin.requests()["total"]
+        portal.admin.reset_requests()
+        await collect(session)
+        full = portal.admin.requests()["total"]
+    assert touched <= set(changed)
+    visible_now = visible_cases(after, username)
+    lang = language_of(after, username)
+    for number, item in changed.items():
+        assert actual_summary(item) == expected_summary(visible_now[number], username, lang)
+    assert len(changed) < len(everything) and requests < full  # older pages were not read
+    assert json.loads(pages[-1].resume_cursor or "{}")["since"] >= json.loads(resume)["since"]
+
+
 async def test_a_case_unshared_during_the_listing_restarts_it_and_none_is_missed(
     start_portals: PortalFactory,
 ) -> None:
     portal = start_portals("clearcorrect", practices=1, cases=150, seed=5)
+    choose(portal, IDENTITY)
     state = portal.admin.state()
     doctor_id = state["doctors"][1]["doctor_id"]
     username = partner_of(state, doctor_id)
@@ -155,10 +238,12 @@ async def test_a_case_unshared_during_the_listing_restarts_it_and_none_is_missed
     assert portal.admin.requests()["by_endpoint"]["GET /api/cases"] == 4  # 2 + restart 2
 
 
+@pytest.mark.parametrize("path", [PAGES, IDENTITY])
 async def test_resuming_from_a_page_cursor_finishes_the_listing(
-    start_portals: PortalFactory,
+    start_portals: PortalFactory, path: str
 ) -> None:
     portal = start_portals("clearcorrect", practices=1, cases=150, seed=5)
+    choose(portal, path)
     state = portal.admin.state()
     username = partner_of(state, state["doctors"][1]["doctor_id"])
     adapter = ClearCorrectAdapter(portal.url, policy=FAST)
@@ -174,9 +259,25 @@ async def test_resuming_from_a_page_cursor_finishes_the_listing(
     assert pages[-1].resume_cursor is not None
 
 
+async def test_a_changed_page_layout_is_portal_changed_naming_the_facts(
+    portal: PortalHandle, adapter: ClearCorrectAdapter
+) -> None:
+    credentials = scenario_credentials("good")
+    async with await adapter.open(credentials, None, no_code, guard=RecordedSignIns()) as session:
+        portal.admin.faults(layout_version=2)
+        with pytest.raises(PortalChanged) as listing:
+            await collect(session)
+        assert listing.value.facts == ("cc.wf.list.grid",)
+        number = next(iter(visible_cases(portal.admin.state(), credentials.username)))
+        with pytest.raises(PortalChanged) as case:
+            await session.get_case(number)
+        assert case.value.facts == ("cc.wf.case.notes-grid",)
+
+
 async def test_a_changed_layout_is_portal_changed_not_an_empty_listing(
     portal: PortalHandle, adapter: ClearCorrectAdapter
 ) -> None:
+    choose(portal, IDENTITY)
     credentials = scenario_credentials("good")
     async with await adapter.open(credentials, None, no_code, guard=RecordedSignIns()) as session:
         saved = await session.export_state()
@@ -208,17 +309,20 @@ async def test_unknown_and_unshared_cases_are_not_found(
                 await session.get_case(number)
 
 
+@pytest.mark.parametrize("path", [PAGES, IDENTITY])
 async def test_with_faults_on_a_full_listing_is_complete_and_correct(
-    portal: PortalHandle,
+    portal: PortalHandle, path: str
 ) -> None:
     """30% server errors, 10% 429 (Retry-After: 0), 20 ms latency and 5% dropped sessions on
-    the API. Every page and every case read is retried under the policy, every dropped session
-    gets one new login, and what comes out equals the portal's state.
+    the pages or the API. Every page, navigating postback and case read is retried under the
+    policy, every dropped session gets one new login, and what comes out equals the portal's
+    state.
 
     The login pages are left out of the error faults: a login post answered 5xx is
     `OutcomeUnknown` by rule (never resent), which would end the run rather than test the
     listing; `test_one_open_never_makes_two_attempts_even_with_faults` covers that side.
     """
+    choose(portal, path)
     state = portal.admin.state()
     username = state["tps_wide_partner"]
     expected = visible_cases(state, username)
@@ -226,13 +330,14 @@ async def test_with_faults_on_a_full_listing_is_complete_and_correct(
     session: ClearCorrectSession = await adapter.open(
         credentials_of(state, username), None, no_code, guard=RecordedSignIns()
     )
+    prefixes = ["/api/"] if path == IDENTITY else ["/cases.aspx", "/detail/", "/account.aspx"]
     portal.admin.faults(
         error_rate=0.3,
         rate_limit_rate=0.1,
         retry_after_seconds=0,
         latency_ms=20,
         session_drop_rate=0.05,
-        path_prefixes=["/api/"],
+        path_prefixes=prefixes,
         seed=9,
     )
     items: dict[str, Any] = {}
@@ -260,10 +365,13 @@ async def test_with_faults_on_a_full_listing_is_complete_and_correct(
     requests = portal.admin.requests()
     portal.admin.clear_faults()
     assert {k: actual_summary(v) for k, v in items.items()} == {
-        k: expected_summary(c, username) for k, c in expected.items()
+        k: expected_summary(c, username, "en", path) for k, c in expected.items()
     }
     for number, case in expected.items():
-        assert actual_detail(details[number]) == expected_detail(case, username, portal.url)
+        assert actual_detail(details[number]) == expected_detail(
+            case, username, portal.url, "en", path
+        )
     assert session.logins >= 1
-    api_calls = sum(v for k, v in requests["by_endpoint"].items() if " /api/" in k)
-    assert api_calls < 10 * (1 + 2 * len(expected))  # bounded: at most max_attempts each
+    reads = sum(v for k, v in requests["by_endpoint"].items() if "Login" not in k)
+    setups = sum(len(c["setups"]) for c in expected.values())
+    assert reads < 10 * (4 + 2 * len(expected) + setups)  # bounded: max_attempts each

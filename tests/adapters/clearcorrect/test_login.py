@@ -1,5 +1,6 @@
-"""Signing in against the running sandbox: every scenario login, the lockout rules (one attempt
-per `open()`, even with faults on), second factors, a changed layout, and no leaked secrets."""
+"""Signing in against the running sandbox, on the WebForms sign-in and on the Identity form:
+every scenario login, the lockout rules (one attempt per `open()`, even with faults on), second
+factors, a changed sign-in page, and no leaked secrets."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pyotp
 import pytest
+import respx
 
 from adapters.base import (
     AccountLocked,
@@ -29,7 +32,11 @@ from sandbox.clearcorrect.scenarios import SCENARIOS, TOTP_SECRET, scenario
 from sandbox.common.scenarios import Outcome, ScenarioLogin
 from sandbox.common.server import PortalHandle
 from tests.adapters.clearcorrect.conftest import (
+    IDENTITY,
+    PAGES,
     attempts,
+    choose,
+    code_posts,
     collect,
     login_posts,
     mailbox_code_provider,
@@ -38,10 +45,12 @@ from tests.adapters.clearcorrect.conftest import (
 from vault import Secret
 
 
+@pytest.mark.parametrize("path", [PAGES, IDENTITY])
 @pytest.mark.parametrize("login", SCENARIOS, ids=[s.name for s in SCENARIOS])
 async def test_every_scenario_login_maps_to_its_outcome(
-    portal: PortalHandle, adapter: ClearCorrectAdapter, login: ScenarioLogin
+    portal: PortalHandle, adapter: ClearCorrectAdapter, login: ScenarioLogin, path: str
 ) -> None:
+    choose(portal, path)
     name = login.name
     credentials = scenario_credentials(name)
     outcome = scenario(name).outcome
@@ -69,13 +78,14 @@ async def test_every_scenario_login_maps_to_its_outcome(
         assert access.account_type == "partner"
         assert {Capability.READ_CASES, Capability.REJECT_SETUP} <= access.capabilities
         assert Capability.APPROVE not in access.capabilities
-        assert access.roles == ("20417:View", "20417:RejectSetups")
+        decline = "DeclineSetups" if path == PAGES else "RejectSetups"
+        assert access.roles == ("20417:View", f"20417:{decline}")
     elif outcome is Outcome.EXCESS_PERMISSIONS:
-        assert access.excessive is not None and "partner" in access.excessive.lower()
+        assert access.excessive is not None and "collaborator" in access.excessive.lower()
         assert access.account_type == "doctor"
         assert Capability.APPROVE in access.capabilities
     elif outcome is Outcome.INSUFFICIENT_PERMISSIONS:
-        assert access.insufficient is not None and "View" in access.insufficient
+        assert access.insufficient is not None and "shared" in access.insufficient
         assert access.excessive is None
         assert Capability.READ_CASES not in access.capabilities
     else:  # pragma: no cover - the table grew
@@ -83,9 +93,11 @@ async def test_every_scenario_login_maps_to_its_outcome(
     assert attempts(portal, credentials.username) == (2 if name in ("email_code", "totp") else 1)
 
 
+@pytest.mark.parametrize("path", [PAGES, IDENTITY])
 async def test_a_wrong_password_costs_exactly_one_attempt(
-    portal: PortalHandle, adapter: ClearCorrectAdapter
+    portal: PortalHandle, adapter: ClearCorrectAdapter, path: str
 ) -> None:
+    choose(portal, path)
     good = scenario("good")
     wrong = Credentials(good.username, Secret("Wrong#Passw0rd"))
     with pytest.raises(InvalidCredentials):
@@ -168,7 +180,7 @@ async def test_email_code_without_a_person_is_mfa_required_and_posts_no_code(
     assert required.value.channel == "email"
     assert not isinstance(required.value, VerificationCodeRejected)
     assert attempts(portal, credentials.username) == 1  # the password only: no code was posted
-    assert portal.admin.requests()["by_endpoint"].get("POST /Identity/Account/LoginWith2fa") is None
+    assert code_posts(portal) == 0
 
 
 async def test_a_wrong_code_is_reported_once_and_never_retried(
@@ -225,6 +237,7 @@ async def test_totp_from_the_stored_secret_or_from_a_person(
 async def test_a_changed_login_form_is_portal_changed_before_anything_is_posted(
     portal: PortalHandle, adapter: ClearCorrectAdapter
 ) -> None:
+    choose(portal, IDENTITY)
     portal.admin.faults(layout_version=2)
     credentials = scenario_credentials("good")
     with pytest.raises(PortalChanged) as changed:
@@ -232,6 +245,28 @@ async def test_a_changed_login_form_is_portal_changed_before_anything_is_posted(
     assert "Input.Email" in str(changed.value)
     assert attempts(portal, credentials.username) == 0
     assert login_posts(portal) == 0
+
+
+@respx.mock
+async def test_a_renamed_webforms_sign_in_field_is_portal_changed_and_posts_nothing() -> None:
+    base = "https://portal.cc.example"
+    page = (
+        '<html><body><form method="post" action="./Login.aspx" id="aspnetForm">'
+        '<input type="hidden" name="__VIEWSTATE" value="x">'
+        '<input name="ctl00$MainPH$txtEmail" type="text">'
+        '<input name="ctl00$MainPH$txtPassword" type="password">'
+        '<input type="submit" name="ctl00$MainPH$btnLogin" value="Sign In"></form></body></html>'
+    )
+    respx.get(f"{base}/Login.aspx").mock(
+        return_value=httpx.Response(200, text=page, headers={"content-type": "text/html"})
+    )
+    post = respx.post(f"{base}/Login.aspx")
+    with pytest.raises(PortalChanged) as changed:
+        await ClearCorrectAdapter(base).open(
+            scenario_credentials("good"), None, no_code, guard=RecordedSignIns()
+        )
+    assert "cc.wf.signin.username-field" in changed.value.facts
+    assert post.call_count == 0
 
 
 async def test_no_secret_reaches_logs_errors_or_reprs(

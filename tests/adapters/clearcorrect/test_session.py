@@ -1,28 +1,56 @@
-"""Saved sessions and expiry against the running sandbox: a restored session makes no login,
-an ended one gets exactly one new login, and saved state is never trusted blindly."""
+"""Saved sessions and expiry against the running sandbox: a restored session makes no login
+(checked with one request: My Account on the pages, the account API on the fast path), an
+ended one gets exactly one new login, and saved state is never trusted blindly."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
 from adapters.base import Adapter, Credentials, PortalSession, RecordedSignIns, no_code
 from adapters.clearcorrect import STATUS_TABLE, ClearCorrectAdapter, ClearCorrectSession
 from sandbox.common.server import PortalHandle
-from tests.adapters.clearcorrect.conftest import attempts, collect, scenario_credentials
+from tests.adapters.clearcorrect.conftest import (
+    IDENTITY,
+    PAGES,
+    WEBFORMS_API,
+    attempts,
+    choose,
+    collect,
+    scenario_credentials,
+)
 from vault import Secret
 
+RESTORED = {
+    PAGES: (
+        {".ASPXAUTH", "ASP.NET_SessionId"},
+        # My Account (the check, kept for check_access), the list and two group postbacks.
+        {"GET /account.aspx": 1, "GET /cases.aspx": 1, "POST /cases.aspx": 2},
+    ),
+    WEBFORMS_API: (
+        {".ASPXAUTH", "ASP.NET_SessionId", "XSRF-TOKEN", ".AspNetCore.Antiforgery.Q5hN2ktDqvY"},
+        {"GET /api/account": 1, "GET /api/cases": 1},
+    ),
+    IDENTITY: (
+        {".AspNetCore.Identity.Application", ".AspNetCore.Antiforgery.Q5hN2ktDqvY"},
+        {"GET /api/account": 1, "GET /api/cases": 1},
+    ),
+}
 
+
+@pytest.mark.parametrize("path", [PAGES, WEBFORMS_API, IDENTITY])
 async def test_a_restored_session_makes_no_login(
-    portal: PortalHandle, adapter: ClearCorrectAdapter
+    portal: PortalHandle, adapter: ClearCorrectAdapter, path: str
 ) -> None:
+    choose(portal, path)
     credentials = scenario_credentials("good")
     async with await adapter.open(credentials, None, no_code, guard=RecordedSignIns()) as session:
+        assert session.uses_api is (path != PAGES)
         state = await session.export_state()
     saved = json.loads(state.reveal())
-    assert {c["name"] for c in saved["cookies"]} == {
-        ".AspNetCore.Identity.Application",
-        ".AspNetCore.Antiforgery.Q5hN2ktDqvY",
-    }
+    cookies, requests = RESTORED[path]
+    assert {c["name"] for c in saved["cookies"]} == cookies
     assert all({"domain", "path", "expires"} <= set(c) for c in saved["cookies"])
     assert attempts(portal, credentials.username) == 1
     portal.admin.reset_requests()
@@ -32,7 +60,7 @@ async def test_a_restored_session_makes_no_login(
         _, items = await collect(session)
         assert len(items) == 5
     assert attempts(portal, credentials.username) == 1
-    assert portal.admin.requests()["by_endpoint"] == {"GET /api/account": 1, "GET /api/cases": 1}
+    assert portal.admin.requests()["by_endpoint"] == requests
 
 
 async def test_an_ended_session_gets_exactly_one_new_login(
@@ -69,8 +97,8 @@ async def test_a_saved_session_the_portal_forgot_leads_to_one_login(
     async with await adapter.open(credentials, state, no_code, guard=RecordedSignIns()) as session:
         assert session.logins == 1
     by_endpoint = portal.admin.requests()["by_endpoint"]
-    assert by_endpoint["GET /api/account"] == 1
-    assert by_endpoint["POST /Identity/Account/Login"] == 1
+    assert by_endpoint["GET /account.aspx"] == 1
+    assert by_endpoint["POST /Login.aspx"] == 1
 
 
 async def test_saved_state_of_another_login_or_unreadable_is_not_used(
@@ -85,7 +113,7 @@ async def test_saved_state_of_another_login_or_unreadable_is_not_used(
         async with await adapter.open(other, saved, no_code, guard=RecordedSignIns()) as session:
             assert session.logins == 1
         # Not even checked with the portal: the cookies were never put in the jar.
-        assert "GET /api/account" not in portal.admin.requests()["by_endpoint"]
+        assert "GET /account.aspx" not in portal.admin.requests()["by_endpoint"]
 
 
 async def test_session_cookies_never_show_in_reprs(

@@ -25,9 +25,11 @@ from adapters.base import (
     PortalChanged,
     SetupState,
 )
-from adapters.clearcorrect import STATUS_TABLE, VerificationCodeRejected, site
+from adapters.clearcorrect import STATUS_TABLE, VerificationCodeRejected, signin
 from adapters.clearcorrect.cursor import Cursor, decode, encode
-from adapters.clearcorrect.status import author_role, case_status, setup_state
+from adapters.clearcorrect.site import app as site
+from adapters.clearcorrect.site.app import author_role, setup_state
+from adapters.clearcorrect.status import case_status
 from sandbox.clearcorrect import markup
 from sandbox.clearcorrect.layout import V1, V2
 
@@ -296,7 +298,9 @@ def test_access_of_partners_and_doctors() -> None:
     approver = site.access_of(site.parse_account(account(approve=True, d1=["View"])))
     assert approver.excessive and Capability.APPROVE in approver.capabilities
     doctor = site.access_of(site.parse_account(account("Doctor", approve=True)))
-    assert doctor.account_type == "doctor" and doctor.excessive and "partner" in doctor.excessive
+    assert (
+        doctor.account_type == "doctor" and doctor.excessive and "collaborator" in doctor.excessive
+    )
     with pytest.raises(PortalChanged):
         site.parse_account(account("Administrator"))
 
@@ -342,8 +346,9 @@ def test_sign_in_answers_map_to_typed_errors() -> None:
     with pytest.raises(AccountLocked) as locked:  # ASP.NET Identity's own lockout page
         site.sign_in_outcome(redirect("/Identity/Account/Lockout"), NOW)
     assert locked.value.until == NOW + timedelta(minutes=20)
-    with pytest.raises(InvalidCredentials):
-        site.sign_in_outcome(html(login_page([site.INVALID_LOGIN])), NOW)
+    for words in ("Invalid login attempt.", "Ungültiger Anmeldeversuch."):
+        with pytest.raises(InvalidCredentials):
+            site.sign_in_outcome(html(login_page([words])), NOW)
     length = "The Password must be at least 8 and at max 16 characters long."
     with pytest.raises(InvalidCredentials):
         site.sign_in_outcome(html(login_page(field_errors={"password": length})), NOW)
@@ -358,10 +363,10 @@ def test_sign_in_answers_map_to_typed_errors() -> None:
         site.sign_in_outcome(html("Bad Request", 400), NOW)
 
 
-@given(st.integers(min_value=1, max_value=100_000))
-def test_the_lockout_message_gives_until(minutes: int) -> None:
+@given(st.integers(min_value=1, max_value=100_000), st.sampled_from(["en", "de", "pl"]))
+def test_the_lockout_message_gives_until(minutes: int, lang: str) -> None:
     with pytest.raises(AccountLocked) as locked:
-        site.sign_in_outcome(html(login_page([markup.lockout_message(minutes)])), NOW)
+        site.sign_in_outcome(html(login_page([markup.lockout_message(minutes, lang)])), NOW)
     assert locked.value.until == NOW + timedelta(minutes=minutes)
 
 
@@ -391,11 +396,11 @@ def test_the_code_page_and_its_answers() -> None:
 
 @given(st.text(max_size=12))
 def test_codes_are_six_digits_or_nothing(text: str) -> None:
-    code = site.normalize_code(text)
+    code = signin.normalize_code(text)
     if code is not None:
         assert len(code) == 6 and code.isdigit() and code.isascii()
-    assert site.normalize_code("123 456") == "123456"
-    assert site.normalize_code("123-45") is None
+    assert signin.normalize_code("123 456") == "123456"
+    assert signin.normalize_code("123-45") is None
 
 
 # ---- the cursor -----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sandbox.clearcorrect.scenarios import SCENARIOS, scenario
 from sandbox.common.scenarios import Outcome
 from sandbox.common.server import PortalHandle
+from tests.sandbox.clearcorrect.conftest import identity_app
 from tests.sandbox.clearcorrect.portal_client import (
     CHANGE_PASSWORD,
     LOGIN,
@@ -159,7 +160,7 @@ def test_three_wrong_passwords_lock_the_account_until_unlocked(
 def test_lockout_ends_by_itself_after_lockout_seconds(
     start_portals: Callable[..., PortalHandle],
 ) -> None:
-    portal = start_portals("clearcorrect", practices=1, cases=1, lockout_seconds=0.6)
+    portal = identity_app(start_portals("clearcorrect", practices=1, cases=1, lockout_seconds=0.6))
     login = scenario("good")
     with PortalClient(portal.url) as client:
         for _ in range(3):

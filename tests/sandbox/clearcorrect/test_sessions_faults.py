@@ -7,13 +7,16 @@ from collections.abc import Callable
 
 from sandbox.clearcorrect.scenarios import scenario
 from sandbox.common.server import PortalHandle
+from tests.sandbox.clearcorrect.conftest import identity_app
 from tests.sandbox.clearcorrect.portal_client import LOGIN, PortalClient
 
 
 def test_idle_session_expires_after_the_ttl_and_use_slides_it(
     start_portals: Callable[..., PortalHandle],
 ) -> None:
-    portal = start_portals("clearcorrect", practices=1, cases=1, session_ttl_seconds=1.0)
+    portal = identity_app(
+        start_portals("clearcorrect", practices=1, cases=1, session_ttl_seconds=1.0)
+    )
     login = scenario("good")
     with PortalClient(portal.url) as client:
         client.login(login.username, login.password)

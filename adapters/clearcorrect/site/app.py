@@ -1,10 +1,12 @@
-"""The ClearCorrect Doctor Portal as this adapter knows it: URLs, form fields, cookie names,
-JSON keys and messages, and the parsers that turn responses into the shared value types.
+"""The ASP.NET Core Identity sign-in and its JSON API (register variant `aspnetcore-json`):
+URLs, form fields, cookie names, JSON keys and messages, and the parsers that turn responses
+into the shared value types.
 
-This is the only module that knows the portal's markup, so checking the adapter against the
-live portal touches this file alone. Parsing is strict on purpose: a missing or renamed field
-raises `PortalChanged` instead of reading as "nothing", because an empty case list that is
-really an unparsed one would make the connector record every case as removed.
+No public source confirms any of it: it is the adapter's optional fast path, used when a portal
+answers this API (detected at run time), never the primary path. Parsing is strict on purpose:
+a missing or renamed field raises `PortalChanged` instead of reading as "nothing", because an
+empty case list that is really an unparsed one would make the connector record every case as
+removed.
 
 Messages raised from here never carry what the portal echoed back (patient names, comment
 bodies, the submitted e-mail): only field names and the portal's own fixed texts.
@@ -26,6 +28,7 @@ import httpx
 from adapters.base import (
     Access,
     AccountLocked,
+    AuthorRole,
     Capability,
     CaseSummary,
     Comment,
@@ -37,25 +40,46 @@ from adapters.base import (
     PortalChanged,
     Setup,
     SetupFile,
+    SetupState,
     VerificationCodeRejected,
     utc,
 )
-from adapters.clearcorrect.status import author_role, case_status, setup_state
+from adapters.clearcorrect.site import labels
+from adapters.clearcorrect.site.facts import FACTS, split
+from adapters.clearcorrect.status import (
+    EXCESSIVE_APPROVE,
+    EXCESSIVE_DOCTOR,
+    INSUFFICIENT_VIEW,
+    case_status,
+)
 from adapters.http.parse import expect_json
+
+
+def _path(literal: str) -> str:
+    """`GET /api/cases?group=&page=` -> `/api/cases`."""
+    return literal.split(" ", 1)[-1].split("?", 1)[0]
+
 
 # ---- URLs ------------------------------------------------------------------------------------
 
-LOGIN_PATH = "/Identity/Account/Login"
-TWO_FACTOR_PATH = "/Identity/Account/LoginWith2fa"
+LOGIN_PATH = FACTS.value("cc.app.signin.login-path", "/Identity/Account/Login")
+TWO_FACTOR_PATH = FACTS.value("cc.app.signin.2fa-path", "/Identity/Account/LoginWith2fa")
 #: Where ASP.NET Core Identity sends a locked-out sign-in by default.
-LOCKOUT_PATH = "/Identity/Account/Lockout"
-#: The portal's documented lockout: 20 minutes after 3 failed logins.
+LOCKOUT_PATH = FACTS.value("cc.app.signin.lockout-path", "/Identity/Account/Lockout")
+#: The portal's documented lockout (`cc.signin.lockout`): 20 minutes after 3 failed logins.
 LOCKOUT_MINUTES = 20
-CHANGE_PASSWORD_PATH = "/Identity/Account/Manage/ChangePassword"  # noqa: S105 (a URL)
+CHANGE_PASSWORD_PATH = FACTS.value(
+    "cc.app.signin.change-password-path", "/Identity/Account/Manage/ChangePassword"
+)
 #: Where a sign-in returns to; the login form's `ReturnUrl`.
-RETURN_URL = "/Cases"
-ACCOUNT_API = "/api/account"
-CASES_API = "/api/cases"
+RETURN_PARAM, RETURN_URL = FACTS.value("cc.app.signin.return-url", "ReturnUrl=/Cases").split("=")
+ACCOUNT_API = _path(FACTS.value("cc.app.api.account", "GET /api/account"))
+CASES_API = _path(
+    FACTS.value("cc.app.api.cases", "GET /api/cases?group=&updatedSince=&page=&pageSize=")
+)
+_CASE_API = _path(FACTS.value("cc.app.api.case", "GET /api/cases/{caseNumber}"))
+_COMMENTS_API = _path(FACTS.value("cc.app.api.comments", "GET /api/cases/{n}/comments"))
+_DECLINE_API = _path(FACTS.value("cc.app.decline.api", "POST /api/cases/{n}/setups/{id}/decline"))
 
 _ID = re.compile(r"[0-9A-Za-z-]{1,32}")
 
@@ -68,25 +92,28 @@ def _id(value: str, what: str) -> str:
 
 
 def case_api(case_number: str) -> str:
-    return f"{CASES_API}/{_id(case_number, 'case number')}"
+    return _CASE_API.replace("{caseNumber}", _id(case_number, "case number"))
 
 
 def comments_api(case_number: str) -> str:
-    return f"{case_api(case_number)}/comments"
+    return _COMMENTS_API.replace("{n}", _id(case_number, "case number"))
 
 
 def decline_api(case_number: str, setup_id: str) -> str:
-    return f"{case_api(case_number)}/setups/{_id(setup_id, 'setup id')}/decline"
+    number = _id(case_number, "case number")
+    return _DECLINE_API.replace("{n}", number).replace("{id}", _id(setup_id, "setup id"))
 
 
 # ---- cookies and headers ---------------------------------------------------------------------
 
-SESSION_COOKIE = ".AspNetCore.Identity.Application"
+SESSION_COOKIE = FACTS.value("cc.app.session.cookie", ".AspNetCore.Identity.Application")
 #: ASP.NET Core names the anti-forgery cookie with a per-application suffix.
-ANTIFORGERY_COOKIE_PREFIX = ".AspNetCore.Antiforgery."
+ANTIFORGERY_COOKIE_PREFIX = FACTS.value(
+    "cc.app.session.antiforgery-cookie", ".AspNetCore.Antiforgery."
+)
 #: The user-bound request token the page script reads; unsafe API calls send it back in a header.
-XSRF_COOKIE = "XSRF-TOKEN"
-TOKEN_HEADER = "RequestVerificationToken"  # noqa: S105 (a header name)
+XSRF_COOKIE = FACTS.value("cc.app.session.xsrf-cookie", "XSRF-TOKEN")
+TOKEN_HEADER = FACTS.value("cc.app.session.token-header", "RequestVerificationToken")
 
 
 def is_state_cookie(name: str) -> bool:
@@ -96,46 +123,68 @@ def is_state_cookie(name: str) -> bool:
 
 # ---- forms, limits and messages --------------------------------------------------------------
 
-TOKEN_FIELD = "__RequestVerificationToken"  # noqa: S105 (a field name)
-EMAIL_FIELD = "Input.Email"
-PASSWORD_FIELD = "Input.Password"  # noqa: S105 (a form field's name)
-REMEMBER_FIELD = "Input.RememberMe"
-CODE_FIELD = "Input.TwoFactorCode"
-PROVIDER_FIELD = "Provider"
-_PROVIDERS = {"email": "email", "authenticator": "totp"}
+TOKEN_FIELD = FACTS.value("cc.app.signin.token-field", "__RequestVerificationToken")
+EMAIL_FIELD = FACTS.value("cc.app.signin.email-field", "Input.Email")
+PASSWORD_FIELD = FACTS.value("cc.app.signin.password-field", "Input.Password")
+REMEMBER_FIELD = FACTS.value("cc.app.signin.remember-field", "Input.RememberMe")
+CODE_FIELD = FACTS.value("cc.app.signin.code-field", "Input.TwoFactorCode")
+PROVIDER_FIELD = FACTS.value("cc.app.signin.provider-field", "Provider")
+_EMAIL, _AUTHENTICATOR = split(FACTS.value("cc.app.signin.provider-values", "Email, Authenticator"))
+_PROVIDERS = {_EMAIL.casefold(): "email", _AUTHENTICATOR.casefold(): "totp"}
+_SUMMARY_CLASS = (
+    FACTS.value("cc.app.signin.validation-summary", "div.validation-summary-errors li")
+    .split(".", 1)[1]
+    .split(" ", 1)[0]
+)
+_FIELD_ERROR = FACTS.value(
+    "cc.app.signin.field-error", "span.field-validation-error[data-valmsg-for]"
+)
+_FIELD_ERROR_CLASS, _FIELD_ERROR_ATTR = _FIELD_ERROR.split(".", 1)[1].rstrip("]").split("[")
 
-PASSWORD_MIN = 8
-PASSWORD_MAX = 16
 MAX_COMMENT = 4000
 MAX_REASON = 2000
 #: The largest `pageSize` the cases API accepts.
 MAX_PAGE_SIZE = 100
 
-INVALID_LOGIN = "Invalid login attempt."
-INVALID_CODE = "Invalid verification code."
-CODE_FORMAT = "The code must be 6 digits."
-_LOCKED = re.compile(
-    r"Your account has been locked because of too many failed login attempts\. "
-    r"Please try again in (\d{1,6}) minutes?\."
+INVALID_LOGIN = labels.Words(
+    {
+        "cc.app.signin.msg-invalid": FACTS.label(
+            "cc.app.signin.msg-invalid",
+            {
+                "en": "Invalid login attempt.",
+                "de": "Ungültiger Anmeldeversuch.",
+                "pl": "Nieprawidłowa próba logowania.",
+            },
+        )
+    }
+)
+INVALID_CODE = FACTS.value("cc.app.signin.msg-invalid-code", "Invalid verification code.")
+CODE_FORMAT = FACTS.value("cc.app.signin.msg-code-format", "The code must be 6 digits.")
+_LOCKED = tuple(
+    labels.template(text.replace(" 20 ", " {minutes} "))
+    for text in FACTS.label(
+        "cc.app.signin.msg-locked",
+        {
+            "en": "Your account has been locked because of too many failed login attempts. "
+            "Please try again in 20 minutes.",
+            "de": "Ihr Konto wurde nach zu vielen fehlgeschlagenen Anmeldeversuchen gesperrt. "
+            "Bitte versuchen Sie es in 20 Minuten erneut.",
+            "pl": "Twoje konto zostało zablokowane z powodu zbyt wielu nieudanych prób "
+            "logowania. Spróbuj ponownie za 20 minut.",
+        },
+    ).values()
 )
 _PASSWORD_MESSAGES = (
-    "The Password field is required.",
-    "The Password must be at least 8 and at max 16 characters long.",
+    FACTS.value("cc.app.signin.msg-password-required", "The Password field is required."),
+    FACTS.value(
+        "cc.app.signin.msg-password-length",
+        "The Password must be at least 8 and at max 16 characters long.",
+    ),
 )
-_EMAIL_INVALID = "The Email field is not a valid e-mail address."
-_EMAIL_REQUIRED = "The Email field is required."
-
-
-def password_acceptable(password: str) -> bool:
-    """The portal's own rule; a password outside it is refused before any sign-in."""
-    return PASSWORD_MIN <= len(password) <= PASSWORD_MAX
-
-
-def email_acceptable(email: str) -> bool:
-    name, _, domain = email.partition("@")
-    return (
-        bool(name) and "." in domain and "@" not in domain and not any(c.isspace() for c in email)
-    )
+_EMAIL_INVALID = FACTS.value(
+    "cc.app.signin.msg-email-invalid", "The Email field is not a valid e-mail address."
+)
+_EMAIL_REQUIRED = FACTS.value("cc.app.signin.msg-email-required", "The Email field is required.")
 
 
 # ---- HTML ------------------------------------------------------------------------------------
@@ -186,13 +235,13 @@ class _Scan(HTMLParser):
         if tag == "div":
             if self._summary_depth:
                 self._summary_depth += 1
-            elif "validation-summary-errors" in classes:
+            elif _SUMMARY_CLASS in classes:
                 self._summary_depth = 1
         if self._capture is None:
             if tag == "li" and self._summary_depth:
                 self._start_capture(tag, None)
-            elif tag == "span" and "field-validation-error" in classes:
-                self._start_capture(tag, a.get("data-valmsg-for", ""))
+            elif tag == "span" and _FIELD_ERROR_CLASS in classes:
+                self._start_capture(tag, a.get(_FIELD_ERROR_ATTR, ""))
 
     def _start_capture(self, tag: str, field: str | None) -> None:
         self._capture, self._capture_tag, self._capture_field = [], tag, field
@@ -301,9 +350,10 @@ class SignIn(Enum):
 
 def _locked_until(messages: list[str], now: datetime) -> datetime | None:
     for message in messages:
-        match = _LOCKED.search(message)
-        if match:
-            return now + timedelta(minutes=int(match.group(1)))
+        for pattern in _LOCKED:
+            match = pattern.search(labels.key(message))
+            if match:
+                return now + timedelta(minutes=int(match.group(1)))
     return None
 
 
@@ -338,7 +388,7 @@ def sign_in_outcome(response: httpx.Response, now: datetime) -> SignIn:
     until = _locked_until(messages, now)
     if until is not None:
         raise AccountLocked(until)
-    if INVALID_LOGIN in messages:
+    if any(INVALID_LOGIN.fact(m) for m in messages):
         raise InvalidCredentials("the portal rejected the e-mail or password")
     if any(m in _PASSWORD_MESSAGES for m in messages):
         raise MalformedCredentials("the password does not meet the portal's 8 to 16 character rule")
@@ -386,12 +436,6 @@ def parse_code_form(response: httpx.Response) -> CodeForm:
     return CodeForm(action, token, channel, provider)
 
 
-def normalize_code(code: str) -> str | None:
-    """The six digits the code form takes (people type spaces and dashes), or None."""
-    digits = code.replace(" ", "").replace("-", "")
-    return digits if len(digits) == 6 and digits.isascii() and digits.isdigit() else None
-
-
 def code_outcome(response: httpx.Response, channel: str, now: datetime) -> None:
     """What the portal made of a verification code; returns only when signed in."""
     if response.is_redirect:
@@ -415,6 +459,110 @@ def code_outcome(response: httpx.Response, channel: str, now: datetime) -> None:
     raise PortalChanged("the verification code answer is a page this adapter does not know")
 
 
+# ---- JSON API: keys (register rows `cc.app.api.*-keys`, one literal each) ---------------------
+
+(EMAIL, USER_TYPE, ACCOUNT_DOCTOR_ID, CAN_APPROVE, PARTNERSHIPS) = split(
+    FACTS.value(
+        "cc.app.api.account-keys", "email, userType, doctorId, canApproveSetups, partnerships"
+    )
+)
+(PARTNER_DOCTOR_ID, PARTNER_DOCTOR_NAME, PERMISSIONS) = split(
+    FACTS.value("cc.app.api.partnership-keys", "doctorId, doctorName, permissions")
+)
+(GROUP_PARAM, UPDATED_SINCE_PARAM, PAGE_PARAM, PAGE_SIZE_PARAM) = split(
+    FACTS.value("cc.app.api.cases-params", "group, updatedSince, page, pageSize")
+)
+(ITEMS, PAGE, TOTAL_COUNT, TOTAL_PAGES) = split(
+    FACTS.value("cc.app.api.cases-page-keys", "items, page, totalCount, totalPages")
+)
+(
+    CASE_NUMBER,
+    PATIENT_NAME,
+    PATIENT_ID,
+    DOCTOR_ID,
+    DOCTOR_NAME,
+    STATUS,
+    ACTION_REQUIRED,
+    CREATED_AT,
+    UPDATED_AT,
+    UNREAD_COMMENTS,
+    SETUPS,
+) = split(
+    FACTS.value(
+        "cc.app.api.case-item-keys",
+        "caseNumber, patientName, patientId, doctorId, doctorName, status, actionRequired, "
+        "createdAt, updatedAt, unreadComments, setups",
+    )
+)
+(
+    SETUP_ID,
+    VERSION,
+    SETUP_CREATED_AT,
+    STATE,
+    VIEWER_URL,
+    DECLINE_REASON,
+    FILES,
+    FILE_NAME,
+    FILE_KIND,
+    FILE_SIZE,
+) = split(
+    FACTS.value(
+        "cc.app.api.setup-keys",
+        "setupId, version, createdAt, state, viewerUrl, declineReason, files, name, kind, size",
+    )
+)
+(
+    COMMENT_ITEMS,
+    COMMENT_TOTAL,
+    COMMENT_ID,
+    AUTHOR_NAME,
+    AUTHOR_ROLE,
+    BODY,
+    COMMENT_CREATED_AT,
+    UNREAD,
+) = split(
+    FACTS.value(
+        "cc.app.api.comment-keys",
+        "items, totalCount, commentId, authorName, authorRole, body, createdAt, unread",
+    )
+)
+(POST_BODY, POST_REASON, POST_SETUP) = split(
+    FACTS.value("cc.app.api.post-keys", "body, reason, setup")
+)
+(PROBLEM_TITLE, PROBLEM_DETAIL) = split(FACTS.value("cc.app.api.problem-keys", "title, detail"))
+_DOCTOR_TYPE, _PARTNER_TYPE = split(FACTS.value("cc.app.api.user-type-names", "Doctor, Partner"))
+VIEW, ADD_ORDERS, REJECT_SETUPS, *_approving = split(
+    FACTS.value(
+        "cc.app.api.permission-names", "View, AddOrders, RejectSetups, Approve, ApproveSetups"
+    )
+)
+_APPROVE = frozenset(_approving)
+_SETUP_STATES = {
+    FACTS.label("cc.app.setup-state.awaiting", {"en": "Awaiting approval"})[
+        "en"
+    ]: SetupState.IN_REVIEW,
+    FACTS.label("cc.app.setup-state.declined", {"en": "Declined"})["en"]: SetupState.REJECTED,
+    FACTS.label("cc.app.setup-state.approved", {"en": "Approved"})["en"]: SetupState.APPROVED,
+    FACTS.label("cc.app.setup-state.superseded", {"en": "Superseded"})["en"]: SetupState.SUPERSEDED,
+}
+_ROLES = dict(
+    zip(
+        split(FACTS.value("cc.app.chat.role-names", "Doctor, Partner, Technician")),
+        (AuthorRole.DOCTOR, AuthorRole.PARTNER, AuthorRole.TECHNICIAN),
+        strict=True,
+    )
+)
+
+
+def setup_state(raw: str) -> SetupState | None:
+    """The JSON API's setup state (an English code); None for one this adapter does not know."""
+    return next((v for k, v in _SETUP_STATES.items() if labels.key(k) == labels.key(raw)), None)
+
+
+def author_role(raw: str) -> AuthorRole | None:
+    return next((v for k, v in _ROLES.items() if labels.key(k) == labels.key(raw)), None)
+
+
 # ---- JSON API: responses that are not data ---------------------------------------------------
 
 
@@ -432,7 +580,7 @@ def _problem(response: httpx.Response) -> dict[str, Any]:
 def problem_text(response: httpx.Response) -> str:
     """The portal's own explanation of a refusal (ProblemDetails `detail`, else `title`)."""
     problem = _problem(response)
-    for key in ("detail", "title"):
+    for key in (PROBLEM_DETAIL, PROBLEM_TITLE):
         value = problem.get(key)
         if isinstance(value, str) and value.strip():
             return " ".join(value.split())[:300]
@@ -444,12 +592,18 @@ def session_ended(response: httpx.Response) -> bool:
     return response.status_code == 401 or is_login_redirect(response)
 
 
+_EXPIRED = FACTS.value("cc.app.signin.msg-password-expired", "Your password has expired")
+_ANTIFORGERY = FACTS.value("cc.app.api.antiforgery-refused", "anti-forgery")
+
+
 def password_expired(response: httpx.Response) -> bool:
-    return response.status_code == 403 and "password has expired" in problem_text(response)
+    return response.status_code == 403 and labels.key(_EXPIRED) in labels.key(
+        problem_text(response)
+    )
 
 
 def antiforgery_refused(response: httpx.Response) -> bool:
-    return response.status_code == 400 and "anti-forgery" in problem_text(response)
+    return response.status_code == 400 and _ANTIFORGERY in problem_text(response)
 
 
 def json_of(response: httpx.Response, what: str) -> Any:
@@ -550,55 +704,36 @@ class Account:
 
     @property
     def is_doctor(self) -> bool:
-        return self.user_type == "Doctor"
+        return self.user_type == _DOCTOR_TYPE
 
 
-_USER_TYPES = ("Doctor", "Partner")
-VIEW = "View"
-REJECT_SETUPS = "RejectSetups"
-ADD_ORDERS = "AddOrders"
-_APPROVE = frozenset({"Approve", "ApproveSetups"})
+_USER_TYPES = (_DOCTOR_TYPE, _PARTNER_TYPE)
 
 
 def parse_account(data: Any) -> Account:
     """`GET /api/account`: who is signed in and what each doctor granted them."""
     obj = _Obj(data, "account")
-    user_type = obj.text("userType")
+    user_type = obj.text(USER_TYPE)
     if user_type not in _USER_TYPES:
         raise PortalChanged("account: unknown userType")
     partnerships = []
-    for index, raw in enumerate(obj.items("partnerships")):
+    for index, raw in enumerate(obj.items(PARTNERSHIPS)):
         item = _Obj(raw, f"account partnership {index}")
-        permissions = item.items("permissions")
+        permissions = item.items(PERMISSIONS)
         if not all(isinstance(p, str) for p in permissions):
             raise PortalChanged("account: a partnership's permissions are not texts")
         partnerships.append(
-            Partnership(item.text("doctorId"), item.text("doctorName"), tuple(permissions))
+            Partnership(
+                item.text(PARTNER_DOCTOR_ID), item.text(PARTNER_DOCTOR_NAME), tuple(permissions)
+            )
         )
     return Account(
-        email=obj.text("email"),
+        email=obj.text(EMAIL),
         user_type=user_type,
-        doctor_id=obj.opt_text("doctorId"),
-        can_approve=obj.flag("canApproveSetups"),
+        doctor_id=obj.opt_text(ACCOUNT_DOCTOR_ID),
+        can_approve=obj.flag(CAN_APPROVE),
         partnerships=tuple(partnerships),
     )
-
-
-EXCESSIVE_DOCTOR = (
-    "This is a doctor's own ClearCorrect login: it can approve treatment setups, and a HIPAA-"
-    "compliant TPS needs its own login. In the ClearCorrect Doctor Portal open the Partner tool, "
-    "add the TPS's e-mail address as a partner with View and Reject setups, share the cases, "
-    "and enter that partner login here instead."
-)
-EXCESSIVE_APPROVE = (
-    "This partner login can approve treatment setups. Ask the doctor to remove the approve "
-    "right in the Partner tool: the TPS needs View and Reject setups only."
-)
-INSUFFICIENT_VIEW = (
-    "This partner login cannot see any cases: no doctor has given it the View permission. "
-    "In the ClearCorrect Partner tool, give the TPS partner View (and Reject setups) and "
-    "share the cases with it."
-)
 
 
 def access_of(account: Account) -> Access:
@@ -607,7 +742,7 @@ def access_of(account: Account) -> Access:
     """
     if account.is_doctor:
         return Access(
-            roles=("userType:Doctor", *(("canApproveSetups",) if account.can_approve else ())),
+            roles=(f"{USER_TYPE}:{_DOCTOR_TYPE}", *((CAN_APPROVE,) if account.can_approve else ())),
             capabilities=frozenset(Capability),
             excessive=EXCESSIVE_DOCTOR,
             account_type="doctor",
@@ -624,7 +759,7 @@ def access_of(account: Account) -> Access:
     approves = account.can_approve or any(_APPROVE & set(p.permissions) for p in viewing)
     if approves:
         capabilities.add(Capability.APPROVE)
-        roles = (*roles, "canApproveSetups") if account.can_approve else roles
+        roles = (*roles, CAN_APPROVE) if account.can_approve else roles
     return Access(
         roles=roles,
         capabilities=frozenset(capabilities),
@@ -647,18 +782,18 @@ class CaseListPage:
 
 def parse_case_summary(data: Any, what: str = "case") -> CaseSummary:
     obj = _Obj(data, what)
-    raw_status = obj.text("status")
+    raw_status = obj.text(STATUS)
     return CaseSummary(
-        vendor_case_id=obj.text("caseNumber"),
-        patient_name=obj.text("patientName"),
-        patient_id=obj.text("patientId"),
-        vendor_doctor_id=obj.text("doctorId"),
-        vendor_doctor_name=obj.text("doctorName"),
+        vendor_case_id=obj.text(CASE_NUMBER),
+        patient_name=obj.text(PATIENT_NAME),
+        patient_id=obj.text(PATIENT_ID),
+        vendor_doctor_id=obj.text(DOCTOR_ID),
+        vendor_doctor_name=obj.text(DOCTOR_NAME),
         status=case_status(raw_status),
         vendor_status=raw_status,
-        action_required=obj.flag("actionRequired"),
-        unread_comments=obj.number("unreadComments"),
-        updated_at=obj.moment("updatedAt"),
+        action_required=obj.flag(ACTION_REQUIRED),
+        unread_comments=obj.number(UNREAD_COMMENTS),
+        updated_at=obj.moment(UPDATED_AT),
     )
 
 
@@ -667,11 +802,9 @@ def parse_case_list(data: Any) -> CaseListPage:
     obj = _Obj(data, "case list")
     items = tuple(
         parse_case_summary(item, f"case list item {index}")
-        for index, item in enumerate(obj.items("items"))
+        for index, item in enumerate(obj.items(ITEMS))
     )
-    page = CaseListPage(
-        items, obj.number("page"), obj.number("totalCount"), obj.number("totalPages")
-    )
+    page = CaseListPage(items, obj.number(PAGE), obj.number(TOTAL_COUNT), obj.number(TOTAL_PAGES))
     if len({i.vendor_case_id for i in items}) != len(items):
         raise PortalChanged("case list: a page lists the same case twice")
     if page.page < 1 or (page.total_count > 0) != (page.total_pages > 0):
@@ -680,9 +813,9 @@ def parse_case_list(data: Any) -> CaseListPage:
 
 
 def case_list_params(page: int, updated_since: datetime | None) -> dict[str, str]:
-    params = {"page": str(page), "pageSize": str(MAX_PAGE_SIZE)}
+    params = {PAGE_PARAM: str(page), PAGE_SIZE_PARAM: str(MAX_PAGE_SIZE)}
     if updated_since is not None:
-        params["updatedSince"] = iso(updated_since)
+        params[UPDATED_SINCE_PARAM] = iso(updated_since)
     return params
 
 
@@ -704,26 +837,28 @@ class ParsedCase:
 
 def _setup_file(data: Any, what: str) -> SetupFile:
     obj = _Obj(data, what)
-    return SetupFile(name=obj.text("name"), kind=obj.text("kind"), size=obj.opt_number("size"))
+    return SetupFile(
+        name=obj.text(FILE_NAME), kind=obj.text(FILE_KIND), size=obj.opt_number(FILE_SIZE)
+    )
 
 
 def _setup(data: Any, what: str, base_url: str) -> tuple[Setup, str | None]:
     obj = _Obj(data, what)
-    raw_state = obj.text("state")
+    raw_state = obj.text(STATE)
     state = setup_state(raw_state)
     if state is None:
         raise PortalChanged(f"{what}: unknown setup state")
-    viewer = obj.opt_text("viewerUrl")
+    viewer = obj.opt_text(VIEWER_URL)
     setup = Setup(
-        vendor_setup_id=obj.text("setupId"),
-        version=obj.number("version"),
-        created_at=obj.opt_moment("createdAt"),
+        vendor_setup_id=obj.text(SETUP_ID),
+        version=obj.number(VERSION),
+        created_at=obj.opt_moment(SETUP_CREATED_AT),
         state=state,
         vendor_state=raw_state,
         viewer_url=urljoin(base_url, viewer) if viewer else None,
-        files=tuple(_setup_file(f, f"{what} file {i}") for i, f in enumerate(obj.items("files"))),
+        files=tuple(_setup_file(f, f"{what} file {i}") for i, f in enumerate(obj.items(FILES))),
     )
-    return setup, obj.opt_text("declineReason")
+    return setup, obj.opt_text(DECLINE_REASON)
 
 
 def parse_case(data: Any, base_url: str) -> ParsedCase:
@@ -731,11 +866,11 @@ def parse_case(data: Any, base_url: str) -> ParsedCase:
     obj = _Obj(data, "case detail")
     summary = parse_case_summary(data, "case detail")
     parsed = [
-        _setup(s, f"case detail setup {i}", base_url) for i, s in enumerate(obj.items("setups"))
+        _setup(s, f"case detail setup {i}", base_url) for i, s in enumerate(obj.items(SETUPS))
     ]
     return ParsedCase(
         summary=summary,
-        created_at=obj.opt_moment("createdAt"),
+        created_at=obj.opt_moment(CREATED_AT),
         setups=tuple(setup for setup, _ in parsed),
         decline_reasons=tuple(reason for _, reason in parsed if reason),
     )
@@ -743,33 +878,33 @@ def parse_case(data: Any, base_url: str) -> ParsedCase:
 
 def parse_comment(data: Any, what: str = "comment") -> Comment:
     obj = _Obj(data, what)
-    role = author_role(obj.text("authorRole"))
+    role = author_role(obj.text(AUTHOR_ROLE))
     if role is None:
         raise PortalChanged(f"{what}: unknown author role")
     return Comment(
-        vendor_comment_id=obj.text("commentId"),
+        vendor_comment_id=obj.text(COMMENT_ID),
         author_role=role,
-        author_name=obj.text("authorName"),
-        body=obj.text("body"),
-        created_at=obj.opt_moment("createdAt"),
-        unread=obj.flag("unread"),
+        author_name=obj.text(AUTHOR_NAME),
+        body=obj.text(BODY),
+        created_at=obj.opt_moment(COMMENT_CREATED_AT),
+        unread=obj.flag(UNREAD),
     )
 
 
 def parse_comments(data: Any) -> tuple[Comment, ...]:
     """`GET /api/cases/{n}/comments`; `unread` is for this viewer, and reading changes nothing."""
     obj = _Obj(data, "comments")
-    comments = tuple(parse_comment(c, f"comment {i}") for i, c in enumerate(obj.items("items")))
-    if obj.number("totalCount") != len(comments):
+    comments = tuple(parse_comment(c, f"comment {i}") for i, c in enumerate(obj.items(ITEMS)))
+    if obj.number(COMMENT_TOTAL) != len(comments):
         raise PortalChanged("comments: totalCount does not match the items")
     return comments
 
 
 def posted_comment_id(data: Any) -> str:
     """`POST /api/cases/{n}/comments` answers the comment it made."""
-    return _Obj(data, "posted comment").text("commentId")
+    return _Obj(data, "posted comment").text(COMMENT_ID)
 
 
 def declined_setup_id(data: Any) -> str:
     """`POST .../setups/{id}/decline` answers `{caseNumber, status, setup}`."""
-    return _Obj(data, "decline answer").child("setup", "declined setup").text("setupId")
+    return _Obj(data, "decline answer").child(POST_SETUP, "declined setup").text(SETUP_ID)
