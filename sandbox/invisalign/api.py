@@ -215,7 +215,7 @@ def api_routes(portal: InvisalignPortal, base: str, guessed: bool) -> list[Route
 
     async def guard(request: Request, *, post: bool) -> tuple[Viewer, dict[str, Any]] | Response:
         if guessed and not portal.site.json_api:
-            return JSONResponse({"error": "not_found", "message": "Not found"}, status_code=404)
+            return Response("Not found", status_code=404, media_type="text/plain")
         viewer = current_viewer(portal, request)
         if viewer is None:
             return unauthorized()
