@@ -114,6 +114,9 @@ def read_list(root: Element) -> ListView:
     if root.first(site.LIST_ROOT) is not None:
         # Rendered, yet neither cards nor the empty state: the list's markup changed.
         raise PortalChanged("patient list: the list shows no known cards", _LIST_FACTS)
+    if root.first(f"{site.LIST_CONTAINER} {site.TABLE}") is not None:
+        facts = ("ids.list.classic-col.patient", "ids.list.classic-col.order-status")
+        raise PortalChanged("patient list: the table has no known columns", facts)
     return ListView("pending", control=control, action_filter_on=action_on)
 
 
@@ -270,8 +273,11 @@ def read_patient_file(root: Element, base_url: str) -> PatientFile:
         return PatientFile("load_error")
     host = root.first(site.CASE_HOST)
     if host is None or host.first(site.CASE_DOCTOR) is None:
-        if host is not None and host.first(site.CASE_NAME) is not None:
-            raise PortalChanged("patient file: no doctor shown", _CASE_FACTS)
+        app = host.first(site.APP_ROOT) if host is not None else None
+        rendered = [c for c in app.children if isinstance(c, Element)] if app is not None else []
+        if rendered and host is not None and host.first(site.LOADING) is None:
+            # Rendered, yet without the patient's header: the page's markup changed.
+            raise PortalChanged("patient file: the page shows no known patient", _CASE_FACTS)
         return PatientFile("pending")
     what = "patient file"
     shown = _SHOWN_ID.fullmatch(_text(host.first(site.CASE_ID)))

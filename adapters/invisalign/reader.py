@@ -45,7 +45,16 @@ _LIST_READY = ", ".join(
 )
 _LIST_FACTS = ("ids.list.card", "ids.list.root", "ids.list.classic-table")
 _FILTER_FACTS = ("ids.list.filter-container", "ids.list.legacy-tab", "ids.list.param.filter")
-_CASE_READY = ", ".join((site.CASE_DOCTOR, site.ERROR_PAGE, site.NO_ACCESS, site.LOAD_ERROR))
+_CASE_READY = ", ".join(
+    (
+        site.CASE_DOCTOR,
+        site.ERROR_PAGE,
+        site.NO_ACCESS,
+        site.LOAD_ERROR,
+        # Rendered anything but the spinner (an unknown markup is then seen at once).
+        f"{site.CASE_HOST} {site.APP_ROOT} > :not({site.LOADING})",
+    )
+)
 _CASE_FACTS = ("ids.case.url", "ids.case.doctor")
 #: How often a page is looked at again while it settles.
 _POLL = 0.1

@@ -112,6 +112,9 @@ PAGE_INFO = _value("ids.list.page-info", '[data-testid="Pagination-info"]')
 NO_ACCESS = _value("ids.list.no-access", '[data-testid="No-access"]')
 LOAD_ERROR = _value("ids.list.error", '[data-testid="Load-error"]')
 LOADING = _value("ids.list.loading", '[data-testid="Loading-spinner"]')
+#: The page script's wrapper inside a shadow root (assumed): rendered once it holds more than
+#: the spinner.
+APP_ROOT = _value("ids.list.app-root", ".app")
 
 # The classic table (variant classic-table).
 TABLE = _value("ids.list.classic-table", "table")
