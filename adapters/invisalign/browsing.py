@@ -130,7 +130,7 @@ class Tab:
             total_attempts += 1
             failed_at = url
             try:
-                response = await self.page.goto(url, wait_until="load")
+                response = await self.page.goto(url, wait_until="domcontentloaded")
             except PlaywrightError:
                 response, reason, last_retry_after = None, "the page did not load", None
             if response is not None:
