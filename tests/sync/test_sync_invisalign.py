@@ -63,6 +63,7 @@ def answer_json(portal: PortalHandle, json_api: bool) -> None:
         pytest.param("pl", "classic-table", False, True, id="pl-classic-table-pages"),
         pytest.param("ko", "filter-dropdown", False, True, id="ko-dropdown-pages"),
         pytest.param("pl", "filter-dropdown", True, False, id="pl-dropdown-fast-absent"),
+        pytest.param("ko", "legacy-tab", True, True, id="ko-legacy-tab-fast"),
     ],
 )
 async def test_a_full_sync_is_complete_and_correct(

@@ -19,6 +19,7 @@ import respx
 
 from adapters.base import (
     ActionRefused,
+    CaseStatus,
     Credentials,
     NotFound,
     OutcomeUnknown,
@@ -548,3 +549,16 @@ async def test_a_post_the_portal_took_is_never_posted_again_on_the_pages(
     with pytest.raises(NotFound):
         await session.post_comment("1234567", "Hi", "[ref:act_0123456780]")
     assert missing.call_count == 1
+
+
+async def test_unknown_status_words_are_kept_raw_and_counted(
+    portal: respx.MockRouter, session: InvisalignSession
+) -> None:
+    fake = FakeList(3)
+    for patient_id in list(fake.items)[:2]:
+        fake.items[patient_id] = fake.items[patient_id] | {"trackerStatus": "Retainer ordered"}
+    portal.get("/v3/api/patients").mock(side_effect=fake.handler)
+    items, _ = await read_all(session)
+    unknown = [i for i in items if i.vendor_status == "Retainer ordered"]
+    assert len(unknown) == 2 and all(i.status is CaseStatus.UNKNOWN for i in unknown)
+    assert session.unknown_labels == {"Retainer ordered": 2}
