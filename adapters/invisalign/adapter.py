@@ -76,7 +76,7 @@ from adapters.invisalign import fastpath, site
 from adapters.invisalign.browsing import Tab
 from adapters.invisalign.fastpath import Profile
 from adapters.invisalign.pages import Row
-from adapters.invisalign.reader import DomReader
+from adapters.invisalign.reader import DomReader, SignedOut
 from adapters.invisalign.signin import Hosts, SignIn, Step, allowed_login_hosts, foreign_login
 from adapters.invisalign.status import STATUS_TABLE, access_of, case_status
 from vault import Secret
@@ -350,7 +350,7 @@ class InvisalignSession:
         page = await context.new_page()
         adapter = self._adapter
         self._tab = Tab(page, adapter.policy, adapter.render_timeout, adapter.settle_timeout)
-        self._reader = DomReader(self._tab, adapter.base_url)
+        self._reader = DomReader(self._tab, adapter.base_url, adapter.hosts)
         return self._tab
 
     async def _dom(self) -> DomReader:
@@ -362,6 +362,23 @@ class InvisalignSession:
                     await self._renew("browser")
         assert self._reader is not None
         return self._reader
+
+    async def _on_pages(self, what: str, run: Callable[[DomReader], Awaitable[T]]) -> T:
+        """Read or act on the pages; a session that ended meanwhile is renewed once (the
+        sign-in page sent nothing yet, so the step is safe to repeat)."""
+        for attempt in (1, 2):
+            reader = await self._dom()
+            try:
+                return await run(reader)
+            except SignedOut:
+                if attempt == 2:
+                    raise SessionExpired(
+                        f"the portal ended the session again right away ({what})"
+                    ) from None
+                _log.info("invisalign.session_expired", what=what)
+                async with self._renewing:
+                    await self._renew(what)
+        raise AssertionError("unreachable")
 
     async def browser_page(self) -> Any:
         """The session's signed-in browser page: for measurements and diagnostics."""
@@ -522,7 +539,7 @@ class InvisalignSession:
         if profile is not None:
             self._profile = profile
             return access_of(profile.account_type, profile.roles)
-        doctor, view = await (await self._dom()).profile()
+        doctor, view = await self._on_pages("profile", lambda reader: reader.profile())
         if doctor or view is None:
             return access_of("doctor", ())
         return access_of("staff", view.roles)
@@ -546,7 +563,7 @@ class InvisalignSession:
         start = ListingCursor.decode(cursor)
         state = start
         seen: dict[str, datetime | None] = {}
-        restarts = 0
+        restarts = renewals = 0
         while True:
             fast = bool(self.fast)
             try:
@@ -559,6 +576,16 @@ class InvisalignSession:
                     raise
                 self.fast = False
                 _log.warning("invisalign.fast_path_dropped", detail=str(changed))
+                state = ListingCursor(since=start.since)
+            except SignedOut:
+                renewals += 1
+                if renewals > 1:
+                    raise SessionExpired(
+                        "the portal ended the session again right away (patient list)"
+                    ) from None
+                _log.info("invisalign.session_expired", what="patient list")
+                async with self._renewing:
+                    await self._renew("patient list")
                 state = ListingCursor(since=start.since)
             except _Shifted:
                 restarts += 1
@@ -689,7 +716,9 @@ class InvisalignSession:
         detail = await self._fast(lambda: self._json_case(vendor_case_id))
         if detail is not None:
             return detail
-        found = await (await self._dom()).patient_file(vendor_case_id)
+        found = await self._on_pages(
+            "patient file", lambda reader: reader.patient_file(vendor_case_id)
+        )
         summary = self._summaries.get(vendor_case_id) or CaseSummary(
             vendor_case_id=vendor_case_id,
             patient_name=found.name,
@@ -723,8 +752,10 @@ class InvisalignSession:
         posted = await self._fast(by_json, reads=False)
         if posted is not None:
             return posted
-        reader = await self._dom()
-        return PostResult(await reader.post(vendor_case_id, text, marker))
+        posted_id = await self._on_pages(
+            "comment", lambda reader: reader.post(vendor_case_id, text, marker)
+        )
+        return PostResult(posted_id)
 
     async def reject_setup(
         self, vendor_case_id: str, vendor_setup_id: str, reason: str, marker: str
@@ -743,8 +774,11 @@ class InvisalignSession:
         posted = await self._fast(by_json, reads=False)
         if posted is not None:
             return posted
-        reader = await self._dom()
-        return PostResult(await reader.post(vendor_case_id, text, marker, vendor_setup_id))
+        posted_id = await self._on_pages(
+            "modification request",
+            lambda reader: reader.post(vendor_case_id, text, marker, vendor_setup_id),
+        )
+        return PostResult(posted_id)
 
     def _posted(self, response: httpx.Response, what: str) -> PostResult:
         """What a POST of the fast path did. A path that is not there did nothing (the pages

@@ -32,6 +32,7 @@ from adapters.base import (
 from adapters.invisalign import pages, site
 from adapters.invisalign.browsing import Broken, Tab
 from adapters.invisalign.pages import ListView, PatientFile, ProfileView
+from adapters.invisalign.signin import Hosts, Step
 
 _LIST_READY = ", ".join(
     (
@@ -60,12 +61,17 @@ _CASE_FACTS = ("ids.case.url", "ids.case.doctor")
 _POLL = 0.1
 
 
+class SignedOut(Exception):
+    """The app sent the tab to the sign-in: the session ended (the caller renews it once)."""
+
+
 class DomReader:
     """One session's reading of the pages, on its tab (`Tab`)."""
 
-    def __init__(self, tab: Tab, base_url: str) -> None:
+    def __init__(self, tab: Tab, base_url: str, hosts: Hosts) -> None:
         self.tab = tab
         self.base_url = base_url
+        self.hosts = hosts
         #: Where the list stands after the last step: (Action required on, page number).
         self._position: tuple[bool, int] | None = None
         self._layout: str | None = None
@@ -115,6 +121,11 @@ class DomReader:
             view = await self._next_card_page(action, view)
         return view
 
+    def _signed_in(self) -> None:
+        if self.hosts.step_of(self.tab.url) is not Step.APP:
+            self._position = None
+            raise SignedOut
+
     async def _switch(self, view: ListView, action: bool) -> ListView:
         mark = self.tab.mark()
         if view.control == "dropdown":
@@ -152,6 +163,7 @@ class DomReader:
     async def _settled(self, mark: int, done: Callable[[ListView], bool]) -> ListView:
         """The list once it rendered and shows what `done` expects."""
         what = "patient list"
+        self._signed_in()
         await self.tab.rendered(_LIST_READY, mark, what, _LIST_FACTS)
         deadline = time.monotonic() + self.tab.render_timeout
         unknown_since: float | None = None
@@ -171,6 +183,7 @@ class DomReader:
                 raise ActionRefused("the patient list says this login may not see patients")
             if view.state != "pending" and done(view):
                 return view
+            self._signed_in()  # the page script reloads the page when its session ended
             self.tab.check(mark, deadline, what, _LIST_FACTS)
             await asyncio.sleep(_POLL)
 
@@ -187,6 +200,7 @@ class DomReader:
             raise NotFound("the portal has no such patient for this login")
         if response.status >= 400:
             raise PortalChanged(f"the patient file answered {response.status}", _CASE_FACTS)
+        self._signed_in()
         what = "patient file"
         await self.tab.rendered(_CASE_READY, mark, what, _CASE_FACTS)
         deadline = time.monotonic() + self.tab.render_timeout
@@ -200,6 +214,7 @@ class DomReader:
                 if found.patient_id != patient_id:
                     raise PortalChanged(f"{what}: it shows another patient", ("ids.case.id",))
                 return found
+            self._signed_in()
             self.tab.check(mark, deadline, what, _CASE_FACTS)
             await asyncio.sleep(_POLL)
 
@@ -213,6 +228,7 @@ class DomReader:
         self._position = None
         mark = self.tab.mark()
         response = await self.tab.goto(self.base_url + site.PROFILE_PAGE)
+        self._signed_in()
         broken = self.tab.broken_since(mark)
         if broken is not None:
             raise broken

@@ -38,6 +38,7 @@ from adapters.base import (
     PortalChanged,
     PortalUnavailable,
     RecordedSignIns,
+    SessionExpired,
     SetupState,
     SignInStep,
     no_code,
@@ -636,6 +637,27 @@ async def test_a_restored_state_without_the_json_is_checked_at_the_entry_page(
         assert portal.admin.requests()["by_endpoint"] == {"GET /v3/auth/patients.action": 1}
         items, _ = await listing(session)
     assert len(items) == 6 and attempts(portal, GOOD.username) == 1
+
+
+async def test_a_session_ended_while_reading_the_pages_is_renewed_once(
+    portal: PortalHandle, pool: BrowserPool
+) -> None:
+    """The app sends the tab to the sign-in page: one new sign-in (the saved login is gone
+    too), then the read goes on; never a "changed portal". A second full expiry finds the
+    session's one renewal spent: `SessionExpired`, and no third password."""
+    adapter = adapter_for(portal, pool, fast_path=False)
+    async with opened(adapter, good()) as session:
+        items, _ = await listing(session)
+        portal.admin.expire_sessions()  # app sessions and saved logins
+        detail = await session.get_case(items[0].vendor_case_id)
+        again, _ = await listing(session)
+        assert session.logins == 2
+        portal.admin.expire_sessions()
+        with pytest.raises(SessionExpired):
+            await listing(session)
+    assert detail.summary.vendor_case_id == items[0].vendor_case_id
+    assert [i.vendor_case_id for i in again] == [i.vendor_case_id for i in items]
+    assert attempts(portal, GOOD.username) == 2
 
 
 async def test_an_expired_app_session_is_renewed_through_the_saved_login(
