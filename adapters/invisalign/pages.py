@@ -14,6 +14,7 @@ ids only, never values: values are patient data.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -177,10 +178,10 @@ def _last_activity(element: Element, selector: str, fact: str) -> datetime | Non
     return parse_time(found.get("datetime"), "patient list", (fact,))
 
 
-def _first_per_patient(rows: object) -> tuple[Row, ...]:
+def _first_per_patient(rows: Iterable[Row]) -> tuple[Row, ...]:
     """A patient's first card or row stands for them (the current treatment comes first)."""
     kept: dict[str, Row] = {}
-    for row in rows:  # type: ignore[attr-defined]
+    for row in rows:
         kept.setdefault(row.patient_id, row)
     return tuple(kept.values())
 
