@@ -9,8 +9,9 @@ For each vendor, against a local sandbox (no added latency):
   without their fixed sleeps so the comparison is fair.
 For ClearCorrect the connector reads the WebForms pages (its primary path); the same run also
 measures the JSON fast path it takes where the portal answers that API.
-For Invisalign it also reads the same cases from the DOM of the patient pages (open shadow root)
-to show why the adapter reads the JSON the pages themselves load.
+For Invisalign the connector runs twice, side by side: on its primary path (the pages a person
+sees: the list's cards in their open shadow root, the Action required filter, each patient file)
+and with its fast path (the JSON the pages might load, used only when it answers at run time).
 
 Usage: python bench/adapter_bench.py [--cases 200]
 """
@@ -122,26 +123,61 @@ async def browser_baseline(
 
 
 def ids_script(portal: PortalHandle, login: dict[str, Any]) -> Callable[[Page], Awaitable[int]]:
+    """What public monitor scripts do (without their fixed sleeps): sign in on the hosted login,
+    read the list's cards page by page, open every patient file."""
+
     async def script(page: Page) -> int:
-        await page.goto(portal.url + "/v3/auth/patients.action")
-        await page.fill(ids_site.USERNAME_INPUT, login["username"])
-        await page.fill(ids_site.PASSWORD_INPUT, login["password"])
-        await page.click(ids_site.SUBMIT_BUTTON)
+        await page.goto(portal.url + ids_site.ENTRY_PAGE)
+        await page.locator(ids_site.USERNAME_FIELD).fill(login["username"])
+        await page.locator(ids_site.PASSWORD_FIELD).fill(login["password"])
+        await page.locator(ids_site.SUBMIT_BUTTON).click()
         await page.wait_for_url("**/patientList.action**")
-        summaries: list[Any] = []
-        number, last = 1, 1
-        while number <= last:
-            await page.goto(portal.url + ids_site.list_page(number))
-            view = await ids_site.read_list_page(page)
-            summaries += view.items
-            last = view.total_pages
-            number += 1
-        for summary in summaries:
-            await page.goto(portal.url + ids_site.detail_page(summary.vendor_case_id))
-            await ids_site.read_detail_page(page, summary, portal.url)
-        return len(summaries)
+        ids: list[str] = []
+        while True:
+            await page.locator(ids_site.CARD).first.wait_for(state="attached")
+            info = await page.locator(ids_site.PAGE_INFO).inner_text()
+            ids += [t.strip("# ") for t in await page.locator(ids_site.CARD_ID).all_inner_texts()]
+            following = page.locator(ids_site.PAGE_NEXT)
+            if await following.is_disabled():
+                break
+            await following.click()
+            await page.locator(ids_site.PAGE_INFO).filter(has_not_text=info).wait_for()
+        patients = list(dict.fromkeys(ids))  # a patient in a second phase has two cards
+        for patient_id in patients:
+            await page.goto(portal.url + ids_site.case_page(patient_id))
+            await page.locator(ids_site.CASE_DOCTOR).wait_for(state="attached")
+        return len(patients)
 
     return script
+
+
+def ids_report(pages: dict[str, Any], fast: dict[str, Any], base: dict[str, Any]) -> None:
+    """The primary path and the fast path side by side, against the hand-written script."""
+    n = pages["cases"]
+    print(f"\ninvisalign: {n} cases at one login")
+    print(f"  {'':34}{'pages (primary)':>18}{'JSON (fast path)':>18}{'script baseline':>18}")
+    rows = [
+        ("login (s)", pages["login_s"], fast["login_s"], None),
+        ("first run (s)", pages["first_s"], fast["first_s"], base["s"]),
+        ("first run, ms per case", pages["first_s"] / n * 1000, fast["first_s"] / n * 1000,
+         base["s"] / base["cases"] * 1000),
+        ("first run, requests", pages["first_requests"], fast["first_requests"],
+         base["requests"]),
+        ("next run, unchanged (s)", pages["next_s"], fast["next_s"], base["s"]),
+        ("next run, requests", pages["next_requests"], fast["next_requests"], base["requests"]),
+        ("next run, logins", pages["next_logins"], fast["next_logins"], 1),
+    ]  # fmt: skip
+    for label, *values in rows:
+        cells = "".join(
+            f"{'-':>18}" if v is None else f"{v:>18.2f}" if isinstance(v, float) else f"{v:>18}"
+            for v in values
+        )
+        print(f"  {label:<34}{cells}")
+    print(
+        f"  ratio baseline / connector, first run: pages {base['s'] / pages['first_s']:.1f}x, "
+        f"JSON {base['s'] / fast['first_s']:.1f}x; next run: pages "
+        f"{base['s'] / pages['next_s']:.0f}x, JSON {base['s'] / fast['next_s']:.0f}x"
+    )
 
 
 def cc_script(portal: PortalHandle, login: dict[str, Any]) -> Callable[[Page], Awaitable[int]]:
@@ -214,18 +250,16 @@ async def main() -> None:
         try:
             async with pool.context():  # the browser starts once per process, not per login
                 pass
-            run = await connector_runs(portal, InvisalignAdapter(portal.url, pool), login)
+            runs = {
+                fast: await connector_runs(
+                    portal, InvisalignAdapter(portal.url, pool, fast_path=fast), login
+                )
+                for fast in (False, True)
+            }
         finally:
             await pool.close()
         base = await browser_baseline(portal, ids_script(portal, login))
-        report("invisalign (JSON the pages load)", run, base)
-        from bench.invisalign_dom_vs_json import measure
-
-    dom = (await measure(args.cases))["dom"]
-    per_case = dom["total_seconds"] / dom["cases"] * 1000
-    print(f"  DOM reading instead of JSON     {dom['total_seconds']:8.2f} s"
-          f"  {dom['page_loads']} page loads, {per_case:.0f} ms/case"
-          f" vs {run['first_s'] / run['cases'] * 1000:.1f} ms/case with JSON")  # fmt: skip
+        ids_report(runs[False], runs[True], base)
 
     config = SandboxConfig(admin=True, practices=1, cases=args.clearcorrect_cases)
     with start_portal("clearcorrect", config) as portal, ClearCorrectAdmin(portal.url) as cc:

@@ -127,7 +127,9 @@ async def invisalign_session(url: str, login: dict[str, Any], timings: Timings) 
             "password": login["password"],
             "captcha": solve_challenge(challenge.group(1), state.group(1)),
         }
-        await timed(timings, "login", http.post(f"/u/login?state={state.group(1)}", data=form))
+        # The hosted login lives on its own host: post the form where the page came from.
+        target = page.url.copy_with(params={"state": state.group(1)})
+        await timed(timings, "login", http.post(target, data=form))
         headers = {"X-CSRF-TOKEN": http.cookies["CSRF-TOKEN"]}
         page_no, ids = 1, []
         while True:

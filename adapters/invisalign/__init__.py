@@ -1,6 +1,7 @@
-"""The Invisalign Doctor Site (IDS) adapter: a real browser for the hosted login, the site's own
-JSON API for reading and posting. `site` knows the portal's pages and wire format; `status` maps
-its words to ours; `adapter` is the flow."""
+"""The Invisalign Doctor Site (IDS) adapter: a real browser for the hosted login and the pages a
+person sees (the primary path), the JSON those pages might load as an optional fast path.
+`site` knows the portal's hosts, URLs, selectors and words (each a register fact); `pages` and
+`fastpath` read them; `status` maps the words to ours; `adapter` is the flow."""
 
 from adapters.invisalign.adapter import (
     VENDOR,

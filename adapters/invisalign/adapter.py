@@ -1,28 +1,33 @@
-"""The Invisalign Doctor Site adapter: log in with a real browser, read and post through the JSON
-API the site's own pages use.
+"""The Invisalign Doctor Site adapter: sign in through the hosted login with a real browser, read
+the pages a person sees, and use the JSON those pages might load only when it answers.
 
-Why both: the hosted login page answers a challenge in its page script, so only a browser can
-log in; after that, every case listing and case detail is a JSON call the page script would make
-anyway, sent with the browser's cookies (and the `X-CSRF-TOKEN` header the script copies from the
-`CSRF-TOKEN` cookie) through `adapters.http.send`, the one retry policy. Measured on 1,000 cases
-(`tests/adapters/invisalign/measure_dom_vs_json.py`, local sandbox): JSON takes 0 page loads,
-1,011 requests and about 4 s for the listing and every case's detail; the DOM takes 1,050 page
-loads, 2,101 requests and about 6 minutes. The JSON also carries fields the pages do not show
-(doctor id, creation time), and it is what the pages themselves render, so it is no less robust.
+Two paths to the same data:
+
+- **The primary path reads the pages** (`reader`, `pages`): the patient list's cards in their
+  open shadow root (or the classic table), the Action required filter and its markers, the
+  patient file at its confirmed URL. These stand on facts public code written against the real
+  site confirms. What the sync needs beyond them (a card's last activity, plans, comments,
+  roles) is read by assumed readers flagged unverified (`site.UNVERIFIED`).
+- **The fast path reads JSON** (`fastpath`) from `/v3/api/...`: an API no public source shows,
+  so it is *detected at run time* (one profile request after the sign-in or the restore) and used
+  only while it answers as expected; on a 404, HTML, or JSON of another shape the session drops
+  it and reads the pages. `fast_path=False` never tries it.
 
 Rules this module keeps:
 
-- **One password per `open()`.** The password form is submitted at most once; whatever happens
-  after (a 5xx, a 429, a timeout, a login page again) is reported, never "fixed" by submitting
-  again. Page loads (GETs) are retried, bounded, on 5xx/429 and connection failures.
-- **Saved login first.** "Keep me signed in" is ticked, so the `auth0` cookie in the exported
-  state lets a later sync get a new app session without the password. A restored state is checked
-  with one API call; only when the app session *and* the saved login are gone is the password
-  used (`logins` counts those).
-- **An expired session mid-sync is renewed once per request** (saved login, or one password
-  login), and the request is sent once more; a second expiry is `SessionExpired`.
-- **No approve.** There is no code path to the approve endpoint, and outbound actions are refused
-  in the adapter too when the login could approve (a doctor's login or Treatment management).
+- **One password per `open()`** and at most one more after a full expiry (`signin`); a password
+  is typed only on an allowed login host.
+- **Saved session first.** A restored state is checked with one request and no browser (the
+  profile JSON, or the confirmed entry page's redirect); only when the app session is gone is the
+  browser used, and the password only when the saved login ("Keep me signed in", assumed) is
+  gone too (`logins` counts them).
+- **An expired session mid-sync is renewed once per request**, and the request is sent once more;
+  a second expiry is `SessionExpired`.
+- **A fault is not a portal change**: a page whose own requests failed, a timeout or a login page
+  whose script did not load is `PortalUnavailable` after bounded retries (`browsing`).
+- **No approve.** There is no code path to approving, and outbound actions are refused in the
+  adapter too when the login could approve (a doctor's login or Treatment management) or holds
+  a role the adapter does not know.
 """
 
 from __future__ import annotations
@@ -30,18 +35,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
-import pyotp
 import structlog
-from playwright.async_api import BrowserContext, Page
-from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Response as PageResponse
+from playwright.async_api import BrowserContext
 
 from adapters.base import (
     Access,
@@ -49,40 +53,37 @@ from adapters.base import (
     Capability,
     CaseDetail,
     CasePage,
+    CaseStatus,
     CaseSummary,
     CodeProvider,
     Credentials,
-    MalformedCredentials,
-    MfaRequired,
     NotFound,
-    PasswordExpired,
+    OutcomeUnknown,
     PortalChanged,
     PortalUnavailable,
     PostResult,
-    RateLimited,
     SessionExpired,
     SignInGuard,
-    SignInStep,
     StatusTable,
-    VerificationCodeRejected,
     has_marker,
     utc,
     with_marker,
 )
 from adapters.browser import BrowserPool, StorageState
-from adapters.http import DEFAULT_POLICY, Outcome, RetryPolicy, classify, make_client, send
+from adapters.http import DEFAULT_POLICY, RetryPolicy, make_client, send
 from adapters.http.parse import expect_json
-from adapters.http.policy import retry_after_seconds
-from adapters.invisalign import site
-from adapters.invisalign.site import Profile, Step
-from adapters.invisalign.status import STATUS_TABLE, access_of
+from adapters.invisalign import fastpath, site
+from adapters.invisalign.browsing import Tab
+from adapters.invisalign.fastpath import Profile
+from adapters.invisalign.pages import Row
+from adapters.invisalign.reader import DomReader, SignedOut
+from adapters.invisalign.signin import Hosts, SignIn, Step, allowed_login_hosts, foreign_login
+from adapters.invisalign.status import STATUS_TABLE, access_of, case_status
 from vault import Secret
 
 _log = structlog.get_logger("adapters.invisalign")
 
 VENDOR = "invisalign"
-#: Codes a person (or the TOTP secret) may try per second step before we give up.
-MAX_CODE_ATTEMPTS = 3
 #: Password logins one session may make in its life: the first, plus one after a full expiry.
 MAX_PASSWORD_LOGINS = 2
 #: Incremental listings re-read this much before the watermark, so an activity stamped a little
@@ -90,10 +91,16 @@ MAX_PASSWORD_LOGINS = 2
 DEFAULT_OVERLAP = timedelta(seconds=60)
 #: How often a full listing restarts when the list shifts under it before giving up.
 MAX_LISTING_RESTARTS = 3
+#: How long a page may take to render, and how long a list that rendered something unknown is
+#: given to show known cards before it counts as changed.
+RENDER_TIMEOUT = 30.0
+SETTLE_TIMEOUT = 5.0
+
+T = TypeVar("T")
 
 
 class InvisalignAdapter:
-    """The Invisalign Doctor Site (vip.invisalign.com or a sandbox at `base_url`)."""
+    """The Invisalign Doctor Site (vip.invisalign.com, or a sandbox at `base_url`)."""
 
     vendor = VENDOR
     status_table: StatusTable = STATUS_TABLE
@@ -104,19 +111,32 @@ class InvisalignAdapter:
         pool: BrowserPool,
         *,
         policy: RetryPolicy = DEFAULT_POLICY,
-        page_size: int = site.MAX_PAGE_SIZE,
+        page_size: int = site.API_MAX_PAGE_SIZE,
         overlap: timedelta = DEFAULT_OVERLAP,
         max_listing_restarts: int = MAX_LISTING_RESTARTS,
         transport: httpx.AsyncBaseTransport | None = None,
+        login_hosts: tuple[str, ...] = (),
+        fast_path: bool = True,
+        render_timeout: float = RENDER_TIMEOUT,
+        settle_timeout: float = SETTLE_TIMEOUT,
     ) -> None:
-        if not 1 <= page_size <= site.MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be from 1 to {site.MAX_PAGE_SIZE}")
+        """`login_hosts`: further hosts the sign-in page may be on (the vendor's and, for a
+        loopback sandbox, its login host are always allowed). `fast_path`: try the JSON."""
+        if not 1 <= page_size <= site.API_MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be from 1 to {site.API_MAX_PAGE_SIZE}")
         self.base_url = base_url.rstrip("/")
         self.pool = pool
         self.policy = policy
         self.page_size = page_size
         self.overlap = overlap
         self.max_listing_restarts = max_listing_restarts
+        self.fast_path = fast_path
+        self.render_timeout = render_timeout
+        self.settle_timeout = settle_timeout
+        self.hosts = Hosts(
+            (urlsplit(self.base_url).hostname or "").lower(),
+            allowed_login_hosts(self.base_url, login_hosts),
+        )
         self._transport = transport
 
     def __repr__(self) -> str:
@@ -133,8 +153,8 @@ class InvisalignAdapter:
         *,
         guard: SignInGuard,
     ) -> InvisalignSession:
-        """Restore `session_state` when it still works (one API call, no page load); else renew
-        it through the saved login; else log in with the password, once."""
+        """Restore `session_state` when it still works (one request, no browser); else renew it
+        through the saved login; else sign in with the password, once."""
         session = InvisalignSession(
             self, credentials, code_provider, guard, _read_state(session_state)
         )
@@ -144,10 +164,6 @@ class InvisalignAdapter:
             await session.close()
             raise
         return session
-
-
-def _password_expired() -> PasswordExpired:
-    return PasswordExpired("the portal asks for a new password before it lets this login in")
 
 
 def _read_state(session_state: Secret | None) -> StorageState | None:
@@ -169,7 +185,7 @@ def _read_state(session_state: Secret | None) -> StorageState | None:
 @dataclass(frozen=True)
 class ListingCursor:
     """The opaque cursor, as compact JSON: `{"v": 1, "since": ISO | null}` between syncs (the
-    watermark: the newest `lastActivity` the listing saw), plus `page`, `top` and `total` inside
+    watermark: the newest last activity the listing saw), plus `page`, `top` and `total` inside
     a listing (`next_cursor`: resume at that page of the same pass)."""
 
     since: datetime | None = None
@@ -213,12 +229,16 @@ class _Shifted(Exception):
     """The patient list changed under a listing (total count or page sizes): start over."""
 
 
+class _FastPathGone(Exception):
+    """The JSON stopped answering as expected: the session reads the pages from now on."""
+
+
 # The session ------------------------------------------------------------------------------------
 
 
 class InvisalignSession:
-    """One account's session. Holds the browser context only when one is needed (login or
-    renewal), so a restored, valid state costs no browser at all."""
+    """One account's session. Holds the browser only when one is needed (a sign-in, a renewal,
+    or reading the pages), so a restored, valid state on the fast path costs no browser."""
 
     def __init__(
         self,
@@ -229,6 +249,10 @@ class InvisalignSession:
         state: StorageState | None,
     ) -> None:
         self.logins = 0
+        #: Whether the JSON fast path answers (None: not tried yet).
+        self.fast: bool | None = None if adapter.fast_path else False
+        #: Status words the adapter did not recognise (kept raw as `unknown`), and how often.
+        self.unknown_labels: Counter[str] = Counter()
         self._adapter = adapter
         self._credentials = credentials
         self._code_provider = code_provider
@@ -236,10 +260,12 @@ class InvisalignSession:
         self._state = state
         self._stack = AsyncExitStack()
         self._context: BrowserContext | None = None
-        self._page: Page | None = None
+        self._tab: Tab | None = None
+        self._reader: DomReader | None = None
         self._http = adapter.http_client()
         self._csrf = ""
         self._profile: Profile | None = None
+        self._summaries: dict[str, CaseSummary] = {}
         self._closed = False
         # Concurrent requests that all see an expired session renew it once, not once each.
         self._renewing = asyncio.Lock()
@@ -253,262 +279,159 @@ class InvisalignSession:
     async def _start(self) -> None:
         if self._state is not None:
             self._use_cookies(self._state.get("cookies", []))
-            if self._csrf and await self._state_is_live():
-                _log.info("invisalign.session_restored")
+            if await self._state_is_live():
+                _log.info("invisalign.session_restored", fast_path=self.fast)
                 return
         await self._renew("open")
 
     async def _state_is_live(self) -> bool:
-        """The one cheap request that checks a restored state (its answer is kept for
-        `check_access`)."""
-        response = await send(
-            self._http,
-            "GET",
-            site.PROFILE_API,
-            policy=self._adapter.policy,
-            headers=self._headers(),
-        )
-        if self._expired(response):
-            return False
-        profile = self._parse_profile(response)
-        if profile.user_name.casefold() != self._credentials.username.strip().casefold():
-            # A state saved for other credentials (the dentist changed the login): never use
-            # another login's session; start from a clean browser instead.
-            _log.warning("invisalign.session_state_of_another_login")
-            self._state = None
-            self._use_cookies([])
-            return False
-        self._profile = profile
-        return True
+        """The one cheap request that checks a restored state: the profile JSON where the fast
+        path may answer (its answer also decides the fast path and serves `check_access`), else
+        where the confirmed entry page redirects."""
+        if not self._csrf:
+            self.fast = False  # the JSON needs its CSRF pair
+        if self.fast is not False:
+            response = await self._get(site.API_PROFILE, json_headers=True)
+            if self._expired(response):
+                return False
+            profile = self._profile_of(response)
+            self.fast = profile is not None
+            if profile is not None:
+                if profile.user_name.casefold() != self._credentials.username.strip().casefold():
+                    # A state saved for other credentials: never use another login's session.
+                    _log.warning("invisalign.session_state_of_another_login")
+                    self._state = None
+                    self._use_cookies([])
+                    return False
+                self._profile, self.fast = profile, True
+                return True
+        return await self._entry_is_live()
 
-    async def _ensure_page(self) -> Page:
-        if self._page is not None:
-            return self._page
+    async def _entry_is_live(self) -> bool:
+        response = await self._get(site.ENTRY_PAGE)
+        await response.aclose()
+        if response.status_code == 200:
+            return True
+        if response.is_redirect:
+            return not self._adapter.hosts.is_login_redirect(response)
+        if response.status_code in (401, 403):
+            return False
+        raise PortalChanged(f"the entry page answered {response.status_code}", ("ids.login.entry",))
+
+    async def _detect_fast_path(self) -> None:
+        """One request decides whether the JSON answers (only after a sign-in: a restore
+        decided it already)."""
+        if self.fast is not None or not self._csrf:
+            self.fast = bool(self.fast)
+            return
+        response = await self._get(site.API_PROFILE, json_headers=True)
+        self._profile = None if self._expired(response) else self._profile_of(response)
+        self.fast = self._profile is not None
+        _log.info("invisalign.fast_path", answers=self.fast)
+
+    def _profile_of(self, response: httpx.Response) -> Profile | None:
+        """The profile JSON, or None when the fast path does not answer (404, HTML, another
+        shape): then the pages are read instead."""
+        if response.status_code != 200:
+            return None
+        try:
+            return fastpath.parse_profile(self._json(response, "user profile"))
+        except PortalChanged:
+            _log.info("invisalign.fast_path_absent")
+            return None
+
+    async def _page_tab(self) -> Tab:
+        if self._tab is not None:
+            return self._tab
         if self._closed:
             raise SessionExpired("the session is closed")
         context = await self._stack.enter_async_context(self._adapter.pool.context(self._state))
         self._context = context
-        self._page = await context.new_page()
-        return self._page
+        page = await context.new_page()
+        adapter = self._adapter
+        self._tab = Tab(page, adapter.policy, adapter.render_timeout, adapter.settle_timeout)
+        self._reader = DomReader(self._tab, adapter.base_url, adapter.hosts)
+        return self._tab
 
-    async def browser_page(self) -> Page:
-        """The session's browser tab (logged in): for the DOM reader and diagnostics."""
-        page = await self._ensure_page()
-        if site.step_of(page.url) is not Step.APP:
+    async def _dom(self) -> DomReader:
+        """The reader of the pages, in a signed-in browser tab."""
+        tab = await self._page_tab()
+        if self._adapter.hosts.step_of(tab.url) is not Step.APP:
             async with self._renewing:
-                await self._renew("browser page")
-        return page
+                if self._adapter.hosts.step_of(tab.url) is not Step.APP:
+                    await self._renew("browser")
+        assert self._reader is not None
+        return self._reader
+
+    async def _on_pages(self, what: str, run: Callable[[DomReader], Awaitable[T]]) -> T:
+        """Read or act on the pages; a session that ended meanwhile is renewed once (the
+        sign-in page sent nothing yet, so the step is safe to repeat)."""
+        for attempt in (1, 2):
+            reader = await self._dom()
+            try:
+                return await run(reader)
+            except SignedOut:
+                if attempt == 2:
+                    raise SessionExpired(
+                        f"the portal ended the session again right away ({what})"
+                    ) from None
+                _log.info("invisalign.session_expired", what=what)
+                async with self._renewing:
+                    await self._renew(what)
+        raise AssertionError("unreachable")
+
+    async def browser_page(self) -> Any:
+        """The session's signed-in browser page: for measurements and diagnostics."""
+        await self._dom()
+        assert self._tab is not None
+        return self._tab.page
 
     async def _renew(self, why: str) -> None:
         """Get a live app session: the saved login if it still works, else the password."""
-        page = await self._ensure_page()
+        tab = await self._page_tab()
         started = time.monotonic()
-        response = await self._goto(site.ENTRY_PAGE)
-        step = site.step_of(page.url)
+        mark = tab.mark()
+        response = await tab.goto(self._adapter.base_url + site.ENTRY_PAGE)
+        hosts = self._adapter.hosts
+        step = hosts.step_of(tab.url)
         via = "saved_login"
         if step is Step.LOGIN:
             via = "password"
-            await self._password_login()
+            if self.logins >= MAX_PASSWORD_LOGINS:
+                raise SessionExpired(
+                    "the session ended again; not logging in with the password again"
+                )
+            self.logins += 1  # counted once the password may leave, whatever the answer
+            signin = SignIn(tab, hosts, self._credentials, self._guard, self._code_provider)
+            await signin.run(mark)
+        elif step is Step.FOREIGN_LOGIN:
+            raise foreign_login(tab.url)
         elif step is not Step.APP or response.status != 200:
-            raise PortalChanged(f"opening the site ended on an unexpected page ({response.status})")
+            raise PortalChanged(
+                f"opening the site ended on an unexpected page ({response.status})",
+                ("ids.login.entry", "ids.host.redirect-to-login"),
+            )
         await self._take_browser_cookies()
         self._generation += 1
+        await self._detect_fast_path()
         _log.info(
             "invisalign.session_renewed",
             why=why,
             via=via,
+            fast_path=self.fast,
             seconds=round(time.monotonic() - started, 3),
         )
 
-    async def _password_login(self) -> None:
-        if self.logins >= MAX_PASSWORD_LOGINS:
-            raise SessionExpired("the session ended again; not logging in with the password again")
-        username = self._credentials.username.strip()
-        if not username or not self._credentials.password:
-            raise MalformedCredentials("the username or password is empty")
-        page = await self._ensure_page()
-        try:
-            for selector in (
-                site.LOGIN_FORM,
-                site.USERNAME_INPUT,
-                site.PASSWORD_INPUT,
-                site.REMEMBER_CHECKBOX,
-                site.SUBMIT_BUTTON,
-            ):
-                if await page.locator(selector).count() != 1:
-                    raise PortalChanged(f"the login page has no {selector!r}")
-            await page.fill(site.USERNAME_INPUT, username)
-            await page.fill(site.PASSWORD_INPUT, self._credentials.password.reveal())
-            await page.check(site.REMEMBER_CHECKBOX)
-        except PlaywrightError:
-            raise PortalChanged("the login form's fields are not where they were") from None
-        self.logins += 1  # the password leaves now: it counts whatever the answer
-        async with self._guard.attempt(SignInStep.PASSWORD) as attempt:
-            post_status, step = await self._submit("login form")
-            if step is Step.LOGIN:
-                if post_status == 400:
-                    raise site.refusal(await site.login_error(page))
-                raise PortalUnavailable(
-                    "the login did not complete; the password is not submitted twice"
-                )
-            if step is Step.APP:
-                attempt.signed_in()
-            elif step is Step.CHANGE_PASSWORD:
-                raise _password_expired()
-            elif step not in (Step.MFA_EMAIL, Step.MFA_TOTP):
-                raise PortalChanged("the login ended on an unexpected page")
-        step = await self._second_step(step)
-        if step is Step.CHANGE_PASSWORD:
-            raise _password_expired()
-        if step is not Step.APP:
-            raise PortalChanged("the login ended on an unexpected page")
-
-    async def _second_step(self, step: Step) -> Step:
-        while step in (Step.MFA_EMAIL, Step.MFA_TOTP):
-            channel = "email" if step is Step.MFA_EMAIL else "totp"
-            page = await self._ensure_page()
-            for tried in range(MAX_CODE_ATTEMPTS):
-                code = await self._code(channel, tried)
-                if code is None:
-                    raise MfaRequired(channel)
-                try:
-                    next_step = await self._submit_code(page, step, channel, code)
-                except VerificationCodeRejected:
-                    _log.info("invisalign.code_refused", channel=channel, attempt=tried + 1)
-                    continue
-                step = next_step
-                break
-            else:
-                raise VerificationCodeRejected(channel)
-        return step
-
-    async def _submit_code(self, page: Page, step: Step, channel: str, code: str) -> Step:
-        """One verification code, through the guard: where the portal went next."""
-        async with self._guard.attempt(SignInStep.CODE) as attempt:
-            try:
-                await page.fill(site.CODE_INPUT, code)
-            except PlaywrightError:
-                raise PortalChanged("the verification page has no code field") from None
-            post_status, next_step = await self._submit("verification code")
-            if next_step is step and post_status == 400:
-                error = await site.login_error(page)
-                if error.code == site.INVALID_CODE:
-                    raise VerificationCodeRejected(channel)
-                raise site.refusal(error)
-            if next_step is Step.APP:
-                attempt.signed_in()
-            return next_step
-
-    async def _code(self, channel: str, attempt: int) -> str | None:
-        secret = self._credentials.totp_secret
-        if channel == "totp" and attempt == 0 and secret:
-            try:
-                return str(pyotp.TOTP(secret.reveal()).now())
-            except (ValueError, TypeError):
-                raise MalformedCredentials("the stored TOTP secret is not a valid secret") from None
-        provided = await self._code_provider(channel)
-        if provided is None:
-            return None
-        code = "".join(provided.reveal().split())
-        return code or None
-
-    async def _submit(self, what: str) -> tuple[int | None, Step]:
-        """Submit the page's form once and follow it: (status of the POST, where it ended).
-
-        The POST is never repeated. A 5xx or 429 on the POST itself is reported as such; a 5xx
-        on a GET the POST redirected to (callback, landing page) is retried as a page load.
-        """
-        page = await self._ensure_page()
-        try:
-            async with page.expect_navigation(wait_until="load") as navigation:
-                await page.click(site.SUBMIT_BUTTON)
-            response = await navigation.value
-        except PlaywrightError:
-            raise PortalUnavailable(f"the portal did not answer the {what}") from None
-        if response is None:
-            raise PortalChanged(f"the {what} did not navigate")
-        first = response.request
-        while first.redirected_from is not None:
-            first = first.redirected_from
-        posted = response if first is response.request else await first.response()
-        post_status = posted.status if posted is not None else None
-        if first.method != "POST" or posted is None or post_status is None:
-            raise PortalChanged(f"the {what} was not sent as a form POST")
-        answer = httpx.Response(post_status, headers=posted.headers)
-        outcome, _ = classify(answer)
-        if outcome is Outcome.RATE_LIMITED:
-            retry_after = retry_after_seconds(answer)
-            raise RateLimited(retry_after, f"the portal answered the {what} with 429; not resent")
-        if outcome is Outcome.RETRY:
-            raise PortalUnavailable(
-                f"the portal answered the {what} with {post_status}; not resent"
-            )
-        if response is not posted and response.status >= 400:
-            response = await self._goto(response.url, absolute=True, tried=1)
-        return post_status, site.step_of(page.url)
-
-    async def _goto(self, path: str, *, absolute: bool = False, tried: int = 0) -> PageResponse:
-        """A page load under the retry policy: 5xx, 429 (Retry-After, capped) and connection
-        failures are retried with backoff, bounded in attempts and time. A failure in the middle
-        of a redirect chain is retried from the URL that failed, so each hop gets its attempts.
-        `tried`: attempts this URL already had (a form's redirect that failed)."""
-        page = await self._ensure_page()
-        policy = self._adapter.policy
-        url = path if absolute else f"{self._adapter.base_url}{path}"
-        started = time.monotonic()
-        attempts = total_attempts = tried
-        if tried:
-            await asyncio.sleep(policy.backoff(tried))
-        last_retry_after: float | None = None
-        reason = "no answer"
-        while True:
-            attempts += 1
-            total_attempts += 1
-            failed_at = url
-            try:
-                response = await page.goto(url, wait_until="load")
-            except PlaywrightError:
-                response, reason, last_retry_after = None, "the page did not load", None
-            if response is not None:
-                headers = response.headers
-                outcome, reason = classify(httpx.Response(response.status, headers=headers))
-                if outcome not in (Outcome.RETRY, Outcome.RATE_LIMITED):
-                    return response
-                last_retry_after = (
-                    retry_after_seconds(httpx.Response(429, headers=headers))
-                    if outcome is Outcome.RATE_LIMITED
-                    else None
-                )
-                failed_at = response.url
-            if failed_at != url:
-                url, attempts = failed_at, 1  # progress along the redirect chain
-            delay = (
-                min(last_retry_after, policy.retry_after_cap)
-                if last_retry_after is not None
-                else policy.backoff(attempts)
-            )
-            elapsed = time.monotonic() - started
-            if (
-                attempts >= policy.max_attempts
-                or total_attempts >= policy.max_attempts * 4
-                or elapsed + delay > policy.max_total_seconds
-            ):
-                break
-            _log.info("invisalign.page_retry", attempt=attempts, reason=reason)
-            await asyncio.sleep(delay)
-        if last_retry_after is not None or reason == "rate limited":
-            raise RateLimited(last_retry_after)
-        raise PortalUnavailable(f"a page of the portal did not load after retries ({reason})")
-
-    # Cookies and API calls --------------------------------------------------------------------
+    # Cookies and requests ---------------------------------------------------------------------
 
     async def _take_browser_cookies(self) -> None:
         assert self._context is not None
         cookies = await self._context.cookies([self._adapter.base_url])
         self._use_cookies(list(cookies))
-        names = {c.get("name") for c in cookies}
-        if site.SESSION_COOKIE not in names or not self._csrf:
-            raise PortalChanged("the session cookies are not where they were after the login")
+        if site.SESSION_COOKIE not in {c.get("name") for c in cookies}:
+            raise PortalChanged(
+                "the session cookie is not where it was after the login", ("ids.session.cookie",)
+            )
 
     def _use_cookies(self, cookies: list[Any]) -> None:
         jar = httpx.Cookies()
@@ -525,19 +448,29 @@ class InvisalignSession:
         self._http.cookies = jar
         self._csrf = csrf
 
-    def _headers(self) -> dict[str, str]:
+    def _headers(self, json_headers: bool) -> dict[str, str]:
+        if not json_headers:
+            return {"Accept": "text/html"}
         return {"Accept": "application/json", site.CSRF_HEADER: self._csrf}
 
-    @staticmethod
-    def _expired(response: httpx.Response) -> bool:
-        if response.status_code == 401 or site.is_login_redirect(response):
+    async def _get(self, path: str, *, json_headers: bool = False) -> httpx.Response:
+        return await send(
+            self._http,
+            "GET",
+            path,
+            policy=self._adapter.policy,
+            headers=self._headers(json_headers),
+        )
+
+    def _expired(self, response: httpx.Response) -> bool:
+        if response.status_code == 401 or self._adapter.hosts.is_login_redirect(response):
             return True
-        return response.status_code == 403 and site.api_error(response).code == site.INVALID_CSRF
+        return fastpath.is_csrf_refusal(response)
 
     async def _call(
         self, method: str, path: str, what: str, body: dict[str, str] | None = None
     ) -> httpx.Response:
-        """One API request; an expired session is renewed once and the request sent once more.
+        """One JSON request; an expired session is renewed once and the request sent once more.
 
         Resending a POST after a 401 is safe: the portal refuses an unauthenticated request
         before it acts on it. Anything else that leaves a POST's fate open raises
@@ -545,7 +478,7 @@ class InvisalignSession:
         """
         for attempt in (1, 2):
             generation = self._generation
-            kwargs: dict[str, Any] = {"headers": self._headers()}
+            kwargs: dict[str, Any] = {"headers": self._headers(json_headers=True)}
             if body is not None:
                 kwargs["json"] = body
             response = await send(self._http, method, path, policy=self._adapter.policy, **kwargs)
@@ -561,20 +494,33 @@ class InvisalignSession:
         raise AssertionError("unreachable")
 
     def _json(self, response: httpx.Response, what: str) -> Any:
-        return expect_json(response, what, is_login_page=site.is_login_redirect)
-
-    def _parse_profile(self, response: httpx.Response) -> Profile:
-        if response.status_code != 200:
-            raise PortalChanged(f"the user profile answered {response.status_code}")
-        return site.parse_profile(self._json(response, "user profile"))
+        return expect_json(response, what, is_login_page=self._adapter.hosts.is_login_redirect)
 
     def _refused(self, response: httpx.Response, what: str) -> Exception:
-        error = site.api_error(response)
+        error = fastpath.api_error(response)
+        if response.status_code == 404 and not self._json_api_error(response):
+            return PortalChanged(f"{what}: the JSON is not there any more", ("ids.api.patients",))
         if response.status_code == 404:
             return NotFound(f"{what}: {error.message or 'not found'}")
         if response.status_code in (400, 403, 409):
             return ActionRefused(f"{what}: {error.message or error.code}")
-        return PortalChanged(f"{what} answered {response.status_code}")
+        return PortalChanged(f"{what} answered {response.status_code}", ("ids.api.patients",))
+
+    async def _fast(self, call: Callable[[], Awaitable[T]], *, reads: bool = True) -> T | None:
+        """Run a fast-path call; None (and the pages from now on) when the JSON stopped
+        answering as expected. Typed answers of the portal (not found, refused) stand. A
+        post (`reads=False`) falls back only when it certainly did nothing (`_FastPathGone`)."""
+        if not self.fast:
+            return None
+        dropped: tuple[type[Exception], ...] = (
+            (PortalChanged, _FastPathGone) if reads else (_FastPathGone,)
+        )
+        try:
+            return await call()
+        except dropped as gone:
+            self.fast = False
+            _log.warning("invisalign.fast_path_dropped", detail=str(gone))
+            return None
 
     # The protocol -----------------------------------------------------------------------------
 
@@ -587,10 +533,22 @@ class InvisalignSession:
         return Secret(json.dumps(state, separators=(",", ":")))
 
     async def check_access(self) -> Access:
-        if self._profile is None:
-            response = await self._call("GET", site.PROFILE_API, "user profile")
-            self._profile = self._parse_profile(response)
-        return access_of(self._profile.account_type, self._profile.roles)
+        """Roles from the profile (JSON, or the profile page: assumed, unverified); a doctor's
+        own login is known on the pages by the tabs only doctors see (confirmed rule)."""
+        profile = self._profile or await self._fast(self._fetch_profile)
+        if profile is not None:
+            self._profile = profile
+            return access_of(profile.account_type, profile.roles)
+        doctor, view = await self._on_pages("profile", lambda reader: reader.profile())
+        if doctor or view is None:
+            return access_of("doctor", ())
+        return access_of("staff", view.roles)
+
+    async def _fetch_profile(self) -> Profile:
+        response = await self._call("GET", site.API_PROFILE, "user profile")
+        if response.status_code != 200:
+            raise _FastPathGone(f"the profile answered {response.status_code}")
+        return fastpath.parse_profile(self._json(response, "user profile"))
 
     async def list_cases(self, cursor: str | None) -> AsyncIterator[CasePage]:
         """Pages of case summaries, newest activity first.
@@ -598,18 +556,37 @@ class InvisalignSession:
         Full listing (no watermark): every page, then one look at the head of the list for
         cases whose activity moved them to the front while we paged. Incremental (a watermark):
         pages until the cases are older than the watermark minus the overlap. Either restarts
-        (bounded) when the total count or a page's size shows the list shifted under it, and
-        yields a patient again only with newer activity than it already yielded.
+        (bounded) when the list shifted under it, and yields a patient again only with newer
+        activity than it already yielded. When the JSON stops answering mid-listing, the
+        listing starts over on the pages (what it yielded is not yielded twice).
         """
         start = ListingCursor.decode(cursor)
         state = start
         seen: dict[str, datetime | None] = {}
-        restarts = 0
+        restarts = renewals = 0
         while True:
+            fast = bool(self.fast)
             try:
-                async for page in self._listing_pass(state, seen):
+                listing = self._json_pass(state, seen) if fast else self._dom_pass(state, seen)
+                async for page in listing:
                     yield page
                 return
+            except PortalChanged as changed:
+                if not fast:
+                    raise
+                self.fast = False
+                _log.warning("invisalign.fast_path_dropped", detail=str(changed))
+                state = ListingCursor(since=start.since)
+            except SignedOut:
+                renewals += 1
+                if renewals > 1:
+                    raise SessionExpired(
+                        "the portal ended the session again right away (patient list)"
+                    ) from None
+                _log.info("invisalign.session_expired", what="patient list")
+                async with self._renewing:
+                    await self._renew("patient list")
+                state = ListingCursor(since=start.since)
             except _Shifted:
                 restarts += 1
                 if restarts > self._adapter.max_listing_restarts:
@@ -619,7 +596,7 @@ class InvisalignSession:
                 _log.info("invisalign.listing_restarted", restarts=restarts)
                 state = ListingCursor(since=start.since)
 
-    async def _listing_pass(
+    async def _json_pass(
         self, state: ListingCursor, seen: dict[str, datetime | None]
     ) -> AsyncIterator[CasePage]:
         size = self._adapter.page_size
@@ -634,72 +611,195 @@ class InvisalignSession:
                 raise _Shifted
             if top is None and page.items:
                 top = page.items[0].updated_at
-            kept = [i for i in page.items if floor is None or _at(i) >= floor]
+            kept = [i for i in page.items if floor is None or _after(i, floor)]
             reached_old = len(kept) < len(page.items)
             items = _fresh(kept, seen)
+            self._count_unknown(items)
             if not (reached_old or number >= page.total_pages):
                 next_cursor = ListingCursor(state.since, number + 1, top, total)
                 yield CasePage(tuple(items), next_cursor.encode())
                 number += 1
                 continue
             if state.since is None and top is not None:
-                items += await self._catch_up(top, seen)
-            moments = [m for m in (*seen.values(), top, state.since) if m is not None]
-            watermark = ListingCursor(since=max(moments, default=None))
-            yield CasePage(tuple(items), None, watermark.encode())
+                items += await self._json_catch_up(top, seen)
+            yield CasePage(tuple(items), None, _watermark(seen, top, state.since))
             return
 
-    async def _catch_up(self, top: datetime, seen: dict[str, datetime | None]) -> list[CaseSummary]:
+    async def _json_catch_up(
+        self, top: datetime, seen: dict[str, datetime | None]
+    ) -> list[CaseSummary]:
         """Cases whose activity moved them to the front of the list while a full listing paged
         (their last activity is at or after the newest one of the first page)."""
         found: list[CaseSummary] = []
         number = 1
         while True:
             page = await self._patients_page(number)
-            newer = [i for i in page.items if _at(i) >= top]
+            newer = [i for i in page.items if _after(i, top)]
             found += _fresh(newer, seen)
             if len(newer) < len(page.items) or number >= page.total_pages:
                 return found
             number += 1
 
-    async def _patients_page(self, number: int) -> site.PatientPage:
-        path = f"{site.PATIENTS_API}?page={number}&pageSize={self._adapter.page_size}&filter=ALL"
+    async def _patients_page(self, number: int) -> fastpath.PatientPage:
+        path = site.api_patients_page(number, self._adapter.page_size)
         response = await self._call("GET", path, "patient list")
         if response.status_code != 200:
             raise self._refused(response, "patient list")
-        return site.parse_patient_page(self._json(response, "patient list"))
+        return fastpath.parse_patient_page(self._json(response, "patient list"))
+
+    async def _dom_pass(
+        self, state: ListingCursor, seen: dict[str, datetime | None]
+    ) -> AsyncIterator[CasePage]:
+        """The listing on the pages: the Action required list first (its patients are the ones
+        waiting), then every patient, one list page at a time."""
+        reader = await self._dom()
+        floor = state.since - self._adapter.overlap if state.since else None
+        waiting: set[str] = set()
+        async for view in reader.list_pages(action=True):
+            recent = [r for r in view.rows if _row_after(r, floor)]
+            waiting |= {r.patient_id for r in recent}
+            if len(recent) < len(view.rows):
+                break
+        number, top = state.page, state.top
+        async for view in reader.list_pages(action=False, start=number):
+            summaries = [self._summary(r, r.patient_id in waiting) for r in view.rows]
+            if top is None and summaries:
+                top = summaries[0].updated_at
+            kept = [s for s in summaries if floor is None or _after(s, floor)]
+            reached_old = len(kept) < len(summaries)
+            items = _fresh(kept, seen)
+            self._count_unknown(items)
+            if not (reached_old or not view.has_next):
+                next_cursor = ListingCursor(state.since, number + 1, top)
+                yield CasePage(tuple(items), next_cursor.encode())
+                number += 1
+                continue
+            if state.since is None and top is not None:
+                async for head in reader.list_pages(action=False):
+                    moved = [
+                        self._summary(r, r.patient_id in waiting)
+                        for r in head.rows
+                        if r.last_activity is not None and r.last_activity >= top
+                    ]
+                    items += _fresh(moved, seen)
+                    if len(moved) < len(head.rows):
+                        break
+            yield CasePage(tuple(items), None, _watermark(seen, top, state.since))
+            return
+
+    def _summary(self, row: Row, action_required: bool) -> CaseSummary:
+        summary = CaseSummary(
+            vendor_case_id=row.patient_id,
+            patient_name=row.name,
+            patient_id=f"#{row.patient_id}",  # as the portal shows it
+            vendor_doctor_id=None,  # the pages do not show it
+            vendor_doctor_name=row.doctor_name,
+            status=case_status(row.status),
+            vendor_status=row.status,
+            action_required=action_required,
+            unread_comments=row.unread,
+            updated_at=row.last_activity,
+        )
+        self._summaries[row.patient_id] = summary
+        return summary
+
+    def _count_unknown(self, items: list[CaseSummary]) -> None:
+        for item in items:
+            if item.status is CaseStatus.UNKNOWN:
+                if item.vendor_status not in self.unknown_labels:
+                    _log.warning("invisalign.unknown_status", label=item.vendor_status)
+                self.unknown_labels[item.vendor_status] += 1
 
     async def get_case(self, vendor_case_id: str) -> CaseDetail:
-        if not site.valid_patient_id(vendor_case_id):
+        if not vendor_case_id.isdigit() or not 1 <= len(vendor_case_id) <= 12:
             raise NotFound("not a patient number of this portal")
-        response = await self._call("GET", site.patient_api(vendor_case_id), "patient detail")
+        detail = await self._fast(lambda: self._json_case(vendor_case_id))
+        if detail is not None:
+            return detail
+        found = await self._on_pages(
+            "patient file", lambda reader: reader.patient_file(vendor_case_id)
+        )
+        summary = self._summaries.get(vendor_case_id) or CaseSummary(
+            vendor_case_id=vendor_case_id,
+            patient_name=found.name,
+            patient_id=f"#{vendor_case_id}",
+            vendor_doctor_id=None,
+            vendor_doctor_name=found.doctor_name,
+            status=case_status(found.status),
+            vendor_status=found.status,
+            action_required=found.action_required,
+            unread_comments=sum(c.unread for c in found.comments),
+            updated_at=found.latest,
+        )
+        return CaseDetail(summary, None, found.setups, found.comments)
+
+    async def _json_case(self, vendor_case_id: str) -> CaseDetail:
+        path = site.api_patient(vendor_case_id)
+        response = await self._call("GET", path, "patient detail")
         if response.status_code != 200:
             raise self._refused(response, "patient detail")
-        return site.parse_detail(self._json(response, "patient detail"), self._adapter.base_url)
+        return fastpath.parse_detail(self._json(response, "patient detail"), self._adapter.base_url)
 
     async def post_comment(self, vendor_case_id: str, body: str, marker: str) -> PostResult:
         await self._require(Capability.POST_COMMENT, vendor_case_id)
         text = with_marker(body, marker)
-        response = await self._call(
-            "POST", site.comments_api(vendor_case_id), "comment", {"body": text}
+
+        async def by_json() -> PostResult:
+            path = site.api_comments(vendor_case_id)
+            response = await self._call("POST", path, "comment", {site.Field.BODY: text})
+            return self._posted(response, "comment")
+
+        posted = await self._fast(by_json, reads=False)
+        if posted is not None:
+            return posted
+        posted_id = await self._on_pages(
+            "comment", lambda reader: reader.post(vendor_case_id, text, marker)
         )
-        if response.status_code not in (200, 201):
-            raise self._refused(response, "comment")
-        return PostResult(site.parse_posted(self._json(response, "comment"), "posted comment"))
+        return PostResult(posted_id)
 
     async def reject_setup(
         self, vendor_case_id: str, vendor_setup_id: str, reason: str, marker: str
     ) -> PostResult:
         """Request a modification of the ClinCheck plan (the case goes to "Modification
-        requested"). Only the current plan in "Ready for review" can be sent back (409 else)."""
+        requested"). Only the current plan in "Ready for review" can be sent back."""
         await self._require(Capability.REJECT_SETUP, vendor_case_id)
         text = with_marker(reason, marker)
-        path = site.modification_api(vendor_case_id, vendor_setup_id)
-        response = await self._call("POST", path, "modification request", {"instructions": text})
+
+        async def by_json() -> PostResult:
+            path = site.api_modification(vendor_case_id, vendor_setup_id)
+            body = {site.Field.INSTRUCTIONS: text}
+            response = await self._call("POST", path, "modification request", body)
+            return self._posted(response, "modification request")
+
+        posted = await self._fast(by_json, reads=False)
+        if posted is not None:
+            return posted
+        posted_id = await self._on_pages(
+            "modification request",
+            lambda reader: reader.post(vendor_case_id, text, marker, vendor_setup_id),
+        )
+        return PostResult(posted_id)
+
+    def _posted(self, response: httpx.Response, what: str) -> PostResult:
+        """What a POST of the fast path did. A path that is not there did nothing (the pages
+        take over); once the portal took it, an unreadable answer is "posted, id unknown"."""
+        if response.status_code == 404 and not self._json_api_error(response):
+            raise _FastPathGone(f"the {what} endpoint is not there")
         if response.status_code not in (200, 201):
-            raise self._refused(response, "modification request")
-        data = self._json(response, "modification request")
-        return PostResult(site.parse_posted(data, "posted modification request"))
+            refused = self._refused(response, what)
+            if isinstance(refused, PortalChanged):
+                raise OutcomeUnknown(f"the {what} was answered {response.status_code}")
+            raise refused
+        try:
+            return PostResult(fastpath.parse_posted(self._json(response, what), what))
+        except PortalChanged:
+            _log.warning("invisalign.posted_without_id", what=what)
+            return PostResult(None)
+
+    @staticmethod
+    def _json_api_error(response: httpx.Response) -> bool:
+        """A 404 of the API itself ("no such patient"), not of a path that does not exist."""
+        return fastpath.api_error(response).code != f"http_{response.status_code}"
 
     async def find_marker(self, vendor_case_id: str, marker: str) -> bool:
         """Whether a comment or modification request on the case carries `marker` (both are in
@@ -708,7 +808,7 @@ class InvisalignSession:
         return any(has_marker(c.body, marker) for c in detail.comments)
 
     async def _require(self, capability: Capability, vendor_case_id: str) -> None:
-        if not site.valid_patient_id(vendor_case_id):
+        if not vendor_case_id.isdigit() or not 1 <= len(vendor_case_id) <= 12:
             raise NotFound("not a patient number of this portal")
         access = await self.check_access()
         if access.excessive is not None:
@@ -722,18 +822,31 @@ class InvisalignSession:
         if self._closed:
             return
         self._closed = True
+        if self.unknown_labels:
+            _log.info("invisalign.unknown_labels", labels=dict(self.unknown_labels))
         try:
             await self._http.aclose()
         finally:
-            self._page = None
+            self._tab = None
+            self._reader = None
             self._context = None
             await self._stack.aclose()
 
 
-def _at(item: CaseSummary) -> datetime:
-    if item.updated_at is None:  # the parser requires lastActivity; this is for the type checker
-        raise PortalChanged("a patient has no last-activity time")
-    return item.updated_at
+def _after(item: CaseSummary, moment: datetime) -> bool:
+    """At or after `moment`; a case without a last-activity time is always read again."""
+    return item.updated_at is None or item.updated_at >= moment
+
+
+def _row_after(row: Row, floor: datetime | None) -> bool:
+    return floor is None or row.last_activity is None or row.last_activity >= floor
+
+
+def _watermark(
+    seen: dict[str, datetime | None], top: datetime | None, since: datetime | None
+) -> str:
+    moments = [m for m in (*seen.values(), top, since) if m is not None]
+    return ListingCursor(since=max(moments, default=None)).encode()
 
 
 def _fresh(items: list[CaseSummary], seen: dict[str, datetime | None]) -> list[CaseSummary]:
@@ -741,8 +854,10 @@ def _fresh(items: list[CaseSummary], seen: dict[str, datetime | None]) -> list[C
     fresh = []
     for item in items:
         key = item.vendor_case_id
-        if key in seen and (seen[key] is None or _at(item) <= seen[key]):  # type: ignore[operator]
-            continue
+        if key in seen:
+            before = seen[key]
+            if before is None or item.updated_at is None or item.updated_at <= before:
+                continue
         seen[key] = item.updated_at
         fresh.append(item)
     return fresh

@@ -1,648 +1,487 @@
-"""What the Invisalign Doctor Site looks like: URLs, cookies, login-page markup, test ids, JSON
-field names and messages, and the parsers that turn them into base values.
+"""What the Invisalign Doctor Site looks like: hosts, URLs, cookies, selectors, URL parameters,
+JSON field names and words in every language the site speaks, each declared by its fact id in
+the facts register (`docs/portal-facts/invisalign.md`).
 
 This is the only module that knows the portal's markup and wire format, so checking the adapter
-against the live site touches one file (woob's `pages.py`). Parsing is strict: a missing or
-renamed field, test id or cookie raises `PortalChanged(detail)` rather than producing empty or
-partial data, because an empty listing would look like "every case was removed". Details name
-fields and test ids only, never values: values are patient data.
+against the live site touches one file (woob's `pages.py`); the parsers that use these names
+live in `pages` (the pages a person sees) and `fastpath` (the JSON the pages might load). A test
+holds every value declared here against the register, so nothing here is made up: where the
+register says `assumed`, so does the comment, and data the sync needs from an assumed fact is
+read by a reader that `portal check` reports as unverified (`UNVERIFIED`).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
-from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urlencode
 
-import httpx
-from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Page
+from adapters.base.facts import Facts
 
-from adapters.base import (
-    AccountLocked,
-    AdapterError,
-    CaseDetail,
-    CaseSummary,
-    Comment,
-    InvalidCredentials,
-    PortalChanged,
-    Setup,
-    SetupFile,
-    utc,
-)
-from adapters.invisalign import status
+FACTS = Facts("invisalign")
+_value = FACTS.value
+_label = FACTS.label
 
-# URLs -------------------------------------------------------------------------------------------
+LANGUAGES = ("en", "de", "pl", "ko")
 
-#: A server-rendered page behind the login without a page script: the cheapest page to land on
-#: after a login (the patient list would also fire its own API call).
-ENTRY_PAGE = "/v3/auth/account/profile.action"
-LIST_PAGE = "/v3/auth/patient/patientList.action"
-PROFILE_API = "/v3/api/user/profile"
-PATIENTS_API = "/v3/api/patients"
-#: The API's largest `pageSize`.
-MAX_PAGE_SIZE = 100
+# Hosts and sign-in ------------------------------------------------------------------------------
 
-_PATIENT_ID = re.compile(r"[0-9]{1,12}")
+APP_HOST = _value("ids.host.app", "vip.invisalign.com")
+#: The Align account login (Auth0 Universal Login): the only hosts a password is typed on.
+LOGIN_HOSTS = (_value("ids.host.login", "myaccount-us.aligntech.com"),)
+#: The local sandbox's login host, beside a loopback app (assumed: the sandbox's own stand-in).
+SANDBOX_LOGIN_HOST = _value("ids.host.sandbox-login", "127.0.0.2")
 
-
-def patient_api(patient_id: str) -> str:
-    return f"{PATIENTS_API}/{quote(patient_id, safe='')}"
-
-
-def comments_api(patient_id: str) -> str:
-    return f"{patient_api(patient_id)}/comments"
-
-
-def modification_api(patient_id: str, plan_id: str) -> str:
-    return f"{patient_api(patient_id)}/clincheck/{quote(plan_id, safe='')}/modification"
-
-
-def list_page(page: int) -> str:
-    return f"{LIST_PAGE}?page={page}&filter=ALL"
-
-
-def detail_page(patient_id: str) -> str:
-    return f"/v3/auth/patient/patientDetail.action?patientId={quote(patient_id, safe='')}"
-
-
-def valid_patient_id(value: str) -> bool:
-    return bool(_PATIENT_ID.fullmatch(value))
-
+ENTRY_PAGE = _value("ids.login.entry", "/v3/auth/patients.action")
+LOGIN_PATH = _value("ids.login.path", "/u/login")
+USERNAME_FIELD = _value("ids.login.username-field", 'input[name="username"]')
+PASSWORD_FIELD = _value("ids.login.password-field", 'input[name="password"]')
+SUBMIT_BUTTON = _value("ids.login.submit", 'button[type="submit"]')
+#: "Keep me signed in": no source shows it on the real page (assumed); ticked when present.
+REMEMBER_CHECKBOX = _value("ids.login.remember", "input[name=remember]")
+# The second steps and the expired-password page: Auth0's paths, no IDS source (assumed).
+MFA_EMAIL_PATH = _value("ids.login.mfa-email", "/u/mfa-email-challenge")
+MFA_OTP_PATH = _value("ids.login.mfa-otp", "/u/mfa-otp-challenge")
+CHANGE_PASSWORD_PATH = _value("ids.login.change-password", "/u/change-password")
+CODE_INPUT = _value("ids.login.code-field", "#code")
+# How the sandbox's login page says what went wrong (assumed: read by code, never by words).
+ERROR_ELEMENT = _value("ids.login.error-element", "#error-element")
+ERROR_CODE_ATTRIBUTE = _value("ids.login.error-code-attribute", "data-error-code")
+LOCK_TIME = _value("ids.login.lock-time", "time[datetime]")
+WRONG_CREDENTIALS = _value("ids.login.error.wrong-credentials", "wrong-credentials")
+USER_BLOCKED = _value("ids.login.error.user-blocked", "user-blocked")
+INVALID_CODE = _value("ids.login.error.invalid-code", "invalid-code")
+JAVASCRIPT_REQUIRED = _value("ids.login.error.javascript-required", "javascript-required")
+MISSING_FIELDS = _value("ids.login.error.missing-fields", "missing-fields")
+# App paths of the sign-in that are not app pages (assumed: invented by the sandbox).
+CALLBACK_PATH = _value("ids.login.callback", "/v3/auth/callback")
+LOGOUT_PATH = _value("ids.login.logout", "/v3/auth/logout.action")
+APP_PREFIX = "/v3/auth/"  # every app page of ids.login.entry, ids.list.url, ids.case.url
 
 # Cookies ----------------------------------------------------------------------------------------
 
-SESSION_COOKIE = "JSESSIONID"
-CSRF_COOKIE = "CSRF-TOKEN"
-CSRF_HEADER = "X-CSRF-TOKEN"
-#: "Keep me signed in": renews the app session without the password (90 days, 30 idle).
-SAVED_LOGIN_COOKIE = "auth0"
+SESSION_COOKIE = _value("ids.session.cookie", "JSESSIONID")
+# The CSRF pair the JSON fast path needs (assumed: invented by the sandbox).
+CSRF_COOKIE = _value("ids.session.csrf-cookie", "CSRF-TOKEN")
+CSRF_HEADER = _value("ids.session.csrf-header", "X-CSRF-TOKEN")
+#: The saved login of "Keep me signed in", on the login host (assumed).
+SAVED_LOGIN_COOKIE = _value("ids.session.saved-login-cookie", "auth0")
+
+# Patient list (confirmed by public code unless marked) ------------------------------------------
+
+LIST_PAGE = _value("ids.list.url", "/v3/auth/patient/patientList.action")
+LIST_CONTAINER = _value("ids.list.container", "#patient-list")
+SHADOW_HOST = _value("ids.list.shadow-host", ".shadow-root-container")
+PAGE_BODY = _value("ids.list.page-body", '[data-testid="PLPage-body"]')
+LIST_ROOT = _value("ids.list.root", '[data-testid="PatientList-root"]')
+CARD = _value("ids.list.card", '[data-testid="Card-patient"]')
+CARD_NAME = _value("ids.list.name", '[data-testid="Patient-name"]')
+CARD_ID = _value("ids.list.id", '[data-testid="Patient-id"]')
+CARD_STATUS = _value("ids.list.status", '[data-testid="Tracker-status"]')
+CARD_TREATMENT = _value("ids.list.treatment", '[data-testid="TableColumns-treatment"]')
+FILTER_CONTAINER = _value("ids.list.filter-container", '[data-testid="Filter-buttonContainer"]')
+FILTER_BUTTON = _value(
+    "ids.list.filter-button",
+    '[data-testid="Filter-buttonContainer"] [data-testid="Button-button"]',
+)
+FILTER_OPTION_ACTION = _value(
+    "ids.list.filter-option-action", '[data-testid="Filter-option-ACTION_REQUIRED"]'
+)
+#: The "all patients" option (assumed: by the pattern of the confirmed one).
+FILTER_OPTION_ALL = _value("ids.list.filter-option-all", '[data-testid="Filter-option-ALL"]')
+FILTER_TAG_ACTION = _value("ids.list.filter-tag-action", '[data-testid="Tag-tag-ACTION_REQUIRED"]')
+ACTIVE_FILTERS = _value("ids.list.active-filters", '[data-testid="PLPage-activeFilters"]')
+ACTIVE_FILTERS_BAR = _value("ids.list.active-filters-bar", '[data-testid="ActiveFiltersBar-root"]')
+LEGACY_TAB = _value("ids.list.legacy-tab", "#tab-action")
+#: The legacy tab while it is on: class `action active`, or aria-selected.
+LEGACY_TAB_ON = _value(
+    "ids.list.legacy-tab-on", '#tab-action.action.active, #tab-action[aria-selected="true"]'
+)
+#: The legacy tab for all current patients (assumed: by the pattern of `#tab-action`).
+LEGACY_TAB_CURRENT = _value("ids.list.legacy-tab-current", "#tab-current")
+SEARCH_INPUT = _value("ids.list.search", 'input[type="search"]')
+EMPTY_CONTAINER = _value("ids.list.empty-container", '[data-testid="EmptySearch-container"]')
+EMPTY_TEXT = _value("ids.list.empty-text", '[data-testid="EmptySearch-emptyText"]')
+
+# What the sync needs from a card and no source shows (assumed; read by unverified readers).
+CARD_LINK = _value("ids.list.link", '[data-testid="Patient-link"]')
+CARD_ACTION_REQUIRED = _value("ids.list.action-required", '[data-testid="Action-required"]')
+CARD_UNREAD = _value("ids.list.unread", '[data-testid="Unread-comments"]')
+CARD_LAST_ACTIVITY = _value("ids.list.last-activity", '[data-testid="Patient-last-activity"]')
+CARD_DOCTOR_LINE = _value("ids.list.doctor-line", ".muted")
+PAGE_NEXT = _value("ids.list.page-next", '[data-testid="Pagination-next"]')
+PAGE_INFO = _value("ids.list.page-info", '[data-testid="Pagination-info"]')
+NO_ACCESS = _value("ids.list.no-access", '[data-testid="No-access"]')
+LOAD_ERROR = _value("ids.list.error", '[data-testid="Load-error"]')
+LOADING = _value("ids.list.loading", '[data-testid="Loading-spinner"]')
+#: The page script's wrapper inside a shadow root (assumed): rendered once it holds more than
+#: the spinner.
+APP_ROOT = _value("ids.list.app-root", ".app")
+
+# The classic table (variant classic-table).
+TABLE = _value("ids.list.classic-table", "table")
+#: The patient cell reads "Name (#123)".
+TABLE_PATIENT_CELL = _value("ids.list.classic-patient-cell", "Name (#123)")
+PARAM_PAGE = _value("ids.list.param.page", "display.pageNumber")
+PARAM_PER_PAGE = _value("ids.list.param.per-page", "display.itemPerPage")
+PARAM_FILTER = _value("ids.list.param.filter", "display.filter")
+FILTER_CURRENT = _value("ids.list.param.filter-current", "CURRENT")
+FILTER_ACTION = _value("ids.list.param.filter-action", "ACTION")
+PARAM_SEARCH = _value("ids.list.param.search", "display.searchString")
+#: The old list accepts 100 rows a page (seen in public code).
+TABLE_PAGE_SIZE = 100
+TABLE_NEXT = _value("ids.list.classic-pager-next", 'a[rel="next"]')
+TABLE_LAST_ACTIVITY = _value(
+    "ids.list.classic-last-activity", '[data-testid="Patient-last-activity"]'
+)
+
+COLUMN_PATIENT = _label(
+    "ids.list.classic-col.patient",
+    {"en": "Patient", "de": "Patient", "pl": "Pacjent", "ko": "환자"},
+)
+COLUMN_ORDER_STATUS = _label(
+    "ids.list.classic-col.order-status",
+    {"en": "Order status", "de": "Bestellstatus", "pl": "Status zamówienia", "ko": "주문 상태"},
+)
+COLUMN_TREATMENT = _label(
+    "ids.list.classic-col.treatment",
+    {"en": "Treatment", "de": "Behandlung", "pl": "Leczenie", "ko": "치료"},
+)
+#: The table's last-activity column (assumed), headed like the cards' label.
+COLUMN_LAST_ACTIVITY = _label(
+    "ids.list.label.last-activity",
+    {
+        "en": "Last activity",
+        "de": "Letzte Aktivität",
+        "pl": "Ostatnia aktywność",
+        "ko": "최근 활동",
+    },
+)
 
 
-# The hosted login -------------------------------------------------------------------------------
+def list_table_url(filter_code: str, page: int) -> str:
+    """A page of the classic table through its `display.*` parameters."""
+    query = {PARAM_FILTER: filter_code, PARAM_PAGE: page, PARAM_PER_PAGE: TABLE_PAGE_SIZE}
+    return f"{LIST_PAGE}?{urlencode(query)}"
 
 
-class Step(StrEnum):
-    """Where a navigation of the login flow ended."""
+# Patient file -----------------------------------------------------------------------------------
 
-    APP = "app"
-    LOGIN = "login"
-    MFA_EMAIL = "mfa_email"
-    MFA_TOTP = "mfa_totp"
-    CHANGE_PASSWORD = "change_password"  # noqa: S105 (a step name)
-    OTHER = "other"
+_CASE_URL = _value("ids.case.url", "/v3/auth/patient/patientFile.action?patientId=<id>")
+CASE_PARAM = _value("ids.case.param", "patientId")
 
 
-_STEP_PATHS = {
-    "/u/login": Step.LOGIN,
-    "/u/mfa-email-challenge": Step.MFA_EMAIL,
-    "/u/mfa-otp-challenge": Step.MFA_TOTP,
-    "/u/change-password": Step.CHANGE_PASSWORD,
+def case_page(patient_id: str) -> str:
+    return _CASE_URL.replace("<id>", quote(patient_id, safe=""))
+
+
+# What the patient file shows (assumed: no source shows its content; the sandbox's markup).
+CASE_HOST = _value("ids.case.host-sandbox", "#patient-file")
+CASE_NAME = _value("ids.case.name", '[data-testid="Patient-name"]')
+CASE_ID = _value("ids.case.id", '[data-testid="Patient-id"]')
+CASE_STATUS = _value("ids.case.status", '[data-testid="Tracker-status"]')
+CASE_DOCTOR = _value("ids.case.doctor", '[data-testid="Doctor-name"]')
+CASE_HISTORY_ITEM = _value("ids.case.history-item", '[data-testid="Status-history-item"]')
+PLAN = _value("ids.plan.card", '[data-testid="ClinCheck-plan"]')
+PLAN_ID_ATTRIBUTE = _value("ids.plan.id-attr", "data-plan-id")
+PLAN_VERSION_ATTRIBUTE = _value("ids.plan.version-attr", "data-version")
+PLAN_STATE = _value("ids.plan.state-cell", '[data-testid="Plan-state"]')
+PLAN_CREATED = _value("ids.plan.created", '[data-testid="Plan-created"]')
+PLAN_VIEWER = _value("ids.plan.viewer-link", '[data-testid="Plan-viewer-link"]')
+PLAN_FILE = _value("ids.plan.file", '[data-testid="Plan-file"]')
+PLAN_FILE_KIND = _value("ids.plan.file-kind-attr", "data-file-kind")
+PLAN_FILE_BYTES = _value("ids.plan.file-bytes", "[data-bytes]")
+COMMENT = _value("ids.comment.card", '[data-testid="Comment"]')
+COMMENT_ID_ATTRIBUTE = _value("ids.comment.id-attr", "data-comment-id")
+COMMENT_UNREAD_ATTRIBUTE = _value("ids.comment.unread-attr", "data-unread")
+COMMENT_AUTHOR = _value("ids.comment.author", '[data-testid="Comment-author"]')
+COMMENT_ROLE = _value("ids.comment.role", '[data-testid="Comment-role"]')
+COMMENT_ROLE_ATTRIBUTE = _value("ids.comment.role-attr", "data-role")
+COMMENT_DATE = _value("ids.comment.date", '[data-testid="Comment-date"]')
+COMMENT_BODY = _value("ids.comment.body", '[data-testid="Comment-body"]')
+COMMENT_INPUT = _value("ids.comment.input", '[data-testid="Comment-input"]')
+COMMENT_SUBMIT = _value("ids.comment.submit", '[data-testid="Comment-submit"]')
+MODIFICATION_INPUT = _value("ids.comment.modification-input", '[data-testid="Modification-input"]')
+MODIFICATION_SUBMIT = _value(
+    "ids.comment.modification-submit", '[data-testid="Modification-submit"]'
+)
+ACTION_SUCCESS = _value("ids.comment.action-success", '[data-testid="Action-success"]')
+ACTION_ERROR = _value("ids.comment.action-error", '[data-testid="Action-error"]')
+AUTHOR_DOCTOR = _value("ids.comment.author-role.doctor", "doctor")
+AUTHOR_STAFF = _value("ids.comment.author-role.staff", "staff")
+AUTHOR_TECHNICIAN = _value("ids.comment.author-role.technician", "technician")
+ERROR_PAGE = _value("ids.api.error.page", "#error-message")
+ERROR_PAGE_STATUS = _value("ids.api.error.page-status", "data-status")
+
+# Who the login is -------------------------------------------------------------------------------
+
+#: Konto's sub-tabs (assumed markup); staff never see the doctor-only ones (confirmed rule).
+ACCOUNT_TABS = _value("ids.menu.account-tabs", "nav.account-tabs a")
+DOCTOR_ONLY_TABS: tuple[dict[str, str], ...] = (
+    _label(
+        "ids.account.staff",
+        {"en": "Staff", "de": "Mitarbeiter", "pl": "Personel", "ko": "직원"},
+    ),
+    _label(
+        "ids.account.doctor-profile",
+        {"en": "Doctor Profile", "de": "Arztprofil", "pl": "Profil lekarza", "ko": "의사 프로필"},
+    ),
+)
+#: The profile page lists the login's roles (assumed: invented by the sandbox). unverified
+PROFILE_PAGE = _value("ids.profile.url", "/v3/auth/account/profile.action")
+PROFILE_ROLE = _value("ids.profile.role", '[data-testid="Profile-role"]')
+PROFILE_USERNAME = _value("ids.profile.email", '[data-testid="Profile-email"]')
+
+#: The staff roles (Konto > Personel > Dodaj nowe konto), by register id.
+ROLES: dict[str, dict[str, str]] = {
+    "ids.role.patient-management": _label(
+        "ids.role.patient-management",
+        {
+            "en": "Patient management",
+            "de": "Patientenverwaltung",
+            "pl": "Zarządzanie pacjentami",
+            "ko": "환자 관리",
+        },
+    ),
+    "ids.role.prescription-management": _label(
+        "ids.role.prescription-management",
+        {
+            "en": "Prescription management",
+            "de": "Verschreibungsverwaltung",
+            "pl": "Zarządzanie preskrypcjami",
+            "ko": "처방 관리",
+        },
+    ),
+    "ids.role.treatment-management": _label(
+        "ids.role.treatment-management",
+        {
+            "en": "Treatment management",
+            "de": "Behandlungsverwaltung",
+            "pl": "Zarządzanie leczeniem",
+            "ko": "치료 관리",
+        },
+    ),
+    "ids.role.payment-management": _label(
+        "ids.role.payment-management",
+        {
+            "en": "Payment management",
+            "de": "Zahlungsverwaltung",
+            "pl": "Zarządzanie płatnościami",
+            "ko": "결제 관리",
+        },
+    ),
+    "ids.role.training": _label(
+        "ids.role.training",
+        {
+            "en": "Training access",
+            "de": "Zugang zu Schulungen",
+            "pl": "Dostęp do szkoleń",
+            "ko": "교육 이용",
+        },
+    ),
+    "ids.role.store": _label(
+        "ids.role.store",
+        {
+            "en": "Store purchases",
+            "de": "Einkäufe im Shop",
+            "pl": "Zakupy w sklepie",
+            "ko": "스토어 구매",
+        },
+    ),
+    "ids.role.prospective-patients": _label(
+        "ids.role.prospective-patients",
+        {
+            "en": "Prospective patient management",
+            "de": "Verwaltung potenzieller Patienten",
+            "pl": "Zarządzanie potencjalnymi pacjentami",
+            "ko": "잠재 환자 관리",
+        },
+    ),
 }
-_NOT_APP = ("/v3/auth/callback", "/v3/auth/logout.action")
+#: What a doctor's profile shows instead of roles (assumed).
+PROFILE_OWNER = _label(
+    "ids.profile.label.owner",
+    {
+        "en": "All (account owner)",
+        "de": "Alle (Kontoinhaber)",
+        "pl": "Wszystkie (właściciel konta)",
+        "ko": "전체 (계정 소유자)",
+    },
+)
+
+# Words for the form's advice: the portal's own menus, in the dentist's language.
+MENU_ACCOUNT = _label(
+    "ids.menu.account", {"en": "Account", "de": "Konto", "pl": "Konto", "ko": "계정"}
+)
+ACCOUNT_STAFF = DOCTOR_ONLY_TABS[0]
+ADD_STAFF = _label(
+    "ids.staff.add-new",
+    {
+        "en": "Add new account",
+        "de": "Neues Konto hinzufügen",
+        "pl": "Dodaj nowe konto",
+        "ko": "새 계정 추가",
+    },
+)
+CREATE_STAFF = _label(
+    "ids.staff.create", {"en": "Create", "de": "Erstellen", "pl": "Utwórz", "ko": "만들기"}
+)
+
+# Statuses, plan states and reasons, by register id ------------------------------------------------
+
+STATUSES: dict[str, dict[str, str]] = {
+    fact: _label(fact, words)
+    for fact, words in {
+        "ids.status.submitted": {
+            "en": "Submitted", "de": "Eingereicht", "pl": "Przesłano", "ko": "제출됨"},
+        "ids.status.prescription-completed": {
+            "en": "Prescription completed", "de": "Verschreibung abgeschlossen",
+            "pl": "Preskrypcja ukończona", "ko": "처방전 완료"},
+        "ids.status.clincheck-in-progress": {
+            "en": "ClinCheck in progress", "de": "ClinCheck in Bearbeitung",
+            "pl": "ClinCheck w przygotowaniu", "ko": "ClinCheck 진행 중"},
+        "ids.status.clincheck-review": {
+            "en": "ClinCheck ready for review", "de": "ClinCheck-Behandlungsplan prüfen",
+            "pl": "Przegląd planu leczenia ClinCheck", "ko": "치료 계획 검토"},
+        "ids.status.modification-requested": {
+            "en": "Modification requested", "de": "Änderung angefordert",
+            "pl": "Zgłoszono modyfikację", "ko": "수정 요청됨"},
+        "ids.status.approved": {
+            "en": "Approved", "de": "Genehmigt", "pl": "Zatwierdzono", "ko": "승인됨"},
+        "ids.status.in-production": {
+            "en": "In production", "de": "In Produktion", "pl": "W produkcji", "ko": "제작 중"},
+        "ids.status.order-complete": {
+            "en": "Order Complete", "de": "Bestellung abgeschlossen",
+            "pl": "Zamówienie zrealizowane", "ko": "주문 완료"},
+        "ids.status.shipped": {
+            "en": "Shipped", "de": "Versandt", "pl": "Wysłano", "ko": "배송됨"},
+        "ids.status.aligner-shipped": {
+            "en": "Aligner Shipped", "de": "Aligner versandt", "pl": "Alignery wysłane",
+            "ko": "얼라이너 배송됨"},
+        "ids.status.in-treatment": {
+            "en": "In treatment", "de": "In Behandlung", "pl": "W trakcie leczenia",
+            "ko": "치료 중"},
+        "ids.status.on-hold": {
+            "en": "On hold", "de": "Angehalten", "pl": "Wstrzymano", "ko": "보류"},
+        "ids.status.cancelled": {
+            "en": "Cancelled", "de": "Storniert", "pl": "Anulowano", "ko": "취소됨"},
+        "ids.status.action-required": {
+            "en": "Action required", "de": "Handlungsbedarf", "pl": "Wymagane działanie",
+            "ko": "조치 요구됨"},
+    }.items()
+}  # fmt: skip
+#: Statuses public code matches as part of a longer text (`ClinCheck 치료 계획 검토`).
+STATUS_SUBSTRINGS = {"ids.status.clincheck-review": ("ko",)}
+
+PLAN_STATES: dict[str, dict[str, str]] = {
+    fact: _label(fact, words)
+    for fact, words in {
+        "ids.plan.state.ready": {
+            "en": "Ready for review", "de": "Bereit zur Prüfung", "pl": "Gotowy do przeglądu",
+            "ko": "검토 준비됨"},
+        "ids.plan.state.modification-requested": {
+            "en": "Modification requested", "de": "Änderung angefordert",
+            "pl": "Zgłoszono modyfikację", "ko": "수정 요청됨"},
+        "ids.plan.state.approved": {
+            "en": "Approved", "de": "Genehmigt", "pl": "Zatwierdzony", "ko": "승인됨"},
+        "ids.plan.state.superseded": {
+            "en": "Superseded", "de": "Ersetzt", "pl": "Zastąpiony", "ko": "대체됨"},
+    }.items()
+}  # fmt: skip
+
+# The JSON the pages might load: the optional fast path (assumed, invented by the sandbox) -------
+
+API_PROFILE = _value("ids.api.profile", "/v3/api/user/profile")
+API_PATIENTS = _value("ids.api.patients", "/v3/api/patients")
+API_PATIENT = _value("ids.api.patient", "/v3/api/patients/<patientId>")
+API_COMMENTS = _value("ids.api.comments", "/v3/api/patients/<patientId>/comments")
+API_MODIFICATION = _value(
+    "ids.api.modification", "/v3/api/patients/<patientId>/clincheck/<planId>/modification"
+)
+API_MAX_PAGE_SIZE = 100  # ids.limit.api-page-size
+QUERY_PAGE = _value("ids.api.query.page", "page")
+QUERY_PAGE_SIZE = _value("ids.api.query.page-size", "pageSize")
+QUERY_FILTER = _value("ids.api.query.filter", "filter")
+FILTER_ALL_CODE = _value("ids.list.filter-code-all", "ALL")
+FILTER_ACTION_CODE = _value("ids.list.filter-code-action", "ACTION_REQUIRED")
+INVALID_CSRF = _value("ids.api.error.csrf", "invalid_csrf_token")
 
 
-def step_of(url: str) -> Step:
-    path = urlsplit(url).path
-    if path in _STEP_PATHS:
-        return _STEP_PATHS[path]
-    if path.startswith("/v3/auth/") and path not in _NOT_APP:
-        return Step.APP
-    return Step.OTHER
+class Field:
+    """JSON field names of the fast path."""
+
+    USER_NAME = _value("ids.api.field.user-name", "userName")
+    ACCOUNT_TYPE = _value("ids.api.field.account-type", "accountType")
+    DOCTOR_ACCOUNT = _value("ids.api.field.account-type-doctor", "DOCTOR")
+    STAFF_ACCOUNT = _value("ids.api.field.account-type-staff", "STAFF")
+    ROLES = _value("ids.api.field.roles", "roles")
+    PAGE = _value("ids.api.field.page", "page")
+    TOTAL_COUNT = _value("ids.api.field.total-count", "totalCount")
+    TOTAL_PAGES = _value("ids.api.field.total-pages", "totalPages")
+    PATIENTS = _value("ids.api.field.patients", "patients")
+    PATIENT_ID = _value("ids.api.field.patient-id", "patientId")
+    PATIENT_NAME = _value("ids.api.field.patient-name", "patientName")
+    DOCTOR_ID = _value("ids.api.field.doctor-id", "doctorId")
+    DOCTOR_NAME = _value("ids.api.field.doctor-name", "doctorName")
+    TRACKER_STATUS = _value("ids.api.field.tracker-status", "trackerStatus")
+    ACTION_REQUIRED = _value("ids.api.field.action-required", "actionRequired")
+    UNREAD_COMMENTS = _value("ids.api.field.unread-comments", "unreadComments")
+    LAST_ACTIVITY = _value("ids.api.field.last-activity", "lastActivity")
+    CREATED_AT = _value("ids.api.field.created-at", "createdAt")
+    CLINCHECK_PLANS = _value("ids.api.field.clincheck-plans", "clinCheckPlans")
+    PLAN_ID = _value("ids.api.field.plan-id", "planId")
+    VERSION = _value("ids.api.field.version", "version")
+    STATE = _value("ids.api.field.state", "state")
+    VIEWER_URL = _value("ids.api.field.viewer-url", "viewerUrl")
+    FILES = _value("ids.api.field.files", "files")
+    FILE_NAME = _value("ids.api.field.file-name", "fileName")
+    FILE_TYPE = _value("ids.api.field.file-type", "fileType")
+    FILE_SIZE = _value("ids.api.field.file-size", "fileSize")
+    COMMENTS = _value("ids.api.field.comments", "comments")
+    COMMENT_ID = _value("ids.api.field.comment-id", "commentId")
+    AUTHOR_NAME = _value("ids.api.field.author-name", "authorName")
+    AUTHOR_ROLE = _value("ids.api.field.author-role", "authorRole")
+    BODY = _value("ids.api.field.body", "body")
+    UNREAD = _value("ids.api.field.unread", "unread")
+    INSTRUCTIONS = _value("ids.api.field.instructions", "instructions")
+    COMMENT = _value("ids.api.field.comment", "comment")
+    MESSAGE = _value("ids.api.field.message", "message")
+    ERROR = _value("ids.api.field.error", "error")
 
 
-def is_login_redirect(response: httpx.Response) -> bool:
-    """An app request sent to the authorization server: the session is gone."""
-    location = response.headers.get("location", "")
-    return response.is_redirect and urlsplit(location).path in ("/authorize", "/u/login")
+def api_patient(patient_id: str) -> str:
+    return API_PATIENT.replace("<patientId>", quote(patient_id, safe=""))
 
 
-LOGIN_FORM = "form[data-challenge]"
-USERNAME_INPUT = "#username"
-PASSWORD_INPUT = "#password"  # noqa: S105 (a selector)
-REMEMBER_CHECKBOX = "input[name=remember]"
-SUBMIT_BUTTON = "button[type=submit]"
-CODE_INPUT = "#code"
-ERROR_ELEMENT = "#error-element"
-ERROR_CODE_ATTRIBUTE = "data-error-code"
-
-WRONG_CREDENTIALS = "wrong-credentials"
-USER_BLOCKED = "user-blocked"
-INVALID_CODE = "invalid-code"
-JAVASCRIPT_REQUIRED = "javascript-required"
-MISSING_FIELDS = "missing-fields"
+def api_comments(patient_id: str) -> str:
+    return API_COMMENTS.replace("<patientId>", quote(patient_id, safe=""))
 
 
-@dataclass(frozen=True)
-class LoginError:
-    code: str | None
-    locked_until: datetime | None = None
-
-
-async def login_error(page: Page) -> LoginError:
-    """The error a hosted login page shows (`data-error-code`), or code None without one.
-
-    A lock time is read from a `<time datetime>` inside the message if the portal ever shows
-    one; today it does not, and `AccountLocked.until` stays None.
-    """
-    element = page.locator(ERROR_ELEMENT)
-    try:
-        if await element.count() == 0:
-            return LoginError(None)
-        code = await element.first.get_attribute(ERROR_CODE_ATTRIBUTE)
-        until = None
-        times = element.first.locator("time[datetime]")
-        if await times.count():
-            raw = await times.first.get_attribute("datetime")
-            until = _parse_time(raw) if raw else None
-    except PlaywrightError:
-        raise PortalChanged("the login page's error message could not be read") from None
-    return LoginError(code, until)
-
-
-def refusal(error: LoginError) -> AdapterError:
-    """The typed error for what the password step of the hosted login page answered."""
-    if error.code == WRONG_CREDENTIALS:
-        return InvalidCredentials("the portal rejected the username or password")
-    if error.code == USER_BLOCKED:
-        return AccountLocked(
-            error.locked_until,
-            "the portal blocked this login after repeated failed attempts; the account owner "
-            "was emailed instructions to unblock it",
-        )
-    if error.code == JAVASCRIPT_REQUIRED:
-        return PortalChanged("the login page refused the form: its challenge was not answered")
-    if error.code == MISSING_FIELDS:
-        return PortalChanged("the login page did not receive the username and password fields")
-    if error.code is None:
-        return PortalChanged("the login page came back without an error code")
-    return PortalChanged(f"the login page shows an unknown error code {error.code!r}")
-
-
-# JSON: strict readers ---------------------------------------------------------------------------
-
-
-def _obj(value: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        raise PortalChanged(f"{what}: expected a JSON object")
-    return value
-
-
-def _has(obj: Mapping[str, Any], key: str, what: str) -> Any:
-    if key not in obj:
-        raise PortalChanged(f"{what}: field {key!r} is missing")
-    return obj[key]
-
-
-def _str(obj: Mapping[str, Any], key: str, what: str) -> str:
-    value = _has(obj, key, what)
-    if not isinstance(value, str):
-        raise PortalChanged(f"{what}: field {key!r} is not text")
-    return value
-
-
-def _opt_str(obj: Mapping[str, Any], key: str, what: str) -> str | None:
-    value = _has(obj, key, what)
-    if value is not None and not isinstance(value, str):
-        raise PortalChanged(f"{what}: field {key!r} is not text")
-    return value
-
-
-def _int(obj: Mapping[str, Any], key: str, what: str, low: int = 0) -> int:
-    value = _has(obj, key, what)
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise PortalChanged(f"{what}: field {key!r} is not a whole number from {low}")
-    return value
-
-
-def _opt_int(obj: Mapping[str, Any], key: str, what: str) -> int | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise PortalChanged(f"{what}: field {key!r} is not a whole number")
-    return value
-
-
-def _bool(obj: Mapping[str, Any], key: str, what: str) -> bool:
-    value = _has(obj, key, what)
-    if not isinstance(value, bool):
-        raise PortalChanged(f"{what}: field {key!r} is not true or false")
-    return value
-
-
-def _list(obj: Mapping[str, Any], key: str, what: str) -> list[Any]:
-    value = _has(obj, key, what)
-    if not isinstance(value, list):
-        raise PortalChanged(f"{what}: field {key!r} is not a list")
-    return value
-
-
-def _parse_time(raw: str) -> datetime:
-    try:
-        parsed = utc(raw)
-    except ValueError:
-        raise PortalChanged("a time is not in ISO 8601") from None
-    if parsed is None:
-        raise PortalChanged("a time is empty")
-    return parsed
-
-
-def _time(obj: Mapping[str, Any], key: str, what: str) -> datetime:
-    raw = _str(obj, key, what)
-    try:
-        return _parse_time(raw)
-    except PortalChanged:
-        raise PortalChanged(f"{what}: field {key!r} is not an ISO 8601 time") from None
-
-
-def _opt_time(obj: Mapping[str, Any], key: str, what: str) -> datetime | None:
-    raw = _opt_str(obj, key, what)
-    if raw is None:
-        return None
-    return _time(obj, key, what)
-
-
-def _patient_id(obj: Mapping[str, Any], what: str) -> str:
-    value = _str(obj, "patientId", what)
-    if not valid_patient_id(value):
-        raise PortalChanged(f"{what}: field 'patientId' is not a patient number")
-    return value
-
-
-# JSON: profile ----------------------------------------------------------------------------------
-
-_ACCOUNT_TYPES = {"DOCTOR": "doctor", "STAFF": "staff"}
-
-
-@dataclass(frozen=True)
-class Profile:
-    """Who the login is (`GET /v3/api/user/profile`)."""
-
-    user_name: str  # the login's username (an email address)
-    account_type: str  # "doctor" | "staff"
-    roles: tuple[str, ...]  # as the portal names them; empty for a doctor (every right)
-    doctor_id: str
-    doctor_name: str
-
-
-def parse_profile(data: Any) -> Profile:
-    what = "user profile"
-    obj = _obj(data, what)
-    raw_type = _str(obj, "accountType", what)
-    if raw_type not in _ACCOUNT_TYPES:
-        raise PortalChanged(f"{what}: unknown account type {raw_type!r}")
-    roles = _list(obj, "roles", what)
-    if not all(isinstance(r, str) for r in roles):
-        raise PortalChanged(f"{what}: field 'roles' is not a list of names")
-    doctor = _obj(_has(obj, "doctor", what), f"{what} doctor")
-    return Profile(
-        user_name=_str(obj, "userName", what),
-        account_type=_ACCOUNT_TYPES[raw_type],
-        roles=tuple(roles),
-        doctor_id=_str(doctor, "doctorId", f"{what} doctor"),
-        doctor_name=_str(doctor, "name", f"{what} doctor"),
+def api_modification(patient_id: str, plan_id: str) -> str:
+    return API_MODIFICATION.replace("<patientId>", quote(patient_id, safe="")).replace(
+        "<planId>", quote(plan_id, safe="")
     )
 
 
-# JSON: patients ---------------------------------------------------------------------------------
+def api_patients_page(page: int, page_size: int) -> str:
+    query = {QUERY_PAGE: page, QUERY_PAGE_SIZE: page_size, QUERY_FILTER: FILTER_ALL_CODE}
+    return f"{API_PATIENTS}?{urlencode(query)}"
 
 
-@dataclass(frozen=True)
-class PatientPage:
-    """One page of `GET /v3/api/patients` (sorted by last activity, newest first)."""
-
-    page: int
-    total_count: int
-    total_pages: int
-    items: tuple[CaseSummary, ...]
-
-
-def parse_summary(data: Any, what: str = "patient") -> CaseSummary:
-    obj = _obj(data, what)
-    patient_id = _patient_id(obj, what)
-    raw_status = _str(obj, "trackerStatus", what)
-    return CaseSummary(
-        vendor_case_id=patient_id,
-        patient_name=_str(obj, "patientName", what),
-        patient_id=f"#{patient_id}",  # as the portal shows it
-        vendor_doctor_id=_str(obj, "doctorId", what),
-        vendor_doctor_name=_str(obj, "doctorName", what),
-        status=status.case_status(raw_status),
-        vendor_status=raw_status,
-        action_required=_opt_str(obj, "actionRequired", what) is not None,
-        unread_comments=_int(obj, "unreadComments", what),
-        updated_at=_time(obj, "lastActivity", what),
-    )
-
-
-def parse_patient_page(data: Any) -> PatientPage:
-    what = "patient list"
-    obj = _obj(data, what)
-    page = _int(obj, "page", what, low=1)
-    total_count = _int(obj, "totalCount", what)
-    total_pages = _int(obj, "totalPages", what)
-    rows = _list(obj, "patients", what)
-    items = tuple(parse_summary(row, f"{what} item") for row in rows)
-    return PatientPage(page, total_count, total_pages, items)
-
-
-def _parse_file(data: Any) -> SetupFile:
-    what = "ClinCheck plan file"
-    obj = _obj(data, what)
-    return SetupFile(
-        name=_str(obj, "fileName", what),
-        kind=_str(obj, "fileType", what),
-        size=_opt_int(obj, "fileSize", what),
-    )
-
-
-def _parse_plan(data: Any, base_url: str) -> Setup:
-    what = "ClinCheck plan"
-    obj = _obj(data, what)
-    raw_state = _str(obj, "state", what)
-    state = status.plan_state(raw_state)
-    if state is None:
-        raise PortalChanged(f"{what}: unknown plan state {raw_state!r}")
-    viewer = _opt_str(obj, "viewerUrl", what)
-    return Setup(
-        vendor_setup_id=_str(obj, "planId", what),
-        version=_int(obj, "version", what, low=1),
-        created_at=_opt_time(obj, "createdAt", what),
-        state=state,
-        vendor_state=raw_state,
-        viewer_url=urljoin(base_url, viewer) if viewer else None,
-        files=tuple(_parse_file(f) for f in _list(obj, "files", what)),
-    )
-
-
-def parse_comment(data: Any) -> Comment:
-    what = "comment"
-    obj = _obj(data, what)
-    raw_role = _str(obj, "authorRole", what)
-    role = status.author_role(raw_role)
-    if role is None:
-        raise PortalChanged(f"{what}: unknown author role {raw_role!r}")
-    return Comment(
-        vendor_comment_id=_str(obj, "commentId", what),
-        author_role=role,
-        author_name=_str(obj, "authorName", what),
-        body=_str(obj, "body", what),
-        created_at=_opt_time(obj, "createdAt", what),
-        unread=_bool(obj, "unread", what),  # as the portal shows it: never marked read by us
-    )
-
-
-def parse_detail(data: Any, base_url: str) -> CaseDetail:
-    what = "patient detail"
-    obj = _obj(data, what)
-    summary = parse_summary(obj, what)
-    return CaseDetail(
-        summary=summary,
-        created_at=_opt_time(obj, "createdAt", what),
-        setups=tuple(_parse_plan(p, base_url) for p in _list(obj, "clinCheckPlans", what)),
-        comments=tuple(parse_comment(c) for c in _list(obj, "comments", what)),
-    )
-
-
-def parse_posted(data: Any, what: str) -> str:
-    """The id of the comment (or modification request) a POST created."""
-    obj = _obj(data, what)
-    comment = _obj(_has(obj, "comment", what), what)
-    return _str(comment, "commentId", what)
-
-
-@dataclass(frozen=True)
-class ApiError:
-    """`{"error": code, "message": text}`: codes and messages are the portal's own words."""
-
-    status: int
-    code: str
-    message: str
-
-
-INVALID_CSRF = "invalid_csrf_token"
-
-
-def api_error(response: httpx.Response) -> ApiError:
-    """The portal's error body, tolerating an error page that is not JSON."""
-    code, message = f"http_{response.status_code}", ""
-    try:
-        body = response.json()
-    except ValueError:
-        return ApiError(response.status_code, code, message)
-    if isinstance(body, dict):
-        if isinstance(body.get("error"), str):
-            code = body["error"]
-        if isinstance(body.get("message"), str):
-            message = body["message"][:300]
-    return ApiError(response.status_code, code, message)
-
-
-# The DOM (the pages a person sees) --------------------------------------------------------------
-#
-# The adapter reads the JSON API (see `adapter.py`'s docstring: no page loads, more fields).
-# These readers drive the same data through the rendered pages, for the DOM-vs-JSON measurement
-# and as a cross-check that both views agree. Playwright's CSS and test-id locators pierce the
-# open shadow roots the page script renders into; `document.querySelector` would not.
-
-TEST_IDS = {
-    "card": "Card-patient",
-    "name": "Patient-name",
-    "id": "Patient-id",
-    "status": "Tracker-status",
-    "lastActivity": "Patient-last-activity",
-    "actionRequired": "Action-required",
-    "unread": "Unread-comments",
-    "pageInfo": "Pagination-info",
-    "empty": "Empty-state",
-    "noAccess": "No-access",
-    "error": "Load-error",
-    "doctor": "Doctor-name",
-    "plan": "ClinCheck-plan",
-    "planState": "Plan-state",
-    "planCreated": "Plan-created",
-    "planViewer": "Plan-viewer-link",
-    "planFile": "Plan-file",
-    "comment": "Comment",
-    "commentAuthor": "Comment-author",
-    "commentRole": "Comment-role",
-    "commentDate": "Comment-date",
-    "commentBody": "Comment-body",
-}
-
-_LIST_HOST = "ids-patient-list"
-_DETAIL_HOST = "ids-patient-detail"
-_PAGE_INFO = re.compile(r"Page ([0-9]+) of ([0-9]+)")
-_UNREAD = re.compile(r"([0-9]+) unread")
-
-
-def _tid(key: str) -> str:
-    return f'[data-testid="{TEST_IDS[key]}"]'
-
-
-_READ_CARDS = """(cards, ids) => cards.map(card => {
-  const one = key => card.querySelector(`[data-testid="${ids[key]}"]`);
-  const text = key => { const e = one(key); return e ? e.textContent : null; };
-  const time = one("lastActivity");
-  const muted = card.querySelector(".muted");
-  return {
-    id: text("id"), name: text("name"), status: text("status"), action: text("actionRequired"),
-    unread: text("unread"), last: time ? time.getAttribute("datetime") : null,
-    doctor: muted ? muted.textContent : null,
-  };
-})"""
-
-_READ_PLANS = """(plans, ids) => plans.map(plan => {
-  const one = key => plan.querySelector(`[data-testid="${ids[key]}"]`);
-  const created = one("planCreated"), viewer = one("planViewer"), state = one("planState");
-  return {
-    id: plan.getAttribute("data-plan-id"), version: plan.getAttribute("data-version"),
-    state: state ? state.textContent : null,
-    created: created ? created.getAttribute("datetime") : null,
-    viewer: viewer ? viewer.getAttribute("href") : null,
-    files: Array.from(plan.querySelectorAll(`[data-testid="${ids.planFile}"]`)).map(f => ({
-      name: f.querySelector("span") ? f.querySelector("span").textContent : null,
-      kind: f.getAttribute("data-file-kind"),
-      size: f.querySelector("[data-bytes]") ?
-        f.querySelector("[data-bytes]").getAttribute("data-bytes") : null,
-    })),
-  };
-})"""
-
-_READ_COMMENTS = """(comments, ids) => comments.map(c => {
-  const one = key => c.querySelector(`[data-testid="${ids[key]}"]`);
-  const role = one("commentRole"), date = one("commentDate");
-  return {
-    id: c.getAttribute("data-comment-id"), unread: c.getAttribute("data-unread"),
-    author: one("commentAuthor") ? one("commentAuthor").textContent : null,
-    role: role ? role.getAttribute("data-role") : null,
-    date: date ? date.getAttribute("datetime") : null,
-    body: one("commentBody") ? one("commentBody").textContent : null,
-  };
-})"""
-
-
-async def _rendered(page: Page, host: str, ready: tuple[str, ...], what: str) -> str:
-    """Wait until the page script rendered one of `ready` (test-id keys); return which.
-
-    Waits on elements, never a fixed time. A render that shows none of them (renamed test ids)
-    is a portal change, noticed as soon as the loading spinner is gone.
-    """
-    known = ", ".join(f"{host} {_tid(k)}" for k in ready)
-    settled = f"{host} .app > :not([data-testid=Loading-spinner])"
-    try:
-        await page.locator(f"{known}, {settled}").first.wait_for(state="attached")
-        for key in ready:
-            if await page.locator(f"{host} {_tid(key)}").count():
-                return key
-    except PlaywrightError:
-        raise PortalChanged(f"{what}: the page did not render") from None
-    raise PortalChanged(f"{what}: none of the expected test ids was rendered")
-
-
-def _need(value: Any, what: str) -> str:
-    if not isinstance(value, str) or value == "":
-        raise PortalChanged(f"{what}: an expected test id or attribute is missing")
-    return value
-
-
-@dataclass(frozen=True)
-class ListPageView:
-    page: int
-    total_pages: int
-    items: tuple[CaseSummary, ...]
-
-
-async def read_list_page(page: Page) -> ListPageView:
-    """Parse a rendered patient-list page (cards in the shadow root)."""
-    what = "patient list page"
-    found = await _rendered(page, _LIST_HOST, ("pageInfo", "noAccess", "error"), what)
-    if found == "noAccess":
-        raise PortalChanged(f"{what}: the login may not see patients")
-    if found == "error":
-        raise PortalChanged(f"{what}: the page shows a load error")
-    info = await page.locator(f"{_LIST_HOST} {_tid('pageInfo')}").first.text_content()
-    match = _PAGE_INFO.search(info or "")
-    if match is None:
-        raise PortalChanged(f"{what}: the page info is not 'Page N of M'")
-    rows = await page.locator(f"{_LIST_HOST} {_tid('card')}").evaluate_all(_READ_CARDS, TEST_IDS)
-    items = []
-    for row in rows:
-        shown_id = _need(row["id"], what)
-        if not shown_id.startswith("#") or not valid_patient_id(shown_id[1:]):
-            raise PortalChanged(f"{what}: a patient id is not '#number'")
-        raw_status = _need(row["status"], what)
-        unread = _UNREAD.search(row["unread"] or "")
-        doctor = (row["doctor"] or "").partition("\u00b7")[2].strip()
-        items.append(
-            CaseSummary(
-                vendor_case_id=shown_id[1:],
-                patient_name=_need(row["name"], what),
-                patient_id=shown_id,
-                vendor_doctor_id=None,  # the card does not show it
-                vendor_doctor_name=doctor or None,
-                status=status.case_status(raw_status),
-                vendor_status=raw_status,
-                action_required=row["action"] is not None,
-                unread_comments=int(unread.group(1)) if unread else 0,
-                updated_at=_parse_time(_need(row["last"], what)),
-            )
-        )
-    return ListPageView(int(match.group(1)), int(match.group(2)), tuple(items))
-
-
-async def read_detail_page(page: Page, summary: CaseSummary, base_url: str) -> CaseDetail:
-    """Parse a rendered patient-detail page; `summary` is the case's card from the list (the
-    detail page shows neither the doctor id nor the last-activity time)."""
-    what = "patient detail page"
-    found = await _rendered(page, _DETAIL_HOST, ("doctor", "noAccess", "error"), what)
-    if found != "doctor":
-        raise PortalChanged(f"{what}: the page shows no patient")
-    host = _DETAIL_HOST
-    plans = await page.locator(f"{host} {_tid('plan')}").evaluate_all(_READ_PLANS, TEST_IDS)
-    comments = await page.locator(f"{host} {_tid('comment')}").evaluate_all(
-        _READ_COMMENTS, TEST_IDS
-    )
-    setups = []
-    for plan in reversed(plans):  # the page shows the newest plan first
-        raw_state = _need(plan["state"], what)
-        state = status.plan_state(raw_state)
-        if state is None:
-            raise PortalChanged(f"{what}: unknown plan state {raw_state!r}")
-        files = tuple(
-            SetupFile(_need(f["name"], what), _need(f["kind"], what), int(f["size"] or 0))
-            for f in plan["files"]
-        )
-        viewer = plan["viewer"]
-        setups.append(
-            Setup(
-                vendor_setup_id=_need(plan["id"], what),
-                version=int(_need(plan["version"], what)),
-                created_at=_parse_time(_need(plan["created"], what)),
-                state=state,
-                vendor_state=raw_state,
-                viewer_url=urljoin(base_url, viewer) if viewer else None,
-                files=files,
-            )
-        )
-    parsed = []
-    for c in comments:
-        role = status.author_role(_need(c["role"], what))
-        if role is None:
-            raise PortalChanged(f"{what}: unknown author role")
-        parsed.append(
-            Comment(
-                vendor_comment_id=_need(c["id"], what),
-                author_role=role,
-                author_name=_need(c["author"], what),
-                body=c["body"] or "",
-                created_at=_parse_time(_need(c["date"], what)),
-                unread=c["unread"] == "true",
-            )
-        )
-    return CaseDetail(summary, None, tuple(setups), tuple(parsed))
+#: Facts the sync needs that no public source confirms: their readers are unverified, and
+#: `portal check` reports them (register rows marked `unverified`).
+UNVERIFIED: tuple[str, ...] = (
+    "ids.list.last-activity",
+    "ids.list.unread",
+    "ids.list.action-required",
+    "ids.list.page-next",
+    "ids.list.treatment-order",
+    "ids.case.name",
+    "ids.case.doctor",
+    "ids.plan.card",
+    "ids.plan.version",
+    "ids.plan.state-cell",
+    "ids.comment.card",
+    "ids.comment.author",
+    "ids.comment.body",
+    "ids.profile.url",
+    "ids.menu.account-tabs",
+)

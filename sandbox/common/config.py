@@ -35,3 +35,10 @@ class SandboxConfig:
     # The wall clock (Unix seconds) of sessions and lockouts. Tests that jump time move it
     # together with the connector's clock, so a lockout can end without waiting 20 minutes.
     wall: Callable[[], float] = time.time
+    # A portal whose real sign-in page lives on another host (the IDS hosted login) serves it on
+    # this second loopback address, same port: browsers keep cookies per host, not per port.
+    login_host: str = "127.0.0.2"
+    # The variant of the site (a name from the vendor's facts register; None: its default) and
+    # the profile language of every generated login (None: each follows its browser).
+    variant: str | None = None
+    language: str | None = None

@@ -24,6 +24,8 @@ from sandbox.common.config import SandboxConfig
 class RunningServer:
     host: str
     port: int
+    #: Further addresses served on the same port (a portal's second host, e.g. its login).
+    extra_hosts: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -36,21 +38,59 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def _listen(hosts: tuple[str, ...], port: int) -> list[socket.socket]:
+    """Listening sockets on one port for every host; `port=0` finds one free on all of them."""
+    for _ in range(20):
+        sockets: list[socket.socket] = []
+        try:
+            chosen = port
+            for host in hosts:
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sockets.append(sock)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                # Accepted connections inherit it: without it a response's headers and body
+                # wait on the client's delayed ACK (about 40 ms per request).
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                sock.bind((host, chosen))
+                chosen = int(sock.getsockname()[1])
+            for sock in sockets:
+                sock.listen(2048)
+                sock.setblocking(False)
+            return sockets
+        except OSError:
+            for sock in sockets:
+                sock.close()
+            if port:
+                raise
+    raise RuntimeError(f"no port is free on all of {', '.join(hosts)}")
+
+
 @contextmanager
 def serve(
     app: ASGIApp, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 15.0
 ) -> Iterator[RunningServer]:
-    """Serve `app` until the block exits; `port=0` picks a free port."""
+    """Serve `app` until the block exits; `port=0` picks a free port.
+
+    An app whose `state.extra_hosts` names further addresses (the Invisalign sandbox's login
+    host) is served on those too, at the same port, as one server.
+    """
+    extra = tuple(h for h in getattr(getattr(app, "state", None), "extra_hosts", ()) if h != host)
+    try:
+        sockets = _listen((host, *extra), port)
+    except OSError as error:
+        raise RuntimeError(f"sandbox server on {host}:{port} did not start ({error})") from None
     config = uvicorn.Config(
         app,
         host=host,
-        port=port or free_port(host),
+        port=int(sockets[0].getsockname()[1]),
         log_level="warning",
         access_log=False,
         lifespan="auto",
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread = threading.Thread(
+        target=lambda: asyncio.run(server.serve(sockets=sockets)), daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + startup_timeout
     while not server.started:
@@ -59,10 +99,12 @@ def serve(
             raise RuntimeError(f"sandbox server on {host}:{config.port} did not start")
         time.sleep(0.01)
     try:
-        yield RunningServer(host, config.port)
+        yield RunningServer(host, config.port, extra)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        for sock in sockets:
+            sock.close()
 
 
 @dataclass(frozen=True)
@@ -72,6 +114,8 @@ class PortalHandle:
     vendor: str
     url: str
     admin: SandboxAdmin
+    #: Further hosts of the portal on the same port (the Invisalign hosted login).
+    extra_hosts: tuple[str, ...] = ()
 
 
 @contextmanager
@@ -83,4 +127,4 @@ def start_portal(
 
     app = create_app(vendor, config or SandboxConfig(admin=True))
     with serve(app, host, port) as running, SandboxAdmin(running.url) as admin:
-        yield PortalHandle(vendor, running.url, admin)
+        yield PortalHandle(vendor, running.url, admin, running.extra_hosts)

@@ -18,14 +18,18 @@ from sandbox.invisalign.data import (
     CANCELLED,
     CLINCHECK_IN_PROGRESS,
     CLINCHECK_READY,
+    CONDITIONS,
     IN_PRODUCTION,
     IN_TREATMENT,
     MODIFICATION_REQUESTED,
     ON_HOLD,
+    PACKAGES,
+    PHASE_2,
     SHIPPED,
     SUBMITTED,
     Case,
     StatusChange,
+    Treatment,
 )
 from sandbox.invisalign.flow import Author, Change
 from sandbox.invisalign.store import Dataset
@@ -142,9 +146,24 @@ def new_patient(
         updated_at=at,
     )
     case.history.append(StatusChange(SUBMITTED, at))
+    dress(case)
     ds.add_case(case)
     detail = {"patient_name": case.patient_name, "status": SUBMITTED, "doctor_id": doctor_id}
     return case, [Change(case.case_id, "case_added", detail)]
+
+
+def dress(case: Case) -> None:
+    """The patient's treatment package, clinical conditions and memo, and for some an earlier
+    finished treatment (then this one is its Phase 2). Drawn from the patient number alone, so
+    adding them left every other random draw (and so every seed's data) as it was."""
+    rng = random.Random(f"invisalign:treatment:{case.case_id}")
+    case.conditions = tuple(sorted(rng.sample(CONDITIONS, rng.choice((1, 1, 2)))))
+    case.notes = rng.choice(("", "", "", *texts.PATIENT_NOTES))
+    if rng.random() < 0.15:
+        case.earlier = [Treatment(PACKAGES[0])]
+        case.package = PHASE_2
+    else:
+        case.package = rng.choices(PACKAGES, (6, 2, 1, 1))[0]
 
 
 def _reviewer(ds: Dataset, case: Case, rng: random.Random) -> Author:

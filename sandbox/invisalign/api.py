@@ -1,4 +1,9 @@
-"""The JSON API under /v3/api/ that the page script calls.
+"""The JSON API the page script calls: under /v3/api/ (the path a client's fast path guesses; 404
+when the site setting `json_api` is off) and under /v3/ui-data/ (the page script's own path then).
+
+No public source shows a JSON API behind IDS: everything here is invented and marked `assumed` in
+the facts register. Words (statuses, reasons, plan states, roles) come in the viewer's language,
+like the pages; codes (account type, author role, comment type, filter) do not change.
 
 Every call needs the session cookie and the `X-CSRF-TOKEN` header the page script copies from the
 `CSRF-TOKEN` cookie (form posts may send the token as `_csrf` instead). Checks run in an order a
@@ -23,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.invisalign import flow, layout, pages
+from sandbox.invisalign import flow, i18n, layout, pages
 from sandbox.invisalign.access import (
     CSRF_FORM_FIELD,
     Viewer,
@@ -31,7 +36,17 @@ from sandbox.invisalign.access import (
     current_viewer,
     unauthorized,
 )
-from sandbox.invisalign.data import Case, Comment, Login, Setup, detail_url, iso, viewer_url
+from sandbox.invisalign.data import (
+    FILTER_ACTION,
+    FILTER_ALL,
+    Case,
+    Comment,
+    Login,
+    Setup,
+    detail_url,
+    iso,
+    viewer_url,
+)
 from sandbox.invisalign.portal import InvisalignPortal
 
 MAX_PAGE_SIZE = 100
@@ -50,6 +65,7 @@ class ListQuery:
     page: int = 1
     page_size: int = 20
     filter: Filter = "ALL"
+    search: str = ""
 
 
 def parse_list_query(params: Mapping[str, str]) -> ListQuery:
@@ -65,11 +81,14 @@ def parse_list_query(params: Mapping[str, str]) -> ListQuery:
 
     page = number("page", 1, 100_000)
     page_size = number("pageSize", 20, MAX_PAGE_SIZE)
+    search = params.get("search") or ""
+    if len(search) > 100 or _CONTROL.search(search):
+        raise InputError("search must be at most 100 printable characters")
     raw_filter = params.get("filter") or "ALL"
     if raw_filter == "ALL":
-        return ListQuery(page, page_size, "ALL")
+        return ListQuery(page, page_size, "ALL", search)
     if raw_filter == "ACTION_REQUIRED":
-        return ListQuery(page, page_size, "ACTION_REQUIRED")
+        return ListQuery(page, page_size, "ACTION_REQUIRED", search)
     raise InputError("filter must be ALL or ACTION_REQUIRED")
 
 
@@ -87,18 +106,37 @@ def clean_text(value: object, field: str) -> str:
     return text
 
 
-def patient_summary(case: Case, doctor_name: str, viewer: Login) -> dict[str, Any]:
+def patient_summary(case: Case, doctor_name: str, viewer: Login, lang: str) -> dict[str, Any]:
+    conditions = [i18n.word(i18n.CONDITION_FACTS, c, lang) for c in case.conditions]
+    treatments = [
+        {
+            "package": case.package,
+            "trackerStatus": i18n.status(case.status, lang),
+            "conditions": conditions,
+            "notes": case.notes,
+        }
+    ]
+    treatments += [
+        {
+            "package": t.package,
+            "trackerStatus": i18n.status(t.status, lang),
+            "conditions": conditions,
+            "notes": "",
+        }
+        for t in case.earlier
+    ]
     return {
         "patientId": case.case_id,
         "patientName": case.patient_name,
         "doctorId": case.doctor_id,
         "doctorName": doctor_name,
-        "trackerStatus": case.status,
-        "actionRequired": case.action_reason,
+        "trackerStatus": i18n.status(case.status, lang),
+        "actionRequired": i18n.reason(case.action_reason, lang),
         "unreadComments": case.unread_for(viewer.username.lower()),
         "lastActivity": iso(case.updated_at),
         "createdAt": iso(case.created_at),
         "detailUrl": detail_url(case.case_id),
+        "treatments": treatments,
     }
 
 
@@ -115,12 +153,12 @@ def comment_json(comment: Comment, viewer: Login) -> dict[str, Any]:
     }
 
 
-def plan_json(case: Case, setup: Setup) -> dict[str, Any]:
+def plan_json(case: Case, setup: Setup, lang: str) -> dict[str, Any]:
     return {
         "planId": setup.setup_id,
         "version": setup.version,
         "createdAt": iso(setup.created_at),
-        "state": setup.state,
+        "state": i18n.plan_state(setup.state, lang),
         "reviewable": flow.reviewable(case, setup),
         "viewerUrl": viewer_url(case.case_id, setup.setup_id),
         "files": [
@@ -129,11 +167,13 @@ def plan_json(case: Case, setup: Setup) -> dict[str, Any]:
     }
 
 
-def patient_detail(case: Case, doctor_name: str, viewer: Login) -> dict[str, Any]:
+def patient_detail(case: Case, doctor_name: str, viewer: Login, lang: str) -> dict[str, Any]:
     return {
-        **patient_summary(case, doctor_name, viewer),
-        "statusHistory": [{"status": h.status, "date": iso(h.at)} for h in case.history],
-        "clinCheckPlans": [plan_json(case, s) for s in case.setups],
+        **patient_summary(case, doctor_name, viewer, lang),
+        "statusHistory": [
+            {"status": i18n.status(h.status, lang), "date": iso(h.at)} for h in case.history
+        ],
+        "clinCheckPlans": [plan_json(case, s, lang) for s in case.setups],
         "comments": [comment_json(c, viewer) for c in case.comments],
         "permissions": {
             "canComment": viewer.can_post,
@@ -143,7 +183,12 @@ def patient_detail(case: Case, doctor_name: str, viewer: Login) -> dict[str, Any
     }
 
 
-def api_routes(portal: InvisalignPortal) -> list[Route]:
+def api_routes(portal: InvisalignPortal, base: str, guessed: bool) -> list[Route]:
+    """The API under `base`; `guessed`: the path a client may guess, 404 when `json_api` is off."""
+
+    def lang_of(login: Login, request: Request) -> str:
+        return i18n.choose(login.language, request.headers.get("accept-language"))
+
     def out(data: Any, status: int = 200) -> JSONResponse:
         body = layout.fields(portal.faults.layout_version, data)
         return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
@@ -169,6 +214,8 @@ def api_routes(portal: InvisalignPortal) -> list[Route]:
         raise InputError("send JSON or a form")
 
     async def guard(request: Request, *, post: bool) -> tuple[Viewer, dict[str, Any]] | Response:
+        if guessed and not portal.site.json_api:
+            return Response("Not found", status_code=404, media_type="text/plain")
         viewer = current_viewer(portal, request)
         if viewer is None:
             return unauthorized()
@@ -212,7 +259,7 @@ def api_routes(portal: InvisalignPortal) -> list[Route]:
                 "firstName": login.first_name,
                 "lastName": login.last_name,
                 "accountType": "DOCTOR" if login.kind == "doctor" else "STAFF",
-                "roles": list(login.roles),
+                "roles": [i18n.role(r, lang_of(login, request)) for r in login.roles],
                 "doctor": {"doctorId": doctor.doctor_id, "name": doctor.name},
                 "practice": doctor.practice,
             }
@@ -229,12 +276,16 @@ def api_routes(portal: InvisalignPortal) -> list[Route]:
             return error(400, "bad_request", str(exc))
         if not login.can_view:
             return no_access()
+        login.list_filter = FILTER_ACTION if query.filter == "ACTION_REQUIRED" else FILTER_ALL
         cases = portal.data.visible_cases(login)
         waiting = [c for c in cases if c.action_reason is not None]
         chosen = waiting if query.filter == "ACTION_REQUIRED" else cases
+        if query.search:
+            chosen = [c for c in chosen if c.matches(query.search)]
         start = (query.page - 1) * query.page_size
         page = chosen[start : start + query.page_size]
         name = portal.data.doctors[login.doctor_id].name
+        lang = lang_of(login, request)
         return out(
             {
                 "page": query.page,
@@ -243,7 +294,8 @@ def api_routes(portal: InvisalignPortal) -> list[Route]:
                 "totalCount": len(chosen),
                 "totalPages": math.ceil(len(chosen) / query.page_size),
                 "counts": {"all": len(cases), "actionRequired": len(waiting)},
-                "patients": [patient_summary(c, name, login) for c in page],
+                "search": query.search,
+                "patients": [patient_summary(c, name, login, lang) for c in page],
             }
         )
 
@@ -254,7 +306,8 @@ def api_routes(portal: InvisalignPortal) -> list[Route]:
         case = find(checked[0], request)
         if isinstance(case, Response):
             return case
-        return out(patient_detail(case, doctor_name(case), checked[0].login))
+        login = checked[0].login
+        return out(patient_detail(case, doctor_name(case), login, lang_of(login, request)))
 
     async def post_comment(request: Request) -> Response:
         checked = await guard(request, post=True)
@@ -277,7 +330,7 @@ def api_routes(portal: InvisalignPortal) -> list[Route]:
         record |= {"body": text, "comment_id": comment.comment_id}
         portal.recorder.record_post("comment", login.username, accepted=True, **record)
         result = {
-            "message": "Your comment has been posted.",
+            "message": i18n.text("ids.api.msg.comment-posted", lang_of(login, request)),
             "comment": comment_json(comment, login),
         }
         return out(result, 201)
@@ -296,7 +349,9 @@ def api_routes(portal: InvisalignPortal) -> list[Route]:
         marked = portal.mark_read(viewer.login, case, set(ids) if ids is not None else None)
         record = {"patient_id": case.case_id, "comment_ids": marked}
         portal.recorder.record_post("mark_read", viewer.login.username, accepted=True, **record)
-        return out({"message": f"{len(marked)} comment(s) marked as read.", "marked": marked})
+        lang = lang_of(viewer.login, request)
+        message = i18n.text("ids.api.msg.marked-read", lang, N=len(marked))
+        return out({"message": message, "marked": marked})
 
     async def plan_action(request: Request, kind: str) -> Response:
         checked = await guard(request, post=True)
@@ -323,8 +378,12 @@ def api_routes(portal: InvisalignPortal) -> list[Route]:
         if kind == "approve":
             portal.approve(case, setup)
             portal.recorder.record_post(kind, login.username, accepted=True, **record)
+            lang = lang_of(login, request)
             return out(
-                {"message": "ClinCheck treatment plan approved.", "trackerStatus": case.status}
+                {
+                    "message": i18n.text("ids.api.msg.approved", lang),
+                    "trackerStatus": i18n.status(case.status, lang),
+                }
             )
         try:
             instructions = clean_text(body.get("instructions"), "instructions")
@@ -333,9 +392,10 @@ def api_routes(portal: InvisalignPortal) -> list[Route]:
         comment = portal.request_modification(login, case, setup, instructions)
         record |= {"instructions": instructions, "comment_id": comment.comment_id}
         portal.recorder.record_post(kind, login.username, accepted=True, **record)
+        lang = lang_of(login, request)
         result = {
-            "message": "Your modification request has been sent.",
-            "trackerStatus": case.status,
+            "message": i18n.text("ids.api.msg.modification-sent", lang),
+            "trackerStatus": i18n.status(case.status, lang),
             "comment": comment_json(comment, login),
         }
         return out(result, 201)
@@ -350,7 +410,8 @@ def api_routes(portal: InvisalignPortal) -> list[Route]:
             message = "Prescription management is required to request a modification."
         accept = request.headers.get("accept", "")
         if "text/html" in accept and "application/json" not in accept:
-            return HTMLResponse(pages.error_page(403, "Access denied", message), status_code=403)
+            page = pages.error_page(403, "ids.error.access-denied", message, "en")
+            return HTMLResponse(page, status_code=403)
         return error(403, "forbidden", message)
 
     async def modification(request: Request) -> Response:
@@ -359,14 +420,14 @@ def api_routes(portal: InvisalignPortal) -> list[Route]:
     async def approve(request: Request) -> Response:
         return await plan_action(request, "approve")
 
-    base = "/v3/api/patients/{patient_id}"
-    plan = base + "/clincheck/{plan_id}"
+    one = base + "/patients/{patient_id}"
+    plan = one + "/clincheck/{plan_id}"
     return [
-        Route("/v3/api/user/profile", profile, methods=["GET"]),
-        Route("/v3/api/patients", patients, methods=["GET"]),
-        Route(base, patient, methods=["GET"]),
-        Route(base + "/comments", post_comment, methods=["POST"]),
-        Route(base + "/comments/read", mark_read, methods=["POST"]),
+        Route(base + "/user/profile", profile, methods=["GET"]),
+        Route(base + "/patients", patients, methods=["GET"]),
+        Route(one, patient, methods=["GET"]),
+        Route(one + "/comments", post_comment, methods=["POST"]),
+        Route(one + "/comments/read", mark_read, methods=["POST"]),
         Route(plan + "/modification", modification, methods=["POST"]),
         Route(plan + "/approve", approve, methods=["POST"]),
     ]

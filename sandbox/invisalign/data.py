@@ -1,7 +1,8 @@
-"""The portal's data model: doctors, their logins, patients (cases), ClinCheck plans, comments.
+"""The portal's data model: doctors, their logins, patients (cases), treatments, ClinCheck
+plans, comments.
 
-Texts (roles, statuses, plan states) are the raw strings the Invisalign Doctor Site shows, because
-clients parse exactly those. Times are aware UTC datetimes on the virtual clock.
+Roles, statuses and plan states are kept as the site's English words; pages and the JSON speak
+them in the viewer's language (`i18n`). Times are aware UTC datetimes on the virtual clock.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ SHIPPED = "Shipped"
 IN_TREATMENT = "In treatment"
 ON_HOLD = "On hold"
 CANCELLED = "Cancelled"
+# The status of an earlier, finished treatment of a patient (the older "VIP page" word).
+ORDER_COMPLETE = "Order Complete"
 STATUSES: tuple[str, ...] = (
     SUBMITTED,
     CLINCHECK_IN_PROGRESS,
@@ -58,6 +61,15 @@ ACTION_REASONS: dict[str, str] = {
     CLINCHECK_READY: "ClinCheck treatment plan review",
     ON_HOLD: "Additional information needed",
 }
+
+# Treatment packages (product names, the same in every language) and clinical conditions.
+COMPREHENSIVE = "Comprehensive"
+PHASE_2 = "Phase 2"
+PACKAGES: tuple[str, ...] = (COMPREHENSIVE, "Moderate", "Lite", "Express")
+CONDITIONS: tuple[str, ...] = ("crowding", "spacing", "deep-bite", "open-bite")
+# Filters of the patient list, by their codes.
+FILTER_ALL = "ALL"
+FILTER_ACTION = "ACTION_REQUIRED"
 
 # ClinCheck plan states.
 PLAN_READY = "Ready for review"
@@ -96,6 +108,10 @@ class Login:
     totp_secret: str | None = None
     password_expired: bool = False
     scenario: str | None = None
+    #: The profile language ("en", "de", "pl", "ko"); None follows the browser.
+    language: str | None = None
+    #: The patient list's filter, kept for the next visit.
+    list_filter: str = FILTER_ALL
 
     @property
     def display_name(self) -> str:
@@ -148,6 +164,14 @@ class Comment:
 
 
 @dataclass(frozen=True)
+class Treatment:
+    """An earlier, finished treatment of a patient: the list shows it as a card of its own."""
+
+    package: str
+    status: str = ORDER_COMPLETE
+
+
+@dataclass(frozen=True)
 class StatusChange:
     status: str
     at: datetime
@@ -167,6 +191,10 @@ class Case:
     history: list[StatusChange] = field(default_factory=list)
     setups: list[Setup] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
+    package: str = COMPREHENSIVE
+    conditions: tuple[str, ...] = ()
+    notes: str = ""
+    earlier: list[Treatment] = field(default_factory=list)
 
     @property
     def patient_name(self) -> str:
@@ -186,6 +214,13 @@ class Case:
     def unread_for(self, username: str) -> int:
         return sum(1 for c in self.comments if username not in c.read_by)
 
+    def matches(self, search: str) -> bool:
+        """The list's search: part of the name (any word order) or of the patient number."""
+        needle = " ".join(search.split()).casefold().lstrip("#")
+        if not needle:
+            return True
+        return needle in self.patient_name.casefold() or needle in self.case_id
+
 
 def case_json(case: Case, doctor: Doctor) -> dict[str, Any]:
     """A case in the admin state dump (snake_case, everything the portal holds)."""
@@ -196,6 +231,10 @@ def case_json(case: Case, doctor: Doctor) -> dict[str, Any]:
         "patient_name": case.patient_name,
         "patient_id": f"#{case.case_id}",
         "status": case.status,
+        "package": case.package,
+        "conditions": list(case.conditions),
+        "notes": case.notes,
+        "earlier_treatments": [{"package": t.package, "status": t.status} for t in case.earlier],
         "action_required": case.action_reason is not None,
         "action_required_reason": case.action_reason,
         "created_at": iso(case.created_at),
@@ -233,4 +272,4 @@ def viewer_url(case_id: str, setup_id: str) -> str:
 
 
 def detail_url(case_id: str) -> str:
-    return f"/v3/auth/patient/patientDetail.action?patientId={case_id}"
+    return f"/v3/auth/patient/patientFile.action?patientId={case_id}"

@@ -35,12 +35,14 @@ from sandbox.invisalign.data import (
     CANCELLED,
     CLINCHECK_IN_PROGRESS,
     CLINCHECK_READY,
+    COMPREHENSIVE,
     IN_PRODUCTION,
     IN_TREATMENT,
     MODIFICATION_REQUESTED,
     ON_HOLD,
     PATIENT_MANAGEMENT,
     PAYMENT_MANAGEMENT,
+    PHASE_2,
     PRESCRIPTION_MANAGEMENT,
     SHIPPED,
     SUBMITTED,
@@ -49,6 +51,7 @@ from sandbox.invisalign.data import (
     Case,
     Doctor,
     Login,
+    Treatment,
 )
 from sandbox.invisalign.scenarios import SCENARIOS
 from sandbox.invisalign.store import Dataset
@@ -114,7 +117,14 @@ SCENARIO_PROFILES: dict[str, ScenarioProfile] = {
 }
 
 
-def generate(practices: int, cases_per_practice: int, seed: int, now: datetime) -> Dataset:
+def generate(
+    practices: int,
+    cases_per_practice: int,
+    seed: int,
+    now: datetime,
+    language: str | None = None,
+) -> Dataset:
+    """`language`: the profile language of every login (None: each follows its browser)."""
     ds = Dataset()
     _scenario_practice(ds, now)
     rng = random.Random(f"invisalign:{seed}:data")
@@ -133,9 +143,10 @@ def generate(practices: int, cases_per_practice: int, seed: int, now: datetime) 
         username = f"dr.{_slug(last)}@{slug}.example"
         ds.add_login(Login(username, _password(rng), "doctor", first, last, doctor_id))
         staff_first, staff_last = rng.choice(texts.FIRST_NAMES), rng.choice(texts.LAST_NAMES)
+        # Staff usernames are chosen by the doctor and need not be e-mail addresses.
         ds.add_login(
             Login(
-                f"{_slug(staff_first)}.{_slug(staff_last)}@{slug}.example",
+                f"{_slug(staff_first)}.{_slug(staff_last)}.{doctor_id}",
                 _password(rng),
                 "staff",
                 staff_first,
@@ -149,6 +160,8 @@ def generate(practices: int, cases_per_practice: int, seed: int, now: datetime) 
         for _ in range(cases_per_practice):
             target = rng.choices(statuses, weights)[0]
             _make_case(ds, doctor_id, target, rng, now)
+    for login in ds.logins.values():
+        login.language = language
     return ds
 
 
@@ -178,6 +191,11 @@ def _scenario_practice(ds: Dataset, now: datetime) -> None:
     ds.add_login(replace(SCENARIO_COORDINATOR))  # a copy: logins change (new password)
     for status in SCENARIO_CASE_STATUSES:
         _make_case(ds, doctor.doctor_id, status, rng, now)
+    # One patient of the scenario practice is in a second treatment phase: the list shows two
+    # cards for them (Phase 2, and the finished first treatment).
+    second_phase = ds.doctor_cases(doctor.doctor_id)[-1]
+    second_phase.earlier = [Treatment(COMPREHENSIVE)]
+    second_phase.package = PHASE_2
 
 
 def _make_case(ds: Dataset, doctor_id: str, target: str, rng: random.Random, now: datetime) -> None:

@@ -28,8 +28,21 @@ _TEST_IDS: dict[str, tuple[str, str]] = {
     "pageInfo": ("Pagination-info", "Pager-info"),
     "total": ("Patient-count", "PatientCount"),
     "loading": ("Loading-spinner", "Loading-spinner"),
-    "empty": ("Empty-state", "Empty-state"),
     "noAccess": ("No-access", "AccessDenied"),
+    # The current list's frame, filter control, markers and columns (confirmed by public code;
+    # layout 2 keeps them: it renames what the cards are made of).
+    "pageBody": ("PLPage-body", "PLPage-body"),
+    "listRoot": ("PatientList-root", "PatientList-root"),
+    "filterContainer": ("Filter-buttonContainer", "Filter-buttonContainer"),
+    "filterButton": ("Button-button", "Button-button"),
+    "tagAction": ("Tag-tag-ACTION_REQUIRED", "Tag-tag-ACTION_REQUIRED"),
+    "activeFilters": ("PLPage-activeFilters", "PLPage-activeFilters"),
+    "activeFiltersBar": ("ActiveFiltersBar-root", "ActiveFiltersBar-root"),
+    "emptyContainer": ("EmptySearch-container", "EmptySearch-container"),
+    "emptyText": ("EmptySearch-emptyText", "EmptySearch-emptyText"),
+    "treatment": ("TableColumns-treatment", "TableColumns-treatment"),
+    "conditions": ("TableColumns-conditions", "TableColumns-conditions"),
+    "notes": ("TableColumns-notes", "TableColumns-notes"),
     "error": ("Load-error", "Load-error"),
     # patient detail
     "doctor": ("Doctor-name", "PatientDoctor"),

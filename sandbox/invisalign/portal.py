@@ -15,11 +15,12 @@ from typing import Any
 from sandbox.common.clock import VirtualClock
 from sandbox.common.config import SandboxConfig
 from sandbox.common.recorder import LoginCounter, Recorder
-from sandbox.invisalign import activity, flow
+from sandbox.invisalign import activity, flow, i18n
 from sandbox.invisalign.data import Case, Comment, Login, Setup, case_json, iso
 from sandbox.invisalign.generator import SCENARIO_PROFILES, generate
 from sandbox.invisalign.sessions import Sessions
 from sandbox.invisalign.store import Dataset
+from sandbox.invisalign.variants import SiteSettings
 
 # Brute-force protection of the hosted login: 10 consecutive failures block the login. The real
 # block lasts until the user follows the emailed unblock link; the sandbox lifts it after a day
@@ -43,6 +44,11 @@ class InvisalignPortal:
             max_age=config.saved_login_max_age_seconds,
             max_idle=config.saved_login_max_idle_seconds,
         )
+        if config.language is not None and config.language not in i18n.LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(i18n.LANGUAGES)}")
+        self.site = SiteSettings()
+        if config.variant is not None:
+            self.site.update({"variant": config.variant})
         self.clock = VirtualClock()
         self.data = Dataset()
         self.data_seed = config.seed
@@ -87,6 +93,7 @@ class InvisalignPortal:
             "clock": iso(self.clock.now()),
             "tick": self.tick_count,
             "layout_version": self.faults.layout_version,
+            "site": self.site.to_json(),
             "logins": [self._login_json(login) for login in data.logins.values()],
             "doctors": [
                 {"doctor_id": d.doctor_id, "name": d.name, "practice": d.practice}
@@ -111,6 +118,16 @@ class InvisalignPortal:
 
     def expire_sessions(self, username: str | None) -> int:
         return self.sessions.expire_user(username)
+
+    def set_language(self, username: str, language: str | None) -> bool:
+        """Set one login's profile language (None: follow the browser); False if unknown."""
+        if language is not None and language not in i18n.LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(i18n.LANGUAGES)} or null")
+        login = self.data.login(username)
+        if login is None:
+            return False
+        login.language = language
+        return True
 
     # Login rules ------------------------------------------------------------------------------
 
@@ -187,7 +204,7 @@ class InvisalignPortal:
 
     def _load(self, practices: int, cases: int, seed: int) -> None:
         self.clock = VirtualClock()
-        self.data = generate(practices, cases, seed, self.clock.now())
+        self.data = generate(practices, cases, seed, self.clock.now(), self.config.language)
         self.data_seed = seed
         self.tick_count = 0
         self.tick_log = []
@@ -217,5 +234,7 @@ class InvisalignPortal:
             "mfa": login.mfa,
             "totp_secret": login.totp_secret,
             "password_expired": login.password_expired,
+            "language": login.language,
+            "list_filter": login.list_filter,
             "visible_case_ids": [c.case_id for c in self.data.visible_cases(login)],
         }

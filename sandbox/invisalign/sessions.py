@@ -2,10 +2,10 @@
 
 - An app session (`JSESSIONID`) ends after `ttl` seconds without a request, like a servlet
   container's session timeout.
-- A saved login (the `auth0` cookie set when "Keep me signed in" is ticked) lets a returning
-  browser get a new app session without the password, until it is older than `max_age` or has
-  been idle for `max_idle` (the site makes integrations log in again every 90 days and after 30
-  idle days).
+- A saved login (the `auth0` cookie the login host sets when "Keep me signed in" is ticked) lets
+  a returning browser get a new app session without the password, until it is older than
+  `max_age` or has been idle for `max_idle` (90 and 30 days: an assumed rule, no source shows
+  it; see ids.session.saved-login-life in the facts register).
 - A login transaction is one pass through the hosted login page (`/u/login?state=...`): its
   challenge, who passed the password step and which second step is pending.
 
@@ -48,6 +48,8 @@ class LoginTransaction:
     return_to: str
     challenge: str
     created_at: float
+    #: The app's callback URL (on the app host) the finished login redirects to with a code.
+    callback: str
     stage: Stage = "password"
     username: str | None = None
     remember: bool = False
@@ -127,6 +129,12 @@ class Sessions:
         if token:
             self._saved.pop(token, None)
 
+    def forget_saved_logins_of(self, username: str) -> None:
+        """A log-out ends the user's saved logins too (the login host's cookie is not sent to
+        the app host, so they are found by user)."""
+        for key in [k for k, s in self._saved.items() if s.username.lower() == username.lower()]:
+            del self._saved[key]
+
     def expire_user(self, username: str | None) -> int:
         """End app sessions and saved logins (of one user, or everyone): a full log-out."""
 
@@ -143,11 +151,12 @@ class Sessions:
 
     # Login transactions -----------------------------------------------------------------------
 
-    def begin(self, return_to: str) -> LoginTransaction:
+    def begin(self, return_to: str, callback: str) -> LoginTransaction:
         now = self.wall()
         if len(self._transactions) >= MAX_TRANSACTIONS:
             self._purge_transactions(now)
-        txn = LoginTransaction(secrets.token_urlsafe(24), return_to, secrets.token_hex(12), now)
+        state, challenge = secrets.token_urlsafe(24), secrets.token_hex(12)
+        txn = LoginTransaction(state, return_to, challenge, now, callback)
         self._transactions[txn.state] = txn
         return txn
 

@@ -72,3 +72,11 @@ TECHNICIAN_COMMENTS: tuple[str, ...] = (
     "The modification request has been received and assigned to a technician.",
     "Aligners have been shipped. Tracking number sent to the office email.",
 )
+
+# Memos an office writes on a patient (the list's notes column); English, as typed.
+PATIENT_NOTES: tuple[str, ...] = (
+    "Recall in 6 weeks",
+    "Prefers afternoon appointments",
+    "Check attachments at next visit",
+    "Retainer discussed",
+)

@@ -1,6 +1,9 @@
-"""The Invisalign adapter in real Chromium against the running sandbox portal: scenario logins,
-one password per `open()`, listings that match the portal's state, incremental syncs, posting
-with markers, a changed layout, faults, restored sessions, and no secret in logs or errors.
+"""The Invisalign adapter in real Chromium against the running sandbox (app on 127.0.0.1, hosted
+login on 127.0.0.2): scenario logins, one password per `open()` and only on an allowed login
+host, listings that match the portal's state on the pages (the primary path) and through the
+JSON (the fast path, detected at run time), incremental syncs, posting with markers on both
+paths, a changed layout, faults that are unavailability and never a changed portal, restored
+sessions, and no secret in logs or errors.
 
 One browser serves the whole module (a module-scoped pool on a module-scoped event loop); each
 test starts its own seeded portal, so posts and faults never leak between tests.
@@ -12,10 +15,10 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from typing import Any, cast
 from urllib.parse import urljoin
 
+import httpx
 import pytest
 import pytest_asyncio
 import structlog
@@ -35,7 +38,9 @@ from adapters.base import (
     PortalChanged,
     PortalUnavailable,
     RecordedSignIns,
+    SessionExpired,
     SetupState,
+    SignInStep,
     no_code,
     utc,
 )
@@ -43,6 +48,7 @@ from adapters.browser import BrowserPool, StorageState
 from adapters.http import RetryPolicy
 from adapters.invisalign import InvisalignAdapter, InvisalignSession, site
 from sandbox.common.server import PortalHandle
+from sandbox.invisalign import i18n
 from sandbox.invisalign.scenarios import SCENARIOS
 from vault import Secret
 
@@ -52,6 +58,7 @@ FAST = RetryPolicy(max_attempts=10, max_total_seconds=30, initial_backoff=0.005,
 SCENARIO = {s.name: s for s in SCENARIOS}
 GOOD = SCENARIO["good"]
 COORDINATOR = ("coordinator@smile-dental.example", "Coordinator-View-2026")
+PATHS = [pytest.param(True, id="fast-path"), pytest.param(False, id="pages")]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -78,7 +85,19 @@ def good() -> Credentials:
 
 
 def adapter_for(portal: PortalHandle, pool: BrowserPool, **options: Any) -> InvisalignAdapter:
-    return InvisalignAdapter(portal.url, pool, policy=FAST, **options)
+    options.setdefault("policy", FAST)
+    options.setdefault("render_timeout", 10.0)
+    options.setdefault("settle_timeout", 1.0)
+    return InvisalignAdapter(portal.url, pool, **options)
+
+
+def site_settings(portal: PortalHandle, **changes: Any) -> None:
+    httpx.put(f"{portal.url}/__sandbox/site", json=changes, timeout=10).raise_for_status()
+
+
+def set_language(portal: PortalHandle, username: str, lang: str | None) -> None:
+    url = f"{portal.url}/__sandbox/logins/{username}/language"
+    httpx.put(url, json={"language": lang}, timeout=10).raise_for_status()
 
 
 def mailbox_codes(portal: PortalHandle, username: str) -> CodeProvider:
@@ -124,9 +143,16 @@ def login_of(state: dict[str, Any], username: str) -> dict[str, Any]:
 
 
 def assert_matches_state(
-    portal: PortalHandle, username: str, summaries: list[Any], details: dict[str, Any]
+    portal: PortalHandle,
+    username: str,
+    summaries: list[Any],
+    details: dict[str, Any],
+    *,
+    pages: bool,
+    lang: str = "en",
 ) -> None:
-    """Every case, plan and comment exactly as the portal holds them for this login."""
+    """Every case, plan and comment exactly as the portal holds them for this login (the pages
+    show neither the doctor's id nor a case's creation time)."""
     state = portal.admin.state()
     login = login_of(state, username)
     cases = {c["case_id"]: c for c in state["cases"]}
@@ -136,15 +162,16 @@ def assert_matches_state(
         unread = [username.lower() not in c["read_by"] for c in case["comments"]]
         assert summary.patient_name == case["patient_name"]
         assert summary.patient_id == case["patient_id"]
-        assert summary.vendor_doctor_id == case["doctor_id"]
+        assert summary.vendor_doctor_id == (None if pages else case["doctor_id"])
         assert summary.vendor_doctor_name == case["doctor_name"]
-        assert summary.vendor_status == case["status"]
+        assert summary.vendor_status == i18n.status(case["status"], lang)
+        assert summary.status is not CaseStatus.UNKNOWN
         assert summary.action_required == case["action_required"]
         assert summary.updated_at == utc(case["updated_at"])
         assert summary.unread_comments == sum(unread)
         detail = details[summary.vendor_case_id]
         assert detail.summary == summary
-        assert detail.created_at == utc(case["created_at"])
+        assert detail.created_at == (None if pages else utc(case["created_at"]))
         assert [
             (
                 s.vendor_setup_id,
@@ -160,7 +187,7 @@ def assert_matches_state(
                 s["setup_id"],
                 s["version"],
                 utc(s["created_at"]),
-                s["state"],
+                i18n.plan_state(s["state"], lang),
                 urljoin(portal.url, s["viewer_url"]),
                 [(f["name"], f["kind"], f["size"]) for f in s["files"]],
             )
@@ -231,6 +258,27 @@ async def test_scenario_logins(
         assert Capability.READ_CASES not in access.capabilities
 
 
+@pytest.mark.parametrize("lang", ["pl", "ko"])
+async def test_rights_are_read_on_the_pages_in_the_logins_language(
+    lang: str, portal: PortalHandle, pool: BrowserPool
+) -> None:
+    """Without the JSON: roles from the profile page in the login's language, and a doctor's
+    own login known by the account tabs only doctors see."""
+    for username in (GOOD.username, SCENARIO["excess"].username, "dr.morgan@smile-dental.example"):
+        set_language(portal, username, lang)
+    adapter = adapter_for(portal, pool, fast_path=False)
+    async with opened(adapter, good()) as session:
+        access = await session.check_access()
+    assert access.ok and access.roles == (i18n.role("Prescription management", lang),)
+    excess = SCENARIO["excess"]
+    async with opened(adapter, credentials(excess.username, excess.password)) as session:
+        assert (await session.check_access()).excessive is not None
+    doctor = credentials("dr.morgan@smile-dental.example", "Morgan-Doctor-2026")
+    async with opened(adapter, doctor) as session:
+        access = await session.check_access()
+    assert access.account_type == "doctor" and access.excessive is not None
+
+
 async def test_a_code_page_without_a_code_submits_nothing(
     portal: PortalHandle, pool: BrowserPool
 ) -> None:
@@ -267,13 +315,28 @@ async def test_a_wrong_password_costs_exactly_one_attempt(
     portal: PortalHandle, pool: BrowserPool
 ) -> None:
     wrong = "Wrong-Password-12345"
+    guard = RecordedSignIns()
     with pytest.raises(InvalidCredentials) as caught:
         await adapter_for(portal, pool).open(
-            credentials(GOOD.username, wrong), None, no_code, guard=RecordedSignIns()
+            credentials(GOOD.username, wrong), None, no_code, guard=guard
         )
     assert attempts(portal, GOOD.username) == 1
+    assert guard.count(SignInStep.PASSWORD) == 1
     assert portal.admin.logins()[GOOD.username]["failures"] == 1
     assert wrong not in str(caught.value) and wrong not in repr(caught.value)
+
+
+async def test_a_password_is_typed_only_on_an_allowed_login_host(
+    start_portals: Any, pool: BrowserPool
+) -> None:
+    """A portal whose sign-in page sits on a host the adapter does not know gets no password."""
+    portal: PortalHandle = start_portals("invisalign", practices=0, cases=0, login_host="127.0.0.3")
+    guard = RecordedSignIns()
+    with pytest.raises(PortalChanged) as caught:
+        await adapter_for(portal, pool).open(good(), None, no_code, guard=guard)
+    assert caught.value.facts == ("ids.host.login",)
+    assert guard.count() == 0
+    assert attempts(portal, GOOD.username) == 0
 
 
 class FailingLoginPost:
@@ -304,7 +367,7 @@ async def test_a_5xx_on_the_password_post_is_never_followed_by_a_second_submit(
     portal: PortalHandle, pool: BrowserPool
 ) -> None:
     failing = FailingLoginPost(pool)
-    adapter = InvisalignAdapter(portal.url, cast(BrowserPool, failing), policy=FAST)
+    adapter = adapter_for(portal, cast(BrowserPool, failing))
     with pytest.raises(PortalUnavailable, match="not resent"):
         await adapter.open(good(), None, no_code, guard=RecordedSignIns())
     assert failing.posts == 1
@@ -320,20 +383,46 @@ async def test_a_failing_callback_is_retried_as_a_page_load_not_as_a_login(
     assert portal.admin.requests()["by_endpoint"]["GET /v3/auth/callback"] == FAST.max_attempts
 
 
+async def test_a_login_page_whose_script_fails_is_unavailable_and_gets_no_password(
+    portal: PortalHandle, pool: BrowserPool
+) -> None:
+    """The challenge cannot be answered while its script does not load: a fault, not a change,
+    and no password is sent into a form that could not be submitted properly."""
+    portal.admin.faults(error_rate=1.0, path_prefixes=["/u/assets/"])
+    guard = RecordedSignIns()
+    adapter = adapter_for(portal, pool, policy=RetryPolicy(3, 10, 0.005, 0.01))
+    with pytest.raises(PortalUnavailable):
+        await adapter.open(good(), None, no_code, guard=guard)
+    assert guard.count() == 0
+    assert attempts(portal, GOOD.username) == 0
+
+
 # Reading ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("fast", PATHS)
 async def test_full_listing_matches_the_portal_state(
-    portal: PortalHandle, pool: BrowserPool
+    fast: bool, portal: PortalHandle, pool: BrowserPool
 ) -> None:
-    async with opened(adapter_for(portal, pool), good()) as session:
+    async with opened(adapter_for(portal, pool, fast_path=fast), good()) as session:
         summaries, details, resume = await read_everything(session)
+        assert session.fast is fast
     assert len(summaries) == 6
     assert any(d.setups for d in details.values()) and any(d.comments for d in details.values())
-    assert_matches_state(portal, GOOD.username, summaries, details)
+    assert_matches_state(portal, GOOD.username, summaries, details, pages=not fast)
     newest = max(s.updated_at for s in summaries)
     assert json.loads(resume) == {"v": 1, "since": newest.strftime("%Y-%m-%dT%H:%M:%SZ")}
     assert not [p for p in portal.admin.posted() if p["kind"] == "mark_read"]  # never marked read
+
+
+async def test_without_the_json_the_fast_path_falls_back_to_the_pages(
+    portal: PortalHandle, pool: BrowserPool
+) -> None:
+    site_settings(portal, json_api=False)
+    async with opened(adapter_for(portal, pool), good()) as session:
+        assert session.fast is False  # detected at run time
+        summaries, details, _ = await read_everything(session)
+    assert_matches_state(portal, GOOD.username, summaries, details, pages=True)
 
 
 async def test_incremental_listing_across_ticks_with_paging(
@@ -374,11 +463,45 @@ async def test_incremental_listing_across_ticks_with_paging(
     assert json.loads(resume)["since"] == max(cases[i]["updated_at"] for i in now_visible)
 
 
+async def test_the_pages_page_through_the_list_and_stop_at_the_watermark(
+    start_portals: Any, pool: BrowserPool
+) -> None:
+    """The primary path turns the list's pages (20 cards each) and, incrementally, stops once
+    the cards are older than the watermark."""
+    portal: PortalHandle = start_portals("invisalign", practices=1, cases=30)
+    staff = next(
+        entry
+        for entry in portal.admin.state()["logins"]
+        if entry["kind"] == "staff" and entry["scenario"] is None and entry["doctor_id"] != "100001"
+    )
+    adapter = adapter_for(portal, pool, fast_path=False)
+    async with opened(adapter, credentials(staff["username"], staff["password"])) as session:
+        first = [page async for page in session.list_cases(None)]
+        assert len(first) >= 2  # 30 patients, more cards: more than one page
+        assert [s.vendor_case_id for p in first for s in p.items] == staff["visible_case_ids"]
+        before = portal.admin.state()
+        for _ in range(50):
+            changed = {c["case_id"] for c in portal.admin.tick(steps=2)["changes"]}
+            if changed & set(staff["visible_case_ids"]):
+                break
+        after = {c["case_id"]: c for c in portal.admin.state()["cases"]}
+        moved = {
+            c["case_id"]
+            for c in before["cases"]
+            if c["case_id"] in staff["visible_case_ids"]
+            and after[c["case_id"]]["updated_at"] != c["updated_at"]
+        }
+        items, _ = await listing(session, first[-1].resume_cursor)
+    assert moved and moved <= {i.vendor_case_id for i in items}
+    assert len(items) < len(staff["visible_case_ids"])
+
+
 # Posting ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("fast", PATHS)
 async def test_comment_and_modification_request_carry_their_markers(
-    portal: PortalHandle, pool: BrowserPool
+    fast: bool, portal: PortalHandle, pool: BrowserPool
 ) -> None:
     state = portal.admin.state()
     visible = login_of(state, GOOD.username)["visible_case_ids"]
@@ -389,7 +512,7 @@ async def test_comment_and_modification_request_carry_their_markers(
     )
     case_id, plan_id = case["case_id"], case["setups"][-1]["setup_id"]
     comment_marker, reject_marker = "[ref:act_comment0001]", "[ref:act_reject00001]"
-    async with opened(adapter_for(portal, pool), good()) as session:
+    async with opened(adapter_for(portal, pool, fast_path=fast), good()) as session:
         posted = await session.post_comment(case_id, "Please check the midline.", comment_marker)
         assert posted.vendor_id
         assert await session.find_marker(case_id, comment_marker)
@@ -400,9 +523,8 @@ async def test_comment_and_modification_request_carry_their_markers(
         assert rejected.vendor_id
         assert await session.find_marker(case_id, reject_marker)
         detail = await session.get_case(case_id)
-        with pytest.raises(ActionRefused, match="not waiting for review"):
+        with pytest.raises(ActionRefused):
             await session.reject_setup(case_id, plan_id, "Again.", "[ref:act_reject00002]")
-    assert detail.summary.vendor_status == "Modification requested"
     assert detail.summary.status is CaseStatus.AWAITING_SETUP
     assert detail.setups[-1].state is SetupState.REJECTED
     assert detail.comments[-1].author_role is AuthorRole.STAFF
@@ -423,23 +545,23 @@ async def test_layout_2_is_a_portal_change_not_empty_data(
 ) -> None:
     adapter = adapter_for(portal, pool)
     async with opened(adapter, good()) as session:
-        state = await session.export_state()
         portal.admin.faults(layout_version=2)
-        with pytest.raises(PortalChanged):
+        with pytest.raises(PortalChanged) as caught:
             await listing(session)
+        assert caught.value.facts  # names the facts that no longer hold
+        assert session.fast is False  # the JSON changed too: the pages were read, and failed
         with pytest.raises(PortalChanged):
             await session.get_case(
                 login_of(portal.admin.state(), GOOD.username)["visible_case_ids"][0]
             )
-    with pytest.raises(PortalChanged):  # the restore check reads the profile
-        await adapter.open(good(), state, no_code, guard=RecordedSignIns())
     assert attempts(portal, GOOD.username) == 1
 
 
+@pytest.mark.parametrize("fast", PATHS)
 async def test_listing_is_complete_and_correct_under_faults(
-    portal: PortalHandle, pool: BrowserPool
+    fast: bool, portal: PortalHandle, pool: BrowserPool
 ) -> None:
-    async with opened(adapter_for(portal, pool), good()) as session:
+    async with opened(adapter_for(portal, pool, fast_path=fast), good()) as session:
         portal.admin.faults(
             error_rate=0.3,
             rate_limit_rate=0.1,
@@ -451,8 +573,22 @@ async def test_listing_is_complete_and_correct_under_faults(
         summaries, details, _ = await read_everything(session)
         portal.admin.clear_faults()
         assert session.logins == 1  # dropped sessions came back through the saved login
-    assert_matches_state(portal, GOOD.username, summaries, details)
+    assert_matches_state(portal, GOOD.username, summaries, details, pages=not fast)
     assert attempts(portal, GOOD.username) == 1
+
+
+async def test_a_page_that_never_finishes_loading_is_unavailable_not_changed(
+    portal: PortalHandle, pool: BrowserPool
+) -> None:
+    """The list's data arrives after the render timeout: a slow portal, retried, then
+    `PortalUnavailable`; never a `PortalChanged` that would stop the account."""
+    policy = RetryPolicy(2, 10, 0.005, 0.01)
+    adapter = adapter_for(portal, pool, fast_path=False, policy=policy, render_timeout=0.5)
+    async with opened(adapter, good()) as session:
+        portal.admin.faults(response_latency_ms=1500, path_prefixes=["/v3/ui-data/", "/v3/api/"])
+        with pytest.raises(PortalUnavailable):
+            await listing(session)
+        portal.admin.clear_faults()
 
 
 # Sessions ---------------------------------------------------------------------------------------
@@ -464,8 +600,12 @@ async def test_restored_state_needs_no_login_and_expiry_costs_one(
     adapter = adapter_for(portal, pool)
     async with opened(adapter, good()) as session:
         state = await session.export_state()
-    names = {c["name"] for c in json.loads(state.reveal())["cookies"]}
-    assert {site.SESSION_COOKIE, site.CSRF_COOKIE, site.SAVED_LOGIN_COOKIE} <= names
+    cookies = {(c["domain"], c["name"]) for c in json.loads(state.reveal())["cookies"]}
+    # The app's cookies on the app host, the saved login on the login host: apart, as in
+    # production.
+    assert {("127.0.0.1", site.SESSION_COOKIE), ("127.0.0.1", site.CSRF_COOKIE)} <= cookies
+    assert ("127.0.0.2", site.SAVED_LOGIN_COOKIE) in cookies
+    assert ("127.0.0.1", site.SAVED_LOGIN_COOKIE) not in cookies
     assert attempts(portal, GOOD.username) == 1
 
     portal.admin.reset_requests()
@@ -485,6 +625,41 @@ async def test_restored_state_needs_no_login_and_expiry_costs_one(
     assert attempts(portal, GOOD.username) == 2
 
 
+async def test_a_restored_state_without_the_json_is_checked_at_the_entry_page(
+    portal: PortalHandle, pool: BrowserPool
+) -> None:
+    adapter = adapter_for(portal, pool, fast_path=False)
+    async with opened(adapter, good()) as session:
+        state = await session.export_state()
+    portal.admin.reset_requests()
+    async with opened(adapter, good(), state) as session:
+        assert session.logins == 0
+        assert portal.admin.requests()["by_endpoint"] == {"GET /v3/auth/patients.action": 1}
+        items, _ = await listing(session)
+    assert len(items) == 6 and attempts(portal, GOOD.username) == 1
+
+
+async def test_a_session_ended_while_reading_the_pages_is_renewed_once(
+    portal: PortalHandle, pool: BrowserPool
+) -> None:
+    """The app sends the tab to the sign-in page: one new sign-in (the saved login is gone
+    too), then the read goes on; never a "changed portal". A second full expiry finds the
+    session's one renewal spent: `SessionExpired`, and no third password."""
+    adapter = adapter_for(portal, pool, fast_path=False)
+    async with opened(adapter, good()) as session:
+        items, _ = await listing(session)
+        portal.admin.expire_sessions()  # app sessions and saved logins
+        detail = await session.get_case(items[0].vendor_case_id)
+        again, _ = await listing(session)
+        assert session.logins == 2
+        portal.admin.expire_sessions()
+        with pytest.raises(SessionExpired):
+            await listing(session)
+    assert detail.summary.vendor_case_id == items[0].vendor_case_id
+    assert [i.vendor_case_id for i in again] == [i.vendor_case_id for i in items]
+    assert attempts(portal, GOOD.username) == 2
+
+
 async def test_an_expired_app_session_is_renewed_through_the_saved_login(
     portal: PortalHandle, pool: BrowserPool
 ) -> None:
@@ -499,22 +674,6 @@ async def test_an_expired_app_session_is_renewed_through_the_saved_login(
         items, _ = await listing(session)
     assert len(items) == 6
     assert attempts(portal, GOOD.username) == 1
-
-
-async def test_dom_and_json_agree(portal: PortalHandle, pool: BrowserPool) -> None:
-    """The DOM readers (kept for the measurement) see what the JSON API returns."""
-    async with opened(adapter_for(portal, pool), good()) as session:
-        items, _ = await listing(session)
-        tab = await session.browser_page()
-        await tab.goto(portal.url + site.list_page(1))
-        view = await site.read_list_page(tab)
-        assert view.items == tuple(replace(i, vendor_doctor_id=None) for i in items)
-        card = next(c for c in view.items if c.status is CaseStatus.SETUP_IN_REVIEW)
-        await tab.goto(portal.url + site.detail_page(card.vendor_case_id))
-        shown = await site.read_detail_page(tab, card, portal.url)
-        detail = await session.get_case(card.vendor_case_id)
-    assert shown.setups == detail.setups and shown.setups
-    assert shown.comments == detail.comments and shown.comments
 
 
 # Secrets ----------------------------------------------------------------------------------------

@@ -19,10 +19,10 @@ import respx
 
 from adapters.base import (
     ActionRefused,
+    CaseStatus,
     Credentials,
     NotFound,
     OutcomeUnknown,
-    PortalChanged,
     PortalUnavailable,
     RecordedSignIns,
     SessionExpired,
@@ -32,10 +32,11 @@ from adapters.browser import BrowserPool
 from adapters.http import RetryPolicy
 from adapters.invisalign import InvisalignAdapter, InvisalignSession, ListingCursor
 from sandbox.invisalign.layout import fields
-from tests.adapters.invisalign.test_site import detail_json, summary_json
+from tests.adapters.invisalign.test_fastpath import detail_json, summary_json
 from vault import Secret
 
 BASE = "https://vip.example"
+LOGIN_HOST = "myaccount-us.aligntech.com"
 FAST = RetryPolicy(max_attempts=4, max_total_seconds=5, initial_backoff=0.001, max_backoff=0.002)
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 STAFF = {
@@ -327,7 +328,9 @@ async def test_a_redirect_to_the_login_or_a_stale_csrf_token_is_an_expiry(
     stub_renewal(session, renewals)
     portal.get("/v3/api/patients/8109470").mock(
         side_effect=[
-            httpx.Response(302, headers={"Location": "/authorize?client_id=x"}),
+            httpx.Response(
+                302, headers={"Location": f"https://{LOGIN_HOST}/authorize?client_id=x"}
+            ),
             httpx.Response(403, json={"error": "invalid_csrf_token", "message": "m"}),
             httpx.Response(200, json=detail_json()),
         ]
@@ -354,25 +357,83 @@ async def test_not_found_and_no_view_rights(
         await read_all(session)
 
 
-async def test_layout_2_listing_is_a_portal_change(
+class PagesRead(Exception):
+    """Raised by the stand-in for the page reader: the session fell back to the pages."""
+
+
+def stub_pages(session: InvisalignSession) -> None:
+    async def dom() -> Any:
+        raise PagesRead
+
+    session._dom = dom  # type: ignore[method-assign]
+
+
+async def test_json_of_another_shape_drops_the_fast_path_for_the_pages(
     portal: respx.MockRouter, session: InvisalignSession
 ) -> None:
+    """The JSON is an assumed fast path: renamed fields mean "read the pages", which in a real
+    portal change fail too (and raise `PortalChanged` there)."""
     fake = FakeList(3)
     portal.get("/v3/api/patients").mock(
         side_effect=lambda request: httpx.Response(
             200, json=fields(2, json.loads(fake.handler(request).content))
         )
     )
-    with pytest.raises(PortalChanged):
+    stub_pages(session)
+    assert session.fast is True
+    with pytest.raises(PagesRead):
         await read_all(session)
+    assert session.fast is False
 
 
-async def test_html_instead_of_json_is_a_portal_change(
+async def test_html_instead_of_json_drops_the_fast_path_for_the_pages(
     portal: respx.MockRouter, session: InvisalignSession
 ) -> None:
-    portal.get("/v3/api/patients/8109470").respond(200, html="<html>maintenance</html>")
-    with pytest.raises(PortalChanged):
+    route = portal.get("/v3/api/patients/8109470").respond(200, html="<html>maintenance</html>")
+    stub_pages(session)
+    with pytest.raises(PagesRead):
         await session.get_case("8109470")
+    with pytest.raises(PagesRead):
+        await session.get_case("8109470")
+    assert route.call_count == 1  # dropped for the rest of the session
+
+
+async def test_a_json_api_that_is_not_there_is_left_for_the_pages(
+    portal: respx.MockRouter,
+) -> None:
+    """A restored state on a portal without the JSON: checked at the confirmed entry page,
+    and the session reads the pages."""
+    portal["profile"].respond(404, text="Not found")
+    entry = portal.get("/v3/auth/patients.action").respond(
+        302, headers={"Location": f"{BASE}/v3/auth/patient/patientList.action"}
+    )
+    opened = await open_session()
+    try:
+        assert opened.logins == 0 and opened.fast is False
+        assert entry.call_count == 1
+        stub_pages(opened)
+        with pytest.raises(PagesRead):
+            await opened.check_access()
+    finally:
+        await opened.close()
+
+
+async def test_an_entry_page_sending_to_the_login_host_means_a_new_session(
+    portal: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    portal["profile"].respond(404, text="Not found")
+    portal.get("/v3/auth/patients.action").respond(
+        302, headers={"Location": f"https://{LOGIN_HOST}/authorize?state=x"}
+    )
+    renewals: list[str] = []
+
+    async def renew(self: InvisalignSession, why: str) -> None:
+        renewals.append(why)
+
+    monkeypatch.setattr(InvisalignSession, "_renew", renew)
+    opened = await open_session()
+    await opened.close()
+    assert renewals == ["open"]
 
 
 COMMENT_CREATED = {
@@ -458,3 +519,46 @@ async def test_an_approving_login_posts_nothing(portal: respx.MockRouter) -> Non
     finally:
         await session.close()
     assert route.call_count == 0
+
+
+async def test_a_comment_endpoint_that_is_not_there_leaves_the_post_to_the_pages(
+    portal: respx.MockRouter, session: InvisalignSession
+) -> None:
+    """A plain 404 (no JSON error) means the path does not exist: nothing was posted, so the
+    pages may post it; a JSON 404 is the portal's "no such patient" and stands."""
+    route = portal.post("/v3/api/patients/8109470/comments").respond(404, text="Not found")
+    stub_pages(session)
+    with pytest.raises(PagesRead):
+        await session.post_comment("8109470", "Hi", "[ref:act_0123456789]")
+    assert route.call_count == 1 and session.fast is False
+
+
+async def test_a_post_the_portal_took_is_never_posted_again_on_the_pages(
+    portal: respx.MockRouter, session: InvisalignSession
+) -> None:
+    route = portal.post("/v3/api/patients/8109470/comments").respond(
+        201, html="<html>posted</html>"
+    )
+    stub_pages(session)
+    result = await session.post_comment("8109470", "Hi", "[ref:act_0123456789]")
+    assert result.vendor_id is None  # posted; its id is found later through the marker
+    assert route.call_count == 1
+    missing = portal.post("/v3/api/patients/1234567/comments").respond(
+        404, json={"error": "not_found", "message": "Patient not found."}
+    )
+    with pytest.raises(NotFound):
+        await session.post_comment("1234567", "Hi", "[ref:act_0123456780]")
+    assert missing.call_count == 1
+
+
+async def test_unknown_status_words_are_kept_raw_and_counted(
+    portal: respx.MockRouter, session: InvisalignSession
+) -> None:
+    fake = FakeList(3)
+    for patient_id in list(fake.items)[:2]:
+        fake.items[patient_id] = fake.items[patient_id] | {"trackerStatus": "Retainer ordered"}
+    portal.get("/v3/api/patients").mock(side_effect=fake.handler)
+    items, _ = await read_all(session)
+    unknown = [i for i in items if i.vendor_status == "Retainer ordered"]
+    assert len(unknown) == 2 and all(i.status is CaseStatus.UNKNOWN for i in unknown)
+    assert session.unknown_labels == {"Retainer ordered": 2}

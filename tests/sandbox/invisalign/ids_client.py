@@ -1,7 +1,9 @@
 """A plain-httpx client of the IDS sandbox that does what the login page's script would do.
 
 The hosted login page needs its script to answer a challenge; these tests answer it with the
-sandbox's own `solve_challenge` (the browser tests prove the page script computes the same).
+sandbox's own `solve_challenge` (the browser tests prove the page script computes the same). The
+login lives on its own host (127.0.0.2, same port): forms are posted where the page came from,
+and httpx keeps each host's cookies apart as a browser does.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ _STATE = re.compile(r'name="state" value="([^"]+)"')
 _CHALLENGE = re.compile(r'data-challenge="([^"]+)"')
 _ERROR_CODE = re.compile(r'data-error-code="([^"]+)"')
 HOME = "/v3/auth/patient/patientList.action"
+LOGIN_HOST = "127.0.0.2"
 
 
 def error_code(response: httpx.Response) -> str | None:
@@ -43,6 +46,7 @@ class IdsClient:
         """Open an app page without a session: the site redirects to the hosted login."""
         response = self.http.get("/v3/auth/patients.action")
         assert response.url.path == "/u/login", response.url
+        assert response.url.host == LOGIN_HOST, response.url
         return response
 
     def submit_password(
@@ -67,13 +71,15 @@ class IdsClient:
         }
         if remember:
             form["remember"] = "true"
-        return self.http.post(f"/u/login?state={state.group(1)}", data=form)
+        return self.http.post(
+            page.url.copy_with(query=None, params={"state": state.group(1)}), data=form
+        )
 
     def submit_code(self, page: httpx.Response, code: str) -> httpx.Response:
         state = _STATE.search(page.text)
         assert state
         form = {"state": state.group(1), "code": code}
-        return self.http.post(f"{page.url.path}?state={state.group(1)}", data=form)
+        return self.http.post(page.url.copy_with(params={"state": state.group(1)}), data=form)
 
     def login(self, username: str, password: str, remember: bool = False) -> httpx.Response:
         response = self.submit_password(username, password, remember)
@@ -84,7 +90,11 @@ class IdsClient:
 
     @property
     def csrf(self) -> str:
-        return self.http.cookies.get("CSRF-TOKEN") or ""
+        return self.http.cookies.get("CSRF-TOKEN", domain="127.0.0.1") or ""
+
+    def cookie_names(self, host: str = "127.0.0.1") -> set[str]:
+        """The names of the cookies this client holds for one host."""
+        return {c.name for c in self.http.cookies.jar if c.domain == host}
 
     def api_get(self, path: str, **params: Any) -> httpx.Response:
         return self.http.get(path, params=params, headers={"X-CSRF-TOKEN": self.csrf})

@@ -10,7 +10,7 @@ import pyotp
 from sandbox.common.server import PortalHandle
 from sandbox.invisalign.auth import BLOCKED, JAVASCRIPT_REQUIRED, WRONG_CREDENTIALS
 from tests.sandbox.invisalign.conftest import WalledPortal, scenario
-from tests.sandbox.invisalign.ids_client import HOME, IdsClient, error_code
+from tests.sandbox.invisalign.ids_client import HOME, LOGIN_HOST, IdsClient, error_code
 
 GOOD = scenario("good")
 DAY = 86_400.0
@@ -22,12 +22,18 @@ def test_a_visitor_without_session_is_sent_to_the_hosted_login(
     client = clients(portal.url)
     response = client.http.get(HOME, follow_redirects=False)
     assert response.status_code == 302
-    assert response.headers["location"].startswith("/authorize?")
+    login_host = f"http://{LOGIN_HOST}:{response.url.port}"
+    assert response.headers["location"].startswith(f"{login_host}/authorize?")
     page = client.login_page()
     assert 'name="username"' in page.text
     assert 'name="password"' in page.text
     assert "state=" in str(page.url)
-    assert "did" in client.http.cookies
+    # The login's device cookie lives on the login host, never on the app's.
+    assert client.cookie_names(LOGIN_HOST) == {"did"}
+    assert client.cookie_names() == set()
+    # Each host answers its own paths only.
+    assert client.http.get(f"{login_host}{HOME}").status_code == 404
+    assert client.http.get(f"{portal.url}/u/login?state=x").status_code == 404
 
 
 def test_a_bare_form_post_is_refused_as_needing_javascript(
@@ -49,9 +55,9 @@ def test_good_login_lands_on_the_patient_list_with_session_cookies(
 ) -> None:
     client = clients(portal.url)
     response = client.login(GOOD.username, GOOD.password)
-    assert "<ids-patient-list" in response.text
-    assert {"JSESSIONID", "CSRF-TOKEN"} <= set(client.http.cookies.keys())
-    assert "auth0" not in client.http.cookies  # only with "Keep me signed in"
+    assert 'class="shadow-root-container"' in response.text
+    assert client.cookie_names() == {"JSESSIONID", "CSRF-TOKEN"}
+    assert client.cookie_names(LOGIN_HOST) == {"did"}  # auth0 only with "Keep me signed in"
     counters = portal.admin.logins()[GOOD.username]
     assert counters["attempts"] == counters["successes"] == 1
 
@@ -153,14 +159,14 @@ def test_an_expired_password_leads_to_the_change_password_page(
     page = client.submit_password(login.username, login.password)
     assert page.url.path == "/u/change-password"
     assert "Your password has expired" in page.text
-    assert "JSESSIONID" not in client.http.cookies
+    assert "JSESSIONID" not in client.cookie_names()
     # Reaching the app needs a new password; the change is recorded (a connector must never).
     state = page.url.params["state"]
     short = {"state": state, "new-password": "short1", "confirm-new-password": "short1"}
-    assert client.http.post(f"/u/change-password?state={state}", data=short).status_code == 400
+    assert client.http.post(page.url, data=short).status_code == 400
     new = "Brand-New-Password-42"
     form = {"state": state, "new-password": new, "confirm-new-password": new}
-    done = client.http.post(f"/u/change-password?state={state}", data=form)
+    done = client.http.post(page.url, data=form)
     assert done.url.path == HOME
     assert [p["kind"] for p in portal.admin.posted()] == ["password_change"]
     assert new not in str(portal.admin.posted())
@@ -175,7 +181,7 @@ def test_logged_out_json_is_401_and_pages_redirect(
     assert response.json()["error"] == "unauthorized"
     page = client.http.get("/v3/auth/account/profile.action", follow_redirects=False)
     assert page.status_code == 302
-    assert page.headers["location"].startswith("/authorize")
+    assert page.headers["location"].startswith(f"http://{LOGIN_HOST}:")
 
 
 def test_login_returns_to_the_page_first_asked_for(
@@ -228,13 +234,14 @@ def test_a_saved_login_renews_the_session_without_the_password(
     portal = walled_portal(session_ttl_seconds=60)
     client = clients(portal.url)
     client.login(GOOD.username, GOOD.password, remember=True)
-    assert "auth0" in client.http.cookies
-    first_session = client.http.cookies["JSESSIONID"]
+    assert "auth0" in client.cookie_names(LOGIN_HOST)
+    assert "auth0" not in client.cookie_names()
+    first_session = client.http.cookies.get("JSESSIONID", domain="127.0.0.1")
     portal.wall.advance(3600)
     assert client.api_get("/v3/api/patients").status_code == 401
     page = client.http.get(HOME)
     assert page.url.path == HOME  # no login page on the way
-    assert client.http.cookies["JSESSIONID"] != first_session
+    assert client.http.cookies.get("JSESSIONID", domain="127.0.0.1") != first_session
     assert client.api_get("/v3/api/patients").status_code == 200
     assert portal.admin.logins()[GOOD.username]["attempts"] == 1
 

@@ -1,6 +1,7 @@
-"""The Invisalign parsers, tables and cursor, without a browser or a portal: strict parsing
-(missing, renamed or mistyped fields raise `PortalChanged`, never empty data), the status and
-plan-state tables against every raw text the sandbox uses, and roles -> capabilities."""
+"""The Invisalign JSON fast path's parsers, the word tables and the cursor, without a browser or
+a portal: strict parsing (missing, renamed or mistyped fields raise `PortalChanged`, never empty
+data), statuses, plan states and roles in every language the sandbox speaks, roles ->
+capabilities (an unknown role is never least privilege), login answers and steps by host."""
 
 from __future__ import annotations
 
@@ -20,11 +21,14 @@ from adapters.base import (
     CaseStatus,
     InvalidCredentials,
     PortalChanged,
+    PortalUnavailable,
     SetupState,
 )
-from adapters.invisalign import STATUS_TABLE, ListingCursor, access_of, site
+from adapters.invisalign import STATUS_TABLE, ListingCursor, access_of, fastpath
 from adapters.invisalign import status as ids_status
+from adapters.invisalign.signin import Hosts, LoginError, Step, allowed_login_hosts, refusal
 from sandbox.invisalign import data as sandbox_data
+from sandbox.invisalign import i18n
 from sandbox.invisalign.layout import FIELD_RENAMES_V2, fields
 
 BASE = "https://vip.example"
@@ -112,7 +116,7 @@ def page_json(items: list[dict[str, Any]], page: int = 1, total: int | None = No
 
 
 def test_summary_is_parsed_as_the_portal_shows_it() -> None:
-    summary = site.parse_summary(summary_json())
+    summary = fastpath.parse_summary(summary_json())
     assert summary.vendor_case_id == "8109470"
     assert summary.patient_id == "#8109470"
     assert summary.status is CaseStatus.SETUP_IN_REVIEW
@@ -124,11 +128,11 @@ def test_summary_is_parsed_as_the_portal_shows_it() -> None:
 
 
 def test_no_action_required_is_null() -> None:
-    assert site.parse_summary(summary_json(actionRequired=None)).action_required is False
+    assert fastpath.parse_summary(summary_json(actionRequired=None)).action_required is False
 
 
 def test_detail_keeps_plans_files_and_comments_exactly() -> None:
-    detail = site.parse_detail(detail_json(), BASE)
+    detail = fastpath.parse_detail(detail_json(), BASE)
     assert [s.vendor_setup_id for s in detail.setups] == ["CC-1", "CC-2"]
     assert [s.state for s in detail.setups] == [SetupState.SUPERSEDED, SetupState.IN_REVIEW]
     assert detail.setups[0].viewer_url == (
@@ -159,7 +163,7 @@ def test_a_missing_summary_field_is_a_portal_change(field: str) -> None:
     item = summary_json()
     del item[field]
     with pytest.raises(PortalChanged, match=field):
-        site.parse_summary(item)
+        fastpath.parse_summary(item)
 
 
 @pytest.mark.parametrize(
@@ -179,23 +183,22 @@ def test_a_missing_summary_field_is_a_portal_change(field: str) -> None:
 )
 def test_a_mistyped_summary_field_is_a_portal_change(field: str, value: Any) -> None:
     with pytest.raises(PortalChanged):
-        site.parse_summary(summary_json(**{field: value}))
+        fastpath.parse_summary(summary_json(**{field: value}))
 
 
 def test_layout_2_json_is_a_portal_change_everywhere() -> None:
     with pytest.raises(PortalChanged):
-        site.parse_patient_page(fields(2, page_json([summary_json()])))
+        fastpath.parse_patient_page(fields(2, page_json([summary_json()])))
     with pytest.raises(PortalChanged):
-        site.parse_detail(fields(2, detail_json()), BASE)
+        fastpath.parse_detail(fields(2, detail_json()), BASE)
     profile = {
         "userName": "x",
         "accountType": "STAFF",
         "roles": ["Prescription management"],
-        "doctor": {"doctorId": "1", "name": "Dr. A"},
     }
-    assert site.parse_profile(profile).roles == ("Prescription management",)
+    assert fastpath.parse_profile(profile).roles == ("Prescription management",)
     with pytest.raises(PortalChanged):
-        site.parse_profile(fields(2, profile))
+        fastpath.parse_profile(fields(2, profile))
 
 
 #: Layout 2 renames these too, but the adapter reads none of them (`statusHistory`: the status
@@ -215,16 +218,11 @@ def test_each_single_rename_is_noticed(renamed: str) -> None:
             return [rename(v) for v in value]
         return value
 
-    profile = {
-        "userName": "rx@x",
-        "accountType": "STAFF",
-        "roles": [],
-        "doctor": {"doctorId": "1", "name": "D"},
-    }
+    profile = {"userName": "rx@x", "accountType": "STAFF", "roles": []}
     parsers = [
-        (page_json([summary_json()]), site.parse_patient_page),
-        (detail_json(), lambda d: site.parse_detail(d, BASE)),
-        (profile, site.parse_profile),
+        (page_json([summary_json()]), fastpath.parse_patient_page),
+        (detail_json(), lambda d: fastpath.parse_detail(d, BASE)),
+        (profile, fastpath.parse_profile),
     ]
     touched = 0
     for document, parse in parsers:
@@ -241,15 +239,15 @@ def test_unknown_plan_state_or_author_role_is_a_portal_change() -> None:
     detail = detail_json()
     detail["clinCheckPlans"][0]["state"] = "Archived"
     with pytest.raises(PortalChanged, match="plan state"):
-        site.parse_detail(detail, BASE)
+        fastpath.parse_detail(detail, BASE)
     detail = detail_json()
     detail["comments"][0]["authorRole"] = "orthodontist"
     with pytest.raises(PortalChanged, match="author role"):
-        site.parse_detail(detail, BASE)
+        fastpath.parse_detail(detail, BASE)
 
 
 def test_unknown_case_status_keeps_its_raw_text() -> None:
-    summary = site.parse_summary(summary_json(trackerStatus="Retainer ordered"))
+    summary = fastpath.parse_summary(summary_json(trackerStatus="Retainer ordered"))
     assert summary.status is CaseStatus.UNKNOWN
     assert summary.vendor_status == "Retainer ordered"
 
@@ -258,10 +256,10 @@ def test_details_never_contain_values() -> None:
     """PortalChanged details name fields, never values (values are patient data)."""
     item = summary_json(patientName=None)
     with pytest.raises(PortalChanged) as caught:
-        site.parse_summary(item)
+        fastpath.parse_summary(item)
     assert "Theodore" not in str(caught.value)
     with pytest.raises(PortalChanged) as caught:
-        site.parse_summary(summary_json(lastActivity="Walker-was-here"))
+        fastpath.parse_summary(summary_json(lastActivity="Walker-was-here"))
     assert "Walker" not in str(caught.value)
 
 
@@ -278,10 +276,10 @@ json_values = st.recursive(
 @given(json_values)
 def test_arbitrary_json_parses_or_is_a_portal_change(value: Any) -> None:
     for parse in (
-        site.parse_patient_page,
-        site.parse_profile,
-        lambda v: site.parse_detail(v, BASE),
-        site.parse_summary,
+        fastpath.parse_patient_page,
+        fastpath.parse_profile,
+        lambda v: fastpath.parse_detail(v, BASE),
+        fastpath.parse_summary,
     ):
         with contextlib.suppress(PortalChanged):
             parse(value)
@@ -294,7 +292,7 @@ def test_arbitrary_json_parses_or_is_a_portal_change(value: Any) -> None:
 )
 def test_fuzzed_summary_fields_never_leak_other_errors(field: str, value: Any) -> None:
     try:
-        summary = site.parse_summary(summary_json(**{field: value}))
+        summary = fastpath.parse_summary(summary_json(**{field: value}))
     except PortalChanged:
         return
     # Whatever got through is well-typed.
@@ -320,7 +318,7 @@ def test_fuzzed_summary_fields_never_leak_other_errors(field: str, value: Any) -
     )
 )
 def test_pages_keep_every_item_in_order(items: list[dict[str, Any]]) -> None:
-    page = site.parse_patient_page(page_json(items))
+    page = fastpath.parse_patient_page(page_json(items))
     assert [i.vendor_case_id for i in page.items] == [i["patientId"] for i in items]
     assert page.total_count == len(items)
 
@@ -328,54 +326,98 @@ def test_pages_keep_every_item_in_order(items: list[dict[str, Any]]) -> None:
 def test_api_error_tolerates_an_html_error_page() -> None:
     import httpx
 
-    error = site.api_error(httpx.Response(502, text="<html>Bad Gateway</html>"))
+    error = fastpath.api_error(httpx.Response(502, text="<html>Bad Gateway</html>"))
     assert (error.status, error.code) == (502, "http_502")
-    error = site.api_error(
+    error = fastpath.api_error(
         httpx.Response(409, json={"error": "plan_not_reviewable", "message": "m"})
     )
     assert (error.code, error.message) == ("plan_not_reviewable", "m")
 
 
-# Login page answers -----------------------------------------------------------------------------
+# Login page answers and steps -----------------------------------------------------------------
 
 
 def test_login_error_codes_map_to_typed_errors() -> None:
-    assert isinstance(site.refusal(site.LoginError("wrong-credentials")), InvalidCredentials)
-    locked = site.refusal(site.LoginError("user-blocked"))
+    assert isinstance(refusal(LoginError("wrong-credentials")), InvalidCredentials)
+    locked = refusal(LoginError("user-blocked"))
     assert isinstance(locked, AccountLocked) and locked.until is None
     for code in ("javascript-required", "missing-fields", None, "captcha-v9"):
-        assert isinstance(site.refusal(site.LoginError(code)), PortalChanged)
+        assert isinstance(refusal(LoginError(code)), PortalChanged)
+    # A challenge left unanswered because the page's script failed to load is a fault.
+    assert isinstance(refusal(LoginError("javascript-required"), True), PortalUnavailable)
 
 
-def test_steps_are_recognised_by_path() -> None:
-    assert site.step_of(f"{BASE}/u/login?state=x") is site.Step.LOGIN
-    assert site.step_of(f"{BASE}/u/mfa-email-challenge?state=x") is site.Step.MFA_EMAIL
-    assert site.step_of(f"{BASE}/u/mfa-otp-challenge?state=x") is site.Step.MFA_TOTP
-    assert site.step_of(f"{BASE}/u/change-password?state=x") is site.Step.CHANGE_PASSWORD
-    assert site.step_of(f"{BASE}/v3/auth/account/profile.action") is site.Step.APP
-    assert site.step_of(f"{BASE}/v3/auth/callback?code=x") is site.Step.OTHER
-    assert site.step_of(f"{BASE}/authorize?x=1") is site.Step.OTHER
+def test_steps_are_recognised_by_host_and_path() -> None:
+    real = Hosts("vip.invisalign.com", allowed_login_hosts("https://vip.invisalign.com"))
+    login = "https://myaccount-us.aligntech.com"
+    assert real.step_of(f"{login}/u/login?state=x") is Step.LOGIN
+    assert real.step_of(f"{login}/u/mfa-email-challenge?state=x") is Step.MFA_EMAIL
+    assert real.step_of(f"{login}/u/mfa-otp-challenge?state=x") is Step.MFA_TOTP
+    assert real.step_of(f"{login}/u/change-password?state=x") is Step.CHANGE_PASSWORD
+    assert real.step_of("https://vip.invisalign.com/v3/auth/patients.action") is Step.APP
+    assert real.step_of("https://vip.invisalign.com/v3/auth/callback?code=x") is Step.OTHER
+    # A login page anywhere else is not a place to type a password.
+    assert real.step_of("https://myaccount-eu.aligntech.com/u/login?state=x") is Step.FOREIGN_LOGIN
+    assert real.step_of("https://vip.invisalign.com/u/login?state=x") is Step.FOREIGN_LOGIN
+    assert real.step_of("https://127.0.0.2:8700/u/login?state=x") is Step.FOREIGN_LOGIN
+    # A local sandbox's login host is allowed beside a loopback app only.
+    sandbox = Hosts("127.0.0.1", allowed_login_hosts("http://127.0.0.1:8700"))
+    assert sandbox.step_of("http://127.0.0.2:8700/u/login?state=x") is Step.LOGIN
+    assert sandbox.step_of("http://127.0.0.1:8700/v3/auth/patients.action") is Step.APP
+    extra = Hosts("vip.invisalign.com", allowed_login_hosts(BASE, ("myaccount-eu.aligntech.com",)))
+    assert extra.step_of("https://myaccount-eu.aligntech.com/u/login") is Step.LOGIN
 
 
 # Tables -----------------------------------------------------------------------------------------
 
 
-def test_every_sandbox_status_and_plan_state_is_mapped() -> None:
-    for raw in sandbox_data.STATUSES:
-        assert STATUS_TABLE.normalize(raw) is not CaseStatus.UNKNOWN, raw
+def test_every_sandbox_status_and_plan_state_is_mapped_in_every_language() -> None:
+    for raw in (*sandbox_data.STATUSES, sandbox_data.ORDER_COMPLETE):
+        expected = STATUS_TABLE.normalize(raw)
+        assert expected is not CaseStatus.UNKNOWN, raw
+        for lang in i18n.LANGUAGES:
+            assert ids_status.case_status(i18n.status(raw, lang)) is expected, (raw, lang)
+    for raw in i18n.PLAN_STATE_FACTS:
+        for lang in i18n.LANGUAGES:
+            assert ids_status.plan_state(i18n.plan_state(raw, lang)) is ids_status.plan_state(raw)
     assert STATUS_TABLE.normalize("Submitted") is CaseStatus.AWAITING_SETUP
     assert STATUS_TABLE.normalize("Modification requested") is CaseStatus.AWAITING_SETUP
     assert STATUS_TABLE.normalize("  clincheck READY for review ") is CaseStatus.SETUP_IN_REVIEW
-    for raw, expected in [
+    for raw, state in [
         (sandbox_data.PLAN_READY, SetupState.IN_REVIEW),
         (sandbox_data.PLAN_MODIFICATION_REQUESTED, SetupState.REJECTED),
         (sandbox_data.PLAN_APPROVED, SetupState.APPROVED),
         (sandbox_data.PLAN_SUPERSEDED, SetupState.SUPERSEDED),
     ]:
-        assert ids_status.plan_state(raw) is expected
+        assert ids_status.plan_state(raw) is state
+
+
+def test_korean_review_status_is_found_inside_a_longer_text() -> None:
+    """Public code matches the Korean words as part of the text (`ClinCheck 치료 계획 검토`)."""
+    for raw in ("치료 계획 검토", "ClinCheck 치료 계획 검토", "클린체크 치료 계획 검토"):
+        assert ids_status.case_status(raw) is CaseStatus.SETUP_IN_REVIEW
+    assert ids_status.case_status("조치 요구됨") is CaseStatus.UNKNOWN  # which step waits?
+    assert ids_status.case_status("Aligner Shipped") is CaseStatus.SHIPPED
+    assert ids_status.case_status("Order Complete") is CaseStatus.CLOSED
 
 
 PM, RX, TM = "Patient management", "Prescription management", "Treatment management"
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_roles_are_read_in_every_language(lang: str) -> None:
+    rx = i18n.role(sandbox_data.PRESCRIPTION_MANAGEMENT, lang)
+    tm = i18n.role(sandbox_data.TREATMENT_MANAGEMENT, lang)
+    assert access_of("staff", (rx,)).ok
+    assert access_of("staff", (rx, tm)).excessive == ids_status.REMOVE_TREATMENT_MANAGEMENT
+    assert access_of("staff", (rx,)).roles == (rx,)  # as the portal names them
+
+
+def test_an_unknown_role_is_never_least_privilege() -> None:
+    access = access_of("staff", (RX, "Clinical approvals"))
+    assert not access.ok
+    assert access.excessive == ids_status.UNKNOWN_ROLE
+    assert Capability.READ_CASES in access.capabilities  # reads go on; actions are refused
 
 
 def test_prescription_management_only_is_least_privilege() -> None:
