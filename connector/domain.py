@@ -55,6 +55,7 @@ class EventType(StrEnum):
     COMMENT_RECEIVED = "comment.received"
     ACTION_SUCCEEDED = "action.succeeded"
     ACTION_FAILED = "action.failed"
+    FILE_AVAILABLE = "file.available"
 
 
 class RunOutcome(StrEnum):
