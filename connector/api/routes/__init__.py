@@ -2,11 +2,21 @@
 
 from fastapi import APIRouter
 
-from connector.api.routes import accounts, actions, cases, changes, health, practices, webhooks
+from connector.api.routes import (
+    accounts,
+    actions,
+    cases,
+    changes,
+    files,
+    health,
+    practices,
+    webhooks,
+)
 
 V1_ROUTERS: list[APIRouter] = [
     accounts.router,
     cases.router,
+    files.router,
     actions.router,
     changes.router,
     practices.router,
