@@ -26,6 +26,7 @@ from adapters.base.files import (
     FileRef,
     FileSink,
     file_access,
+    offers_files,
 )
 from adapters.base.marker import has_marker, marker_for, with_marker
 from adapters.base.models import (
@@ -105,6 +106,7 @@ __all__ = [
     "has_marker",
     "marker_for",
     "no_code",
+    "offers_files",
     "utc",
     "with_marker",
 ]

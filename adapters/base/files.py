@@ -1,6 +1,7 @@
 """Setup files and case records: what an adapter offers for download, as a capability.
 
-A portal session that can download implements `FileAccess` beside `PortalSession`:
+An adapter that can download says so with `offers_files = True`, and its sessions implement
+`FileAccess` beside `PortalSession`:
 `list_files(vendor_case_id)` names the files of a case (`FileRef`), `download(file, sink)`
 streams one into a `FileSink`. The connector asks `file_access(session)`, which raises
 `FilesUnavailable` for an adapter without the capability; a login whose portal rights do not
@@ -123,6 +124,12 @@ class FileAccess(Protocol):
 
         Raises `DownloadCorrupt`, `NotFound`, `SessionExpired`, `PortalUnavailable`, ..."""
         ...
+
+
+def offers_files(adapter: object) -> bool:
+    """Whether a vendor's adapter declares the capability (`offers_files = True`). Without it
+    the connector never opens a session for files: no sign-in is spent on a missing feature."""
+    return getattr(adapter, "offers_files", False) is True
 
 
 def file_access(session: object) -> FileAccess:

@@ -33,6 +33,7 @@ from adapters.base import (
     SignInRefused,
     file_access,
     no_code,
+    offers_files,
 )
 from connector.accounts.gate import AttemptSource
 from connector.accounts.lease import AccountLease, LeaseBusy, account_lease
@@ -158,6 +159,11 @@ async def _turn(
         listings = await file_rows.due_listings(conn, account_id, now, case_id=case_id, limit=50)
         wanted = await file_rows.due_files(conn, account_id, now, case_id=case_id, limit=1)
     if not listings and not wanted:
+        return result
+    if not offers_files(sync.adapters.get(account.vendor)):
+        await _give_up_all(services, account_id, "this vendor's adapter does not download files")
+        result.outcome = "failed"
+        result.errors.append(FilesUnavailable.reason)
         return result
     if account.status in STOPPED:
         result.outcome = "skipped"

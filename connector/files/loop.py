@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import structlog
 
+from adapters.base import offers_files
 from connector.clock import utcnow
 from connector.files.blobs import BlobStores, DatabaseBlobs, FilesystemBlobs
 from connector.files.fetch import FilesServices, fetch_account
@@ -43,7 +44,9 @@ def files_services(settings: Settings, sync: SyncServices) -> FilesServices:
 async def queue_eager_listings(services: FilesServices, *, limit: int = 200) -> int:
     """Queue a listing (with eager fetching) for every case with a setup in review whose files
     were not listed since it changed."""
-    vendors = services.policy.eager_vendors()
+    vendors = [
+        v for v in services.policy.eager_vendors() if offers_files(services.sync.adapters.get(v))
+    ]
     now = utcnow()
     async with services.sync.store.transaction() as conn:
         found = await file_rows.cases_for_eager_listing(conn, vendors, now, limit=limit)

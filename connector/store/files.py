@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -407,7 +407,8 @@ async def listing_failed(
         "updated_at": now,
     }
     if next_attempt_at is None:
-        values["requested_at"] = None
+        # Given up: not queued again by the policy for a day (a request still queues it).
+        values.update(requested_at=None, next_attempt_at=now + timedelta(days=1))
     await conn.execute(
         file_listings.update().where(file_listings.c.case_id == case_id).values(**values)
     )
@@ -417,7 +418,7 @@ async def cases_for_eager_listing(
     conn: AsyncConnection, vendors: Sequence[str], now: datetime, *, limit: int
 ) -> list[tuple[str, str]]:
     """(case id, account id) of live cases of `vendors` with a setup in review whose files
-    were not listed since the case last changed."""
+    were not listed since the case last changed (or whose queued listing would not fetch)."""
     if not vendors:
         return []
     in_review = sa.exists().where(setups.c.case_id == cases.c.id, setups.c.state == "in_review")
@@ -428,11 +429,17 @@ async def cases_for_eager_listing(
             cases.c.vendor.in_(list(vendors)),
             cases.c.removed_at.is_(None),
             in_review,
-            file_listings.c.requested_at.is_(None),
             sa.or_(
                 file_listings.c.case_id.is_(None),
-                file_listings.c.case_updated_at.is_(None),
-                file_listings.c.case_updated_at < cases.c.updated_at,
+                # Queued by a request, without fetching: make it eager.
+                sa.and_(file_listings.c.requested_at.is_not(None), ~file_listings.c.eager),
+                sa.and_(
+                    file_listings.c.requested_at.is_(None),
+                    sa.or_(
+                        file_listings.c.case_updated_at.is_(None),
+                        file_listings.c.case_updated_at < cases.c.updated_at,
+                    ),
+                ),
             ),
             # A listing that keeps failing waits for its next attempt.
             sa.or_(
