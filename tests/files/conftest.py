@@ -96,6 +96,7 @@ class Env:
             if stored_name not in self.originals:
                 self.originals.update(write_files(self.portal_dir, {stored_name: size}, seed=n))
             data = self.originals[stored_name]
+            kind = FileKind(kind)
             refs.append(
                 FileRef(
                     ref=stored_name, kind=kind, name=name, size=size, setup_version=version,
