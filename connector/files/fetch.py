@@ -39,7 +39,7 @@ from connector.accounts.gate import AttemptSource
 from connector.accounts.lease import AccountLease, LeaseBusy, account_lease
 from connector.clock import utcnow
 from connector.domain import Account, AccountStatus, EventType
-from connector.files.blobs import BlobStores
+from connector.files.blobs import BlobStores, BlobWriter
 from connector.files.policy import FilePolicy, retry_at
 from connector.files.sealing import SealingSink, account_file_key
 from connector.files.views import file_json
@@ -120,7 +120,9 @@ async def fetch_account(
         async with account_lease(
             sync.store, account_id, holder=sync.holder, ttl=sync.lease_ttl, keep_alive=True
         ) as lease:
-            return await asyncio.shield(_turn(services, lease, account_id, case_id, progress))
+            # Not shielded: a cancelled turn (shutdown) stops its download, which discards
+            # its partial blob, before the lease is let go.
+            return await _turn(services, lease, account_id, case_id, progress)
     except LeaseBusy:
         return TurnResult(account_id, "busy")
 
@@ -407,12 +409,10 @@ async def _download(
 
 
 async def _discard(
-    services: FilesServices, backend_name: str, account_id: str, blob_id: str, writer: object
+    services: FilesServices, backend_name: str, account_id: str, blob_id: str, writer: BlobWriter
 ) -> None:
-    discard = getattr(writer, "discard", None)
-    if discard is not None:
-        with contextlib.suppress(OSError):
-            await discard()
+    with contextlib.suppress(OSError):
+        await writer.discard()
     await services.blobs.backend(backend_name).delete(account_id, blob_id)
     async with services.sync.store.transaction() as conn:
         await file_rows.delete_blobs(conn, [blob_id])

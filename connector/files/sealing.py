@@ -9,6 +9,7 @@ the key. The digest itself is kept sealed under the account's key as well.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -60,7 +61,10 @@ class SealedContent:
 
 
 class SealingSink:
-    """A `FileSink` that seals what it receives into a blob, chunk by chunk."""
+    """A `FileSink` that seals what it receives into a blob, chunk by chunk.
+
+    Hashing and sealing a chunk run on a worker thread (both release the GIL on large
+    buffers) while the next chunk arrives: at most two chunks are in hand at any time."""
 
     def __init__(
         self,
@@ -76,6 +80,7 @@ class SealingSink:
         self._key = key
         self._chunk_size = chunk_size
         self._progress = progress
+        self._pending: asyncio.Future[bytes] | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -91,22 +96,37 @@ class SealingSink:
     def received(self) -> int:
         return self._received
 
+    def _seal(self, index: int, chunk: bytes, last: bool) -> bytes:
+        self._sha.update(chunk)
+        return self._cipher.seal(index, chunk, last=last)
+
+    async def _settle(self) -> None:
+        """Wait for the chunk being sealed, and hand its record to the store."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            await self._writer.append(self._index - 1, await pending)
+
+    async def _start(self, chunk: bytes, last: bool) -> None:
+        await self._settle()
+        loop = asyncio.get_running_loop()
+        self._pending = loop.run_in_executor(None, self._seal, self._index, chunk, last)
+        self._index += 1
+
     async def write(self, data: bytes) -> None:
         self._received += len(data)
-        self._sha.update(data)
         self._buffer += data
         size = self._chunk_size
         while len(self._buffer) > size:  # more follows: this chunk is not the last
             chunk = bytes(self._buffer[:size])
             del self._buffer[:size]
-            await self._writer.append(
-                self._index, self._cipher.seal(self._index, chunk, last=False)
-            )
-            self._index += 1
+            await self._start(chunk, last=False)
         if self._progress is not None:
             self._progress(len(data))
 
     async def restart(self) -> None:
+        if self._pending is not None:
+            await asyncio.gather(self._pending, return_exceptions=True)
+            self._pending = None
         await self._writer.truncate()
         if self._progress is not None:
             self._progress(-self._received)
@@ -115,9 +135,10 @@ class SealingSink:
     async def finish(self) -> SealedContent:
         last = bytes(self._buffer)
         self._buffer = bytearray()
-        await self._writer.append(self._index, self._cipher.seal(self._index, last, last=True))
+        await self._start(last, last=True)
+        await self._settle()
         await self._writer.commit()
-        count = self._index + 1
+        count = self._index
         if count != chunk_count(self._received, self._chunk_size):
             raise VaultError("the blob's chunks do not add up to its size")
         digest = self._sha.digest()
@@ -149,7 +170,8 @@ async def open_range(
     async for record in backend.read(
         blob.account_id, blob.id, first_index, last_index, record_size(size)
     ):
-        plain = cipher.open(index, record, last=index == blob.chunk_count - 1)
+        last_chunk = index == blob.chunk_count - 1
+        plain = await asyncio.to_thread(cipher.open, index, record, last=last_chunk)
         start = first - index * size if index == first_index else 0
         end = last - index * size + 1 if index == last_index else len(plain)
         if blob.size:
