@@ -93,7 +93,7 @@ class ChunkCipher:
     def __repr__(self) -> str:
         return f"ChunkCipher(blob={self.blob_id!r})"
 
-    def seal(self, index: int, plaintext: bytes, *, last: bool) -> bytes:
+    def seal(self, index: int, plaintext: bytes | memoryview, *, last: bool) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
         aad = chunk_aad(self.account_id, self.blob_id, index, last)
         return nonce + self._aead.encrypt(nonce, plaintext, aad)

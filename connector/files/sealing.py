@@ -84,7 +84,8 @@ class SealingSink:
         self._reset()
 
     def _reset(self) -> None:
-        self._buffer = bytearray()
+        self._pieces: list[bytes] = []
+        self._buffered = 0
         self._index = 0
         self._received = 0
         self._sha = hashlib.sha256()
@@ -96,7 +97,7 @@ class SealingSink:
     def received(self) -> int:
         return self._received
 
-    def _seal(self, index: int, chunk: bytes, last: bool) -> bytes:
+    def _seal(self, index: int, chunk: bytes | memoryview, last: bool) -> bytes:
         self._sha.update(chunk)
         return self._cipher.seal(index, chunk, last=last)
 
@@ -106,7 +107,7 @@ class SealingSink:
             pending, self._pending = self._pending, None
             await self._writer.append(self._index - 1, await pending)
 
-    async def _start(self, chunk: bytes, last: bool) -> None:
+    async def _start(self, chunk: bytes | memoryview, last: bool) -> None:
         await self._settle()
         loop = asyncio.get_running_loop()
         self._pending = loop.run_in_executor(None, self._seal, self._index, chunk, last)
@@ -114,12 +115,17 @@ class SealingSink:
 
     async def write(self, data: bytes) -> None:
         self._received += len(data)
-        self._buffer += data
+        self._pieces.append(data)
+        self._buffered += len(data)
         size = self._chunk_size
-        while len(self._buffer) > size:  # more follows: this chunk is not the last
-            chunk = bytes(self._buffer[:size])
-            del self._buffer[:size]
-            await self._start(chunk, last=False)
+        if self._buffered > size:  # more follows: the chunks cut here are not the last
+            joined = memoryview(b"".join(self._pieces))  # the one copy a byte goes through
+            start = 0
+            while len(joined) - start > size:
+                await self._start(joined[start : start + size], last=False)
+                start += size
+            self._pieces = [bytes(joined[start:])]
+            self._buffered = len(joined) - start
         if self._progress is not None:
             self._progress(len(data))
 
@@ -133,8 +139,8 @@ class SealingSink:
         self._reset()
 
     async def finish(self) -> SealedContent:
-        last = bytes(self._buffer)
-        self._buffer = bytearray()
+        last = b"".join(self._pieces)
+        self._pieces, self._buffered = [], 0
         await self._start(last, last=True)
         await self._settle()
         await self._writer.commit()
