@@ -9,7 +9,8 @@ sizes. Measured in the same run:
 - serve: plain httpx streaming of every file from the file server, then `GET
   /v1/files/{id}/content` from the connector's API (uvicorn on loopback), decrypting as it
   streams;
-- peak RSS of one process that downloads and serves one file, for a small and a large file:
+- peak RSS of one process that downloads and serves one file (the API in a child process, as
+  in the throughput run; the RSS is the downloading process's), for a small and a large file:
   nothing holds a whole file, so it stays flat.
 
 Usage: python bench/files_bench.py [--files 50] [--min-mb 1] [--max-mb 50] [--database URL]
@@ -48,7 +49,6 @@ from connector.settings import Settings
 from connector.store import cases as case_rows
 from connector.store import files as file_rows
 from connector.sync import SyncServices
-from sandbox.common.server import serve
 from tests.files.support import FakeFilesAdapter
 from vault import Secret
 
@@ -144,7 +144,7 @@ def bench_settings(data_dir: Path, database_url: str, store: str) -> Settings:
 
 async def connector_run(
     url: str, names: list[str], sizes: list[int], settings: Settings
-) -> tuple[float, float, list[str]]:
+) -> tuple[float, float, float]:
     """Download every file through download turns, then serve each through the API."""
     app = create_app(settings)
     async with AsyncExitStack() as stack:
@@ -182,12 +182,81 @@ async def connector_run(
         async with ctx.runtime.store.read() as conn:
             ids = [f.id for f in await file_rows.case_files(conn, case_id) if f.blob_id]
         assert len(ids) == len(names), (len(ids), len(names))
-    # Serving: the same app under uvicorn (its own loop and thread), streamed over loopback.
-    served = create_app(settings)
-    with serve(served) as server:
-        paths = [f"/v1/files/{i}/content" for i in ids]
-        seconds = await plain_stream(server.url, paths)
-    return download, seconds, paths
+    # Serving: the same app under uvicorn in its own process (as the file server is), streamed
+    # over loopback.
+    paths = [f"/v1/files/{i}/content" for i in ids]
+    peak: dict[str, float] = {}
+    with api_server(settings, peak) as api_url:
+        seconds = await plain_stream(api_url, paths)
+    return download, seconds, peak.get("peak_rss_mb", 0.0)
+
+
+@contextmanager
+def api_server(settings: Settings, peak: dict[str, float]) -> Iterator[str]:
+    """The connector's API (no scheduler, no loops) in a child process on a free port; its
+    peak RSS lands in `peak` when it stops."""
+    port = free_port()
+    assert settings.vault.keys is not None
+    config = {
+        "data_dir": str(settings.data_dir),
+        "database": {"url": settings.database.url},
+        "vault": {"provider": "env", "keys": settings.vault.keys.reveal()},
+        "api": {"tokens": [TOKEN], "port": port},
+        "files": settings.files.model_dump(mode="json"),
+        "log": {"level": "warning"},
+    }
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--serve-child", json.dumps(config)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{url}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        out, _ = process.communicate(input="", timeout=30)
+        lines = [line for line in out.splitlines() if line.startswith("{")]
+        if lines:
+            peak.update(json.loads(lines[-1]))
+
+
+def serve_child(config: str) -> None:
+    """Serve the API until standard input closes, then print the peak RSS (no signal: uvicorn
+    re-raises one after its shutdown, and nothing would be printed)."""
+    import threading
+
+    import uvicorn
+
+    settings = Settings(**json.loads(config))
+    configure_logging(level="warning", fmt="console")
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=settings.api.port,
+            log_config=None,
+            access_log=False,
+        )
+    )
+
+    def stop_on_eof() -> None:
+        sys.stdin.read()
+        server.should_exit = True
+
+    threading.Thread(target=stop_on_eof, daemon=True).start()
+    asyncio.run(server.serve())
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"peak_rss_mb": peak_kb / 1024}), flush=True)
 
 
 def rss_child(size_mb: int, database_url: str, store: str) -> None:
@@ -200,9 +269,9 @@ def rss_child(size_mb: int, database_url: str, store: str) -> None:
             root / "data", database_url or f"sqlite+aiosqlite:///{root / 'c.db'}", store
         )
         with file_server(root / "portal") as url:
-            asyncio.run(connector_run(url, names, [size_mb * MB], settings))
+            _, _, serve_peak = asyncio.run(connector_run(url, names, [size_mb * MB], settings))
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"size_mb": size_mb, "peak_rss_mb": peak_kb / 1024}))
+    print(json.dumps({"size_mb": size_mb, "peak_rss_mb": peak_kb / 1024, "serve_mb": serve_peak}))
 
 
 def main() -> None:
@@ -218,7 +287,11 @@ def main() -> None:
     parser.add_argument("--store", default="auto", choices=["auto", "filesystem", "postgresql"])
     parser.add_argument("--rss-mb", default="1,200", help="file sizes of the memory runs (MB)")
     parser.add_argument("--rss-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_child:
+        serve_child(args.serve_child)
+        return
     if args.rss_child:
         rss_child(args.rss_child, args.database, args.store)
         return
@@ -245,7 +318,7 @@ def main() -> None:
     print(f"serve     plain httpx stream    {total / plain_serve:8.0f} MB/s")
     print(f"serve     connector API         {total / ours_serve:8.0f} MB/s   "
           f"{plain_serve / ours_serve:.2f}x of plain")  # fmt: skip
-    peaks = []
+    peaks, serve_peaks = [], []
     for size in (int(s) for s in args.rss_mb.split(",")):
         out = subprocess.run(
             [sys.executable, __file__, "--rss-child", str(size), "--store", args.store],
@@ -253,8 +326,11 @@ def main() -> None:
         )  # fmt: skip
         figure = json.loads(out.stdout.strip().splitlines()[-1])
         peaks.append(figure["peak_rss_mb"])
-        print(f"peak RSS  {size:5d} MB file           {figure['peak_rss_mb']:8.0f} MB")
-    print(f"peak RSS  spread                  {max(peaks) - min(peaks):8.0f} MB (aim: within 50)")
+        serve_peaks.append(figure["serve_mb"])
+        print(f"peak RSS  {size:5d} MB file  download {figure['peak_rss_mb']:5.0f} MB, "
+              f"serve {figure['serve_mb']:5.0f} MB")  # fmt: skip
+    print(f"peak RSS  spread  download {max(peaks) - min(peaks):5.0f} MB, "
+          f"serve {max(serve_peaks) - min(serve_peaks):5.0f} MB (aim: within 50)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -176,11 +176,14 @@ async def open_range(
     async for record in backend.read(
         blob.account_id, blob.id, first_index, last_index, record_size(size)
     ):
-        last_chunk = index == blob.chunk_count - 1
-        plain = await asyncio.to_thread(cipher.open, index, record, last=last_chunk)
+        # Inline: AES-GCM opens a chunk in a fraction of a thread hand-off's cost.
+        plain = cipher.open(index, record, last=index == blob.chunk_count - 1)
         start = first - index * size if index == first_index else 0
         end = last - index * size + 1 if index == last_index else len(plain)
-        if blob.size:
+        if start == 0 and end == len(plain):
+            if plain:
+                yield plain
+        else:
             yield plain[start:end]
         index += 1
     if index != last_index + 1:
