@@ -102,7 +102,7 @@ class Env:
                     ref=stored_name, kind=kind, name=name, size=size, setup_version=version,
                     vendor_setup_id=f"S-{n}-2" if version else None,
                     checksum=Checksum("sha256", sha(data)) if kind is FileKind.STL else None,
-                    assumed_facts=("cc.files.grid",) if kind is FileKind.PHOTO else (),
+                    assumed_facts=("test.assumed-fact",) if kind is FileKind.PHOTO else (),
                 )
             )  # fmt: skip
         self.adapter.listing[f"CC-{n:06d}"] = refs
