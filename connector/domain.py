@@ -56,6 +56,7 @@ class EventType(StrEnum):
     ACTION_SUCCEEDED = "action.succeeded"
     ACTION_FAILED = "action.failed"
     VENDOR_HEALTH_CHANGED = "vendor.health_changed"
+    FILE_AVAILABLE = "file.available"
 
 
 class RunOutcome(StrEnum):

@@ -16,7 +16,9 @@ import structlog
 from connector.clock import utcnow
 from connector.domain import KekUsage
 from connector.errors import ConfigError, ConflictError
+from connector.files.rotation import rewrap_file_keys
 from connector.settings import Settings
+from connector.store import files as file_rows
 from connector.store import sealed
 from connector.store.database import Store
 from vault import EnvKeyring, KeyProvider, LocalKeyFile, SealedRecord, Vault, VaultError
@@ -56,9 +58,17 @@ def generate_key(settings: Settings) -> tuple[str, bool]:
         raise ConfigError(str(exc)) from None
 
 
-async def kek_usage(store: Store, keys: KeyProvider) -> list[KekUsage]:
+async def _wrapped_counts(store: Store) -> dict[str, int]:
+    """Data keys per KEK: sealed records, and file keys (account and blob keys)."""
     async with store.read() as conn:
         counts = await sealed.kek_counts(conn)
+        for kid, n in (await file_rows.file_kek_counts(conn)).items():
+            counts[kid] = counts.get(kid, 0) + n
+    return counts
+
+
+async def kek_usage(store: Store, keys: KeyProvider) -> list[KekUsage]:
+    counts = await _wrapped_counts(store)
     configured = keys.kids()
     kids = list(configured) + sorted(k for k in counts if k not in configured)
     return [
@@ -83,8 +93,7 @@ async def rotate(
 ) -> RotationResult:
     """Rewrap every data key not yet on the primary KEK. Safe to interrupt and run again."""
     primary = vault.keys.primary_kid
-    async with store.read() as conn:
-        total = sum(n for kid, n in (await sealed.kek_counts(conn)).items() if kid != primary)
+    total = sum(n for kid, n in (await _wrapped_counts(store)).items() if kid != primary)
     done = 0
     after: str | None = None
     while True:
@@ -101,8 +110,14 @@ async def rotate(
             done += await sealed.update_wrapping(conn, rewrapped, utcnow())
         if progress is not None:
             progress(done, total)
-    async with store.read() as conn:
-        remaining = sum(n for kid, n in (await sealed.kek_counts(conn)).items() if kid != primary)
+    sealed_done = done
+
+    def report_files(rewrapped: int) -> None:
+        if progress is not None:
+            progress(sealed_done + rewrapped, total)
+
+    done += await rewrap_file_keys(store, vault.keys, batch_size=batch_size, progress=report_files)
+    remaining = sum(n for kid, n in (await _wrapped_counts(store)).items() if kid != primary)
     _log.info("vault.rotated", rewrapped=done, remaining=remaining, primary=primary)
     return RotationResult(done, remaining, primary)
 
@@ -115,8 +130,7 @@ async def retire_key(store: Store, settings: Settings, kid: str) -> None:
             "with vault.provider = 'env', retire a key by removing it from vault.keys "
             "(after `keys status` shows no row on it)"
         )
-    async with store.read() as conn:
-        in_use = await sealed.count_on_kek(conn, kid)
+    in_use = (await _wrapped_counts(store)).get(kid, 0)
     if in_use:
         raise ConflictError(
             f"key {kid} still wraps {in_use} record(s); run `tps-connector keys rotate` first"

@@ -4,6 +4,8 @@
   `sync.removed_case_retention_days`, then purged with their setups and comments.
 - Events (and their webhook deliveries) older than `sync.event_retention_days` are purged,
   except those still waiting for delivery: the change feed then starts at the oldest kept.
+- Files of purged cases go with them; their blobs, no longer referenced, are then removed
+  (`connector.files.sweep`), and so is the filesystem directory of any deleted account.
 - Sync runs and settled login attempts older than the same event retention are purged too (they
   hold no health data, but they need not grow forever; the failure budget and lockout live on
   the portal login, not in this history).
@@ -16,6 +18,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from connector.clock import utcnow
+from connector.files import blob_stores, sweep
 from connector.settings import Settings
 from connector.store import retention
 from connector.store.database import Store
@@ -47,10 +50,12 @@ async def purge(
 
 
 async def purge_expired(store: Store, settings: Settings) -> Purged:
-    """`purge` with the configured retention periods."""
-    return await purge(
+    """`purge` with the configured retention periods, then the blobs nothing refers to."""
+    result = await purge(
         store,
         now=utcnow(),
         removed_case_retention=timedelta(days=settings.sync.removed_case_retention_days),
         event_retention=timedelta(days=settings.sync.event_retention_days),
     )
+    await sweep(store, blob_stores(settings, store))
+    return result

@@ -359,6 +359,64 @@ class FormsSettings(_Section):
         return value
 
 
+#: File kinds a sync policy may name (`adapters.base.FileKind`): photos and x-rays show faces.
+FileKindName = Literal["stl", "pdf", "photo", "xray", "archive"]
+
+
+def _default_kinds() -> list[FileKindName]:
+    return ["stl", "pdf"]
+
+
+class VendorFilesSettings(_Section):
+    """Which files of one vendor are fetched, and when (`[files.<vendor>]`)."""
+
+    kinds: list[FileKindName] = Field(
+        default_factory=_default_kinds,
+        description="Kinds fetched by policy or on request; add photo, xray, archive to enable.",
+    )
+    max_file_mb: float = Field(
+        500, gt=0, le=100_000, description="Larger files are listed but never fetched."
+    )
+    eager: bool = Field(
+        True, description="Fetch the files of setups in review at once; others on first request."
+    )
+
+    @field_validator("kinds")
+    @classmethod
+    def _unique_kinds(cls, value: list[FileKindName]) -> list[FileKindName]:
+        return list(dict.fromkeys(value))
+
+
+class FilesSettings(_Section):
+    """Setup files and case records: where the encrypted blobs live, and the sync policy."""
+
+    store: Literal["auto", "filesystem", "postgresql"] = Field(
+        "auto",
+        description="Blob store. auto: filesystem on SQLite, postgresql (chunks in the "
+        "database) on PostgreSQL.",
+    )
+    path: Path | None = Field(
+        None, description="Root of the filesystem store (a shared volume). Empty: <data_dir>/files."
+    )
+    chunk_kib: int = Field(
+        1024, ge=64, le=16_384, description="Encrypted chunk size of new blobs, in KiB."
+    )
+    concurrency: int = Field(2, ge=1, le=64, description="Accounts downloading at once.")
+    poll_seconds: float = Field(5, gt=0, le=300, description="How often due files are looked up.")
+    turn_seconds: float = Field(
+        120, ge=5, le=3600, description="A download turn holds the account's session this long."
+    )
+    retry_after_seconds: int = Field(
+        5, ge=1, le=3600, description="Retry-After of a 202 for a file not fetched yet."
+    )
+    invisalign: VendorFilesSettings = Field(default_factory=VendorFilesSettings)
+    clearcorrect: VendorFilesSettings = Field(default_factory=VendorFilesSettings)
+
+    def for_vendor(self, vendor: str) -> VendorFilesSettings:
+        settings: VendorFilesSettings = getattr(self, vendor)
+        return settings
+
+
 class Settings(BaseSettings):
     """All settings. Sections mirror the TOML tables."""
 
@@ -381,6 +439,7 @@ class Settings(BaseSettings):
     sync: SyncSettings = Field(default_factory=SyncSettings)
     webhooks: WebhooksSettings = Field(default_factory=WebhooksSettings)
     forms: FormsSettings = Field(default_factory=FormsSettings)
+    files: FilesSettings = Field(default_factory=FilesSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -403,6 +462,18 @@ class Settings(BaseSettings):
         return self.vault.key_file or self.data_dir / "keys.json"
 
     @property
+    def blob_store(self) -> Literal["filesystem", "postgresql"]:
+        """The configured blob store; `auto` follows the database, so workers sharing a
+        PostgreSQL database never strand blobs on their own disks."""
+        if self.files.store != "auto":
+            return self.files.store
+        return "filesystem" if self.database_url.startswith("sqlite") else "postgresql"
+
+    @property
+    def files_path(self) -> Path:
+        return self.files.path or self.data_dir / "files"
+
+    @property
     def embedded(self) -> bool:
         """SQLite in the data dir: one process, keys generated on first run."""
         return self.database_url.startswith("sqlite")
@@ -418,6 +489,7 @@ _SECTIONS = {
     "sync",
     "webhooks",
     "forms",
+    "files",
 }
 
 

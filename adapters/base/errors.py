@@ -125,3 +125,17 @@ class NotFound(AdapterError):
     """The case or setup does not exist (or is no longer shared with this login)."""
 
     reason = "not_found"
+
+
+class FilesUnavailable(AdapterError):
+    """The vendor's adapter, or this login on the portal, offers no file downloads (a missing
+    capability, not a fault): the connector lists no files for it and does not ask again."""
+
+    reason = "files_unavailable"
+
+
+class DownloadCorrupt(AdapterError):
+    """A download ended with other bytes than the portal announced (size or checksum): what
+    arrived is discarded, and the file is tried again later. Says nothing about the account."""
+
+    reason = "download_corrupt"

@@ -7,6 +7,7 @@ left (connect error); authentication failures are never retried.
 """
 
 from adapters.http.client import DEFAULT_USER_AGENT, make_client
+from adapters.http.download import fetch_to_sink
 from adapters.http.policy import (
     DEFAULT_POLICY,
     ERROR_TABLE,
@@ -25,6 +26,7 @@ __all__ = [
     "RetryPolicy",
     "Rule",
     "classify",
+    "fetch_to_sink",
     "make_client",
     "send",
 ]

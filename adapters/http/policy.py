@@ -169,9 +169,13 @@ async def send(
     table: Sequence[Rule] = ERROR_TABLE,
     idempotent: bool | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    stream: bool = False,
     **kwargs: object,
 ) -> httpx.Response:
     """Send one request under the policy; return the response for OK, FAIL and FAIL_AUTH.
+
+    With `stream=True` the body is not read: the caller iterates it and closes the response
+    (downloads; see `adapters.http.download`). Responses the policy retries are closed here.
 
     Raises `RateLimited`, `PortalUnavailable` (retries exhausted) or `OutcomeUnknown` (a
     non-idempotent request that may have landed).
@@ -182,7 +186,11 @@ async def send(
     async def attempt() -> httpx.Response:
         nonlocal last_rate_limit
         try:
-            response = await client.request(method, url, **kwargs)  # type: ignore[arg-type]
+            if stream:
+                request = client.build_request(method, url, **kwargs)  # type: ignore[arg-type]
+                response = await client.send(request, stream=True)
+            else:
+                response = await client.request(method, url, **kwargs)  # type: ignore[arg-type]
         except httpx.HTTPError as exc:
             outcome, reason = classify(exc, table)
             if outcome is not Outcome.RETRY:

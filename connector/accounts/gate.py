@@ -63,6 +63,7 @@ class AttemptSource(StrEnum):
     SYNC = "sync"
     ACTION = "action"
     CHECK = "check"
+    FILES = "files"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ portal is still running.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -352,15 +352,24 @@ async def request_sync(store: Store, account_id: str) -> Account:
         return await account_rows.update_account(conn, account_id, now=now, next_sync_at=now)
 
 
-async def remove_account(store: Store, account_id: str, *, reason: str) -> None:
-    """Delete an account: its wrapped data keys are destroyed (crypto-shredding) and its synced
-    data is purged by the database's cascades. Its portal login's budget and lockout stay (they
-    are the portal's), and the audit log keeps a row saying so."""
+async def remove_account(
+    store: Store,
+    account_id: str,
+    *,
+    reason: str,
+    remove_blobs: Callable[[str], Awaitable[None]] | None = None,
+) -> None:
+    """Delete an account: its wrapped data keys (file keys too) are destroyed (crypto-shredding)
+    and its synced data is purged by the database's cascades; `remove_blobs` then removes its
+    encrypted file blobs outside the database (a sweep would, later). Its portal login's budget
+    and lockout stay (they are the portal's), and the audit log keeps a row saying so."""
     now = utcnow()
     async with store.transaction() as conn:
         await account_rows.get_account(conn, account_id)
         await account_rows.delete_account(conn, account_id)
         await audit.insert_audit(conn, at=now, account_id=account_id, action="shred", reason=reason)
+    if remove_blobs is not None:
+        await remove_blobs(account_id)
     _log.info("account.removed", account_id=account_id)
 
 

@@ -650,3 +650,63 @@ class VendorHealthOut(_Response):
     failing_facts: list[str]
     changed_at: datetime | None
     recent: RecentRuns
+
+
+# --- files ------------------------------------------------------------------------------------
+
+_FILE = "file_01j9z3k4m5n6p7q8r9s0t1v2wa"
+
+
+class FileOut(_Response):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": _FILE,
+                    "case_id": _CASE,
+                    "kind": "stl",
+                    "name": "upper.stl",
+                    "size": 2684,
+                    "sha256": "5f2b9c0e4d1a7b3c8e6f0a9d2c4b1e7f3a5d8c0b2e4f6a1c3d5e7f9b0a2c4d6e",
+                    "setup_version": 2,
+                    "vendor_setup_id": "S-2",
+                    "available": True,
+                    "fetch_pending": False,
+                    "unverified": False,
+                    "assumed_facts": [],
+                    "gone": False,
+                    "last_error": None,
+                    "listed_at": _T,
+                    "available_at": _T,
+                }
+            ]
+        }
+    )
+
+    id: str
+    case_id: str
+    kind: Literal["stl", "pdf", "photo", "xray", "archive"]
+    name: str = Field(description="The name the portal gives the file.")
+    size: int | None = Field(description="Bytes: stored, else as the portal lists it.")
+    sha256: str | None = Field(description="SHA-256 of the content, once fetched.")
+    setup_version: int | None = Field(description="The setup version it belongs to, if any.")
+    vendor_setup_id: str | None
+    available: bool = Field(description="Fetched: `GET /v1/files/{id}/content` serves it.")
+    fetch_pending: bool = Field(description="A download is queued or running.")
+    unverified: bool = Field(
+        description="Listed or fetched through a portal fact no source confirms."
+    )
+    assumed_facts: list[str] = Field(description="Those facts' ids in the facts register.")
+    gone: bool = Field(description="The portal's last listing no longer shows it.")
+    last_error: str | None = Field(description="Why the last download failed, if it did.")
+    listed_at: datetime
+    available_at: datetime | None
+
+
+class FileList(_Response):
+    items: list[FileOut]
+    next_cursor: str | None = Field(description="Always null: a case's files come in one page.")
+    listed: bool | None = Field(
+        description="true: listed since the case last changed; null: a listing is queued "
+        "(ask again shortly)."
+    )

@@ -13,6 +13,7 @@ from connector.accounts import service
 from connector.cli.common import ConfigOption, JsonOption, print_json, run, settings_for, stdout
 from connector.domain import Account, AccountStatus
 from connector.errors import InputError
+from connector.files import blob_remover, blob_stores
 from connector.runtime import open_runtime
 from connector.store import accounts as account_rows
 from vault import Secret
@@ -171,7 +172,12 @@ def remove_command(
 
     async def go() -> None:
         async with open_runtime(settings) as rt:
-            await service.remove_account(rt.store, account_id, reason="cli accounts remove")
+            await service.remove_account(
+                rt.store,
+                account_id,
+                reason="cli accounts remove",
+                remove_blobs=blob_remover(blob_stores(settings, rt.store)),
+            )
 
     run(go)
     stdout.print(f"removed {account_id}; its keys are destroyed and its data purged")

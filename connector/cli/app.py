@@ -8,7 +8,7 @@ import sys
 import click
 import typer
 
-from connector.cli import accounts, actions, db, keys, webhooks
+from connector.cli import accounts, actions, db, files, keys, webhooks
 from connector.cli.demo import demo_command
 from connector.cli.sandbox import sandbox_command
 from connector.cli.serve import serve_command
@@ -29,6 +29,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
 app.add_typer(actions.app, name="actions")
 app.add_typer(webhooks.app, name="webhooks")
+app.add_typer(files.app, name="files")
 app.command("sandbox")(sandbox_command)
 app.command("demo")(demo_command)
 app.command("sync")(sync_command)

@@ -18,6 +18,7 @@ from connector.api.app import create_app
 from connector.api.state import ApiContext
 from connector.cli.common import ConfigOption, settings_for, stdout
 from connector.errors import ConfigError
+from connector.files import FilesLoop, files_services
 from connector.retention import purge_expired
 from connector.settings import Settings
 from connector.store.jobs import live_workers
@@ -65,6 +66,12 @@ def background(
             tasks.append(asyncio.create_task(sync_loop.run(stop), name="scheduler"))
             tasks.append(asyncio.create_task(action_loop.run(stop), name="actions"))
             tasks.append(asyncio.create_task(retention_loop(ctx, settings, stop), name="retention"))
+            files_loop = FilesLoop(
+                files_services(settings, ctx.services),
+                concurrency=settings.files.concurrency,
+                poll_seconds=settings.files.poll_seconds,
+            )
+            tasks.append(asyncio.create_task(files_loop.run(stop), name="files"))
         _log.info("serve.started", scheduler=scheduler, webhooks=len(settings.webhooks.endpoints))
         try:
             yield

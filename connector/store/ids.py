@@ -11,7 +11,9 @@ import time
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 
-PREFIXES = frozenset({"acc", "cred", "sec", "case", "setup", "cmt", "act", "evt", "run", "fs"})
+PREFIXES = frozenset(
+    {"acc", "cred", "sec", "case", "setup", "cmt", "act", "evt", "run", "fs", "file", "blob"}
+)
 
 
 def new_id(prefix: str) -> str:

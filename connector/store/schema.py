@@ -148,7 +148,7 @@ login_attempts = sa.Table(
     # form and not stored (it is stored only once the portal accepts it).
     sa.Column("credential_ref", sa.String(64), nullable=False),
     sa.Column("credential_version", sa.Integer),
-    sa.Column("source", sa.String(16), nullable=False),  # form | sync | action | check
+    sa.Column("source", sa.String(16), nullable=False),  # form | sync | action | check | files
     sa.Column("step", sa.String(16), nullable=False),  # password | code
     sa.Column("outcome", sa.String(16), nullable=False),
     sa.Column("reason", sa.String(64)),
@@ -391,4 +391,109 @@ form_sessions = sa.Table(
     # Set by a final outcome (connected, or given up): the link then works no more.
     sa.Column("consumed_at", UtcDateTime),
     sa.Index("ix_form_sessions_expires_at", "expires_at"),
+)
+
+# --- files: setup files and case records, encrypted at rest (see `connector.files`) ---------
+
+# One key per account (wrapped by the KEK): the keyed hash that deduplicates its blobs and the
+# sealing of their digests derive from it. Deleting the account deletes it (crypto-shredding).
+file_account_keys = sa.Table(
+    "file_account_keys",
+    metadata,
+    sa.Column("account_id", ID, _account_fk(), primary_key=True),
+    sa.Column("format_version", sa.SmallInteger, nullable=False),
+    sa.Column("kek_id", sa.String(64), nullable=False),
+    sa.Column("wrapped_key", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("rewrapped_at", UtcDateTime),
+    sa.Index("ix_file_account_keys_kek_id", "kek_id"),
+)
+
+# Encrypted content, one per distinct file of an account. `writing` blobs are invisible (no file
+# points at one) and are discarded by the next download of their account; `content_mac` (the
+# keyed hash) is set once the blob is stored, and is unique per account: the dedup key.
+blobs = sa.Table(
+    "blobs",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("account_id", ID, _account_fk(), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # writing | stored
+    sa.Column("backend", sa.String(16), nullable=False),  # filesystem | postgresql
+    sa.Column("format_version", sa.SmallInteger, nullable=False),
+    sa.Column("kek_id", sa.String(64), nullable=False),
+    sa.Column("wrapped_key", sa.LargeBinary, nullable=False),
+    sa.Column("chunk_size", sa.Integer, nullable=False),
+    sa.Column("chunk_count", sa.Integer),
+    sa.Column("size", sa.BigInteger),
+    sa.Column("content_mac", sa.String(64)),
+    # The content's SHA-256, sealed under the account's file key (the API shows it).
+    sa.Column("sealed_digest", sa.LargeBinary),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("stored_at", UtcDateTime),
+    sa.Column("rewrapped_at", UtcDateTime),
+    sa.UniqueConstraint("account_id", "content_mac"),
+    sa.Index("ix_blobs_kek_id", "kek_id"),
+    sa.Index("ix_blobs_account_id_state", "account_id", "state"),
+)
+
+# The `postgresql` blob store: each sealed chunk is a row.
+blob_chunks = sa.Table(
+    "blob_chunks",
+    metadata,
+    sa.Column("blob_id", ID, sa.ForeignKey("blobs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("chunk_index", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+# Every file the portal lists for a case, fetched or not. A blob referenced here cannot be
+# deleted (no ON DELETE on `blob_id`): retention removes the file rows first, then the blobs.
+files = sa.Table(
+    "files",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("account_id", ID, _account_fk(), nullable=False),
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    # The adapter's own handle, and its hash for the unique index (handles can be long URLs).
+    sa.Column("ref", sa.Text, nullable=False),
+    sa.Column("ref_key", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("size", sa.BigInteger),
+    sa.Column("setup_version", sa.Integer),
+    sa.Column("vendor_setup_id", sa.String(100)),
+    sa.Column("checksum", sa.String(200)),
+    sa.Column("assumed_facts", sa.JSON, nullable=False),
+    sa.Column("listed_at", UtcDateTime, nullable=False),
+    # A complete listing no longer showed it (kept: never delete on doubt).
+    sa.Column("gone_at", UtcDateTime),
+    # Wanted: by the sync policy or by a first request. Cleared when stored or given up.
+    sa.Column("requested_at", UtcDateTime),
+    sa.Column("blob_id", ID, sa.ForeignKey("blobs.id")),
+    sa.Column("available_at", UtcDateTime),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UtcDateTime),
+    sa.Column("last_error", sa.String(200)),
+    *_timestamps(),
+    sa.UniqueConstraint("case_id", "ref_key"),
+    sa.Index("ix_files_account_id_requested_at", "account_id", "requested_at"),
+    sa.Index("ix_files_blob_id", "blob_id"),
+)
+
+# Per case: when its files were last listed, and whether a listing is wanted.
+file_listings = sa.Table(
+    "file_listings",
+    metadata,
+    sa.Column("case_id", ID, sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("account_id", ID, _account_fk(), nullable=False),
+    sa.Column("requested_at", UtcDateTime),
+    # Fetch what the policy wants eagerly once listed (setups in review).
+    sa.Column("eager", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("listed_at", UtcDateTime),
+    # The case's `updated_at` the last listing saw: a newer one means list again.
+    sa.Column("case_updated_at", UtcDateTime),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UtcDateTime),
+    sa.Column("last_error", sa.String(200)),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index("ix_file_listings_account_id_requested_at", "account_id", "requested_at"),
 )

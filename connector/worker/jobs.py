@@ -14,6 +14,7 @@ over any number of `tps-connector worker` processes.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,8 @@ from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
 
 from connector.actions.runner import is_due, run_action
 from connector.clock import utcnow
+from connector.files import fetch_account, files_services, queue_eager_listings, sweep
+from connector.files.loop import accounts_due
 from connector.retention import purge_expired
 from connector.settings import Settings
 from connector.store import actions as action_rows
@@ -40,6 +43,7 @@ _log = structlog.get_logger("connector.worker")
 SYNC_QUEUE = "sync"
 ACTION_QUEUE = "actions"
 MAINTENANCE_QUEUE = "maintenance"
+FILES_QUEUE = "files"
 ENQUEUE_EVERY = "*/5"  # seconds field of the periodic tasks' cron
 
 
@@ -144,6 +148,55 @@ def build_app(database_url: str) -> procrastinate.App:
         worker = _context(context)
         purged = await purge_expired(worker.services.store, worker.settings)
         return {"cases": purged.cases, "events": purged.events}
+
+    @app.task(name="connector.files", queue=FILES_QUEUE, pass_context=True)
+    async def files_job(context: JobContext, account_id: str) -> dict[str, Any]:
+        """One download turn (never inside a sync: it takes the account's lease itself)."""
+        worker = _context(context)
+        result = await fetch_account(files_services(worker.settings, worker.services), account_id)
+        if result.outcome == "more":
+            with contextlib.suppress(AlreadyEnqueued):
+                await files_job.configure(queueing_lock=f"files:{account_id}").defer_async(
+                    account_id=account_id
+                )
+        return {"outcome": result.outcome, "fetched": result.fetched, "failed": result.failed}
+
+    @app.periodic(cron=f"* * * * * {ENQUEUE_EVERY}", periodic_id="enqueue_files")
+    @app.task(
+        name="connector.enqueue_files",
+        queue=MAINTENANCE_QUEUE,
+        queueing_lock="enqueue_files",
+        pass_context=True,
+    )
+    async def enqueue_files(context: JobContext, timestamp: int) -> int:
+        """Queue eager listings, then a download turn per account with files waiting."""
+        worker = _context(context)
+        services = files_services(worker.settings, worker.services)
+        await queue_eager_listings(services)
+        deferred = 0
+        for account_id in await accounts_due(services):
+            try:
+                await files_job.configure(queueing_lock=f"files:{account_id}").defer_async(
+                    account_id=account_id
+                )
+                deferred += 1
+            except AlreadyEnqueued:
+                pass
+        return deferred
+
+    @app.periodic(cron="43 * * * *", periodic_id="sweep_files")
+    @app.task(
+        name="connector.sweep_files",
+        queue=MAINTENANCE_QUEUE,
+        queueing_lock="sweep_files",
+        pass_context=True,
+    )
+    async def sweep_files(context: JobContext, timestamp: int) -> dict[str, int]:
+        """Blobs of purged files and of deleted accounts (see `connector.files.housekeeping`)."""
+        worker = _context(context)
+        services = files_services(worker.settings, worker.services)
+        swept = await sweep(worker.services.store, services.blobs)
+        return {"blobs": swept.blobs, "accounts": swept.accounts}
 
     @app.periodic(cron="* * * * * */15", periodic_id="retry_stalled")
     @app.task(

@@ -7,6 +7,7 @@ from connector.api.routes import (
     actions,
     cases,
     changes,
+    files,
     health,
     practices,
     vendors,
@@ -16,6 +17,7 @@ from connector.api.routes import (
 V1_ROUTERS: list[APIRouter] = [
     accounts.router,
     cases.router,
+    files.router,
     actions.router,
     changes.router,
     practices.router,

@@ -29,6 +29,7 @@ from connector.api.pagination import Cursor, Limit, cursor_time, decode_cursor, 
 from connector.api.state import ApiContext, context
 from connector.clock import utcnow
 from connector.domain import Account, AccountStatus
+from connector.files import blob_remover, blob_stores
 from connector.store import accounts as account_rows
 from connector.store import runs as run_rows
 
@@ -222,5 +223,12 @@ async def list_runs(
     responses=NOT_FOUND,
 )
 async def delete_account(account_id: AccountId, request: Request) -> Response:
-    await service.remove_account(context(request).runtime.store, account_id, reason="api delete")
+    ctx = context(request)
+    store = ctx.runtime.store
+    await service.remove_account(
+        store,
+        account_id,
+        reason="api delete",
+        remove_blobs=blob_remover(blob_stores(ctx.settings, store)),
+    )
     return Response(status_code=204)
