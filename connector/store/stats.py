@@ -8,7 +8,16 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from connector.store.schema import accounts, actions, cases, setups
+from connector.store.accounts import username_key
+from connector.store.schema import (
+    accounts,
+    actions,
+    cases,
+    events,
+    login_attempts,
+    setups,
+    webhook_deliveries,
+)
 
 
 @dataclass(frozen=True)
@@ -16,6 +25,7 @@ class Gauges:
     accounts: dict[tuple[str, str], int]  # (vendor, status) -> accounts
     due: int  # accounts whose sync is due now
     open_actions: int  # actions pending or running
+    last_sync: dict[str, datetime]  # vendor -> the latest successful sync of any of its accounts
 
 
 async def gauges(conn: AsyncConnection, now: datetime) -> Gauges:
@@ -34,11 +44,28 @@ async def gauges(conn: AsyncConnection, now: datetime) -> Gauges:
     open_actions = await conn.execute(
         sa.select(sa.func.count()).where(actions.c.status.in_(["pending", "running"]))
     )
+    last = await conn.execute(
+        sa.select(accounts.c.vendor, sa.func.max(accounts.c.last_sync_at))
+        .where(accounts.c.last_sync_at.is_not(None))
+        .group_by(accounts.c.vendor)
+    )
     return Gauges(
         {(str(v), str(s)): int(c) for v, s, c in rows},
         int(due.scalar_one()),
         int(open_actions.scalar_one()),
+        {str(v): at for v, at in last.all() if at is not None},
     )
+
+
+async def webhook_backlog(conn: AsyncConnection) -> dict[str, tuple[int, datetime]]:
+    """Per endpoint: deliveries waiting, and the time of the oldest event among them."""
+    query = (
+        sa.select(webhook_deliveries.c.endpoint, sa.func.count(), sa.func.min(events.c.created_at))
+        .select_from(webhook_deliveries.join(events, webhook_deliveries.c.event_id == events.c.id))
+        .where(webhook_deliveries.c.status == "pending")
+        .group_by(webhook_deliveries.c.endpoint)
+    )
+    return {str(e): (int(n), oldest) for e, n, oldest in (await conn.execute(query)).all()}
 
 
 @dataclass(frozen=True)
@@ -65,3 +92,18 @@ async def account_summary(conn: AsyncConnection, account_id: str) -> AccountSumm
         )
     ).scalar_one()
     return AccountSummary(int(count), int(review), int(unread))
+
+
+async def sign_in_outcomes(
+    conn: AsyncConnection, *, vendor: str, username: str, holder: str, since: datetime
+) -> list[str]:
+    """Outcomes of the settled sign-in attempts one holder made for one portal login since a
+    time: a sync run's own sign-ins (its account's lease keeps every other run out)."""
+    query = sa.select(login_attempts.c.outcome).where(
+        login_attempts.c.vendor == vendor,
+        login_attempts.c.login_key == username_key(username),
+        login_attempts.c.at >= since,
+        login_attempts.c.holder == holder,
+        login_attempts.c.outcome != "pending",
+    )
+    return [str(outcome) for outcome in (await conn.execute(query)).scalars()]
