@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Annotated
 
 import click
+import sqlalchemy.exc
 import typer
 
+from connector import __version__
 from connector.cli import accounts, actions, db, keys, webhooks
 from connector.cli.demo import demo_command
 from connector.cli.sandbox import sandbox_command
@@ -15,6 +18,7 @@ from connector.cli.serve import serve_command
 from connector.cli.sync import sync_command
 from connector.cli.worker import worker_command
 from connector.errors import ConnectorError
+from connector.runtime import DatabaseUnavailable, driver_message
 
 app = typer.Typer(
     name="tps-connector",
@@ -24,6 +28,26 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"tps-connector {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Keeps a treatment-planning service in sync with aligner vendors' doctor portals."""
+
+
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
@@ -49,6 +73,10 @@ def main() -> None:
     except click.exceptions.Abort:
         sys.stderr.write("aborted\n")
         sys.exit(1)
+    except (sqlalchemy.exc.DBAPIError, sqlalchemy.exc.InterfaceError) as exc:
+        # The database went away after start-up: its driver's words, never the SQL.
+        sys.stderr.write(f"error: the database failed: {driver_message(exc)}\n")
+        sys.exit(DatabaseUnavailable.exit_code)
     except Exception as exc:
         # With log.level = "debug" the log gets the traceback (code lines only, never local
         # variables); otherwise people see one line.
