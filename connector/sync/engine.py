@@ -529,7 +529,7 @@ class _Run:
                     conn,
                     vendor=self.account.vendor,
                     username=self.account.username,
-                    holder=self.holder,
+                    holder=self.s.holder,  # the gate's (the lease's adds a suffix)
                     since=self.began_at,
                 )
         self.finished = True
