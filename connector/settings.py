@@ -72,8 +72,21 @@ class DatabaseSettings(_Section):
         description="SQLAlchemy URL. Empty: SQLite in the data dir. PostgreSQL: "
         "postgresql+psycopg://user@host/db",
     )
+    url_file: Path | None = Field(
+        None, description="A file holding `url` (when it carries a password)."
+    )
     auto_upgrade: bool = Field(True, description="Apply pending migrations at start-up.")
     echo: bool = Field(False, description="Log every SQL statement (development only).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _url_from_file(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("url_file"):
+            if data.get("url"):
+                raise ValueError("set url or url_file, not both")
+            path = Path(str(data["url_file"]))
+            data = {**data, "url": _read_secret_file(path, "database.url_file")}
+        return data
 
     @field_validator("url")
     @classmethod
@@ -518,6 +531,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
 #: Path settings: relative values in the config file are taken from the file's folder.
 _PATH_SETTINGS = (
     ("data_dir",),
+    ("database", "url_file"),
     ("vault", "key_file"),
     ("vault", "keys_file"),
     ("api", "tokens_file"),

@@ -18,7 +18,7 @@ from connector.cli.serve import serve_command
 from connector.cli.sync import sync_command
 from connector.cli.worker import worker_command
 from connector.errors import ConnectorError
-from connector.runtime import DatabaseUnavailable, driver_message
+from connector.runtime import BrowserUnavailable, DatabaseUnavailable, driver_message
 
 app = typer.Typer(
     name="tps-connector",
@@ -60,6 +60,20 @@ app.command("serve")(serve_command)
 app.command("worker")(worker_command)
 
 
+def browser_failure(exc: Exception) -> str:
+    """Chromium (or the remote browser) failed: its first words, and what to do when it is the
+    sandbox a container runtime blocks."""
+    text = str(exc)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    message = f"the browser failed ({type(exc).__name__}): {first[:200]}"
+    if "No usable sandbox" in text:
+        message += (
+            "; Chromium's own sandbox is blocked here (a container's seccomp profile or a "
+            "chroot): set browser.sandbox = false (CONNECTOR_BROWSER__SANDBOX=false)"
+        )
+    return message
+
+
 def main() -> None:
     """Console-script entry point: every failure is one line and an exit code."""
     try:
@@ -78,6 +92,9 @@ def main() -> None:
         sys.stderr.write(f"error: the database failed: {driver_message(exc)}\n")
         sys.exit(DatabaseUnavailable.exit_code)
     except Exception as exc:
+        if type(exc).__module__.startswith("playwright."):
+            sys.stderr.write(f"error: {browser_failure(exc)}\n")
+            sys.exit(BrowserUnavailable.exit_code)
         # With log.level = "debug" the log gets the traceback (code lines only, never local
         # variables); otherwise people see one line.
         log = logging.getLogger("connector.cli")

@@ -56,19 +56,18 @@ async def test_405_says_which_methods_are_allowed(
 
 
 async def test_the_token_is_checked_before_the_body_is_read(api: Api) -> None:
-    malformed = {"content": b'{"vendor": ', "headers": {"Content-Type": "application/json"}}
-    for headers in ({"Authorization": ""}, {"Authorization": "Bearer wrong-token-000000"}):
+    malformed = b'{"vendor": '
+    json_type = {"Content-Type": "application/json"}
+    for token in ("", "Bearer wrong-token-000000"):
         response = await api.client.post(
-            "/v1/accounts",
-            content=malformed["content"],
-            headers={**malformed["headers"], **headers},
+            "/v1/accounts", content=malformed, headers={**json_type, "Authorization": token}
         )
         assert response.status_code == 401, response.text
         assert response.headers["www-authenticate"] == "Bearer"
         assert response.json() == {
             "error": {"code": "unauthorized", "message": "a valid bearer token is required"}
         }
-    with_token = await api.client.post("/v1/accounts", **malformed)  # type: ignore[arg-type]
+    with_token = await api.client.post("/v1/accounts", content=malformed, headers=json_type)
     assert with_token.status_code == 422
     assert (await api.client.get("/healthz", headers={"Authorization": ""})).status_code == 200
 

@@ -184,3 +184,20 @@ def test_version(tmp_path: Path) -> None:
     result = cli("--version", cwd=tmp_path)
     assert result.returncode == 0
     assert result.stdout == f"tps-connector {__version__}\n"
+
+
+def test_a_browser_that_cannot_start_is_one_line(tmp_path: Path) -> None:
+    added = cli(
+        "accounts", "add", "--vendor", "invisalign", "--username", "rx@tps.example",
+        cwd=tmp_path, stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    result = cli(
+        "sync", cwd=tmp_path,
+        env={
+            "CONNECTOR_BROWSER__EXECUTABLE_PATH": "/bin/false",  # a "Chromium" that exits
+            "CONNECTOR_VENDORS__INVISALIGN__BASE_URL": f"http://127.0.0.1:{free_port()}",
+        },
+    )  # fmt: skip
+    assert result.returncode == 6, result.stderr
+    assert one_error_line(result).startswith("error: the browser failed (")
