@@ -46,22 +46,14 @@ class KeysUnavailable(StartupError):
     exit_code = 4
 
 
-class AddressInUse(StartupError):
+class CannotListen(StartupError):
+    """The port is in use (another process serves there), or not ours to take."""
+
     exit_code = 5
 
 
 class BrowserUnavailable(StartupError):
     exit_code = 6
-
-
-#: Exit codes, for the README and for tests: 1 is any other failure.
-EXIT_CODES = {
-    "settings or input": ConfigError.exit_code,
-    "database": DatabaseUnavailable.exit_code,
-    "keys": KeysUnavailable.exit_code,
-    "address in use": AddressInUse.exit_code,
-    "remote browser": BrowserUnavailable.exit_code,
-}
 
 
 @dataclass(frozen=True)
@@ -242,11 +234,11 @@ def bind_listener(host: str, port: int, what: str = "the API") -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise AddressInUse(
+            raise CannotListen(
                 f"cannot listen for {what} on {host}:{port}: the address is already in use "
                 "(another process serves there)"
             ) from None
-        raise AddressInUse(
+        raise CannotListen(
             f"cannot listen for {what} on {host}:{port}: {exc.strerror or exc}"
         ) from None
     sock.setblocking(False)
