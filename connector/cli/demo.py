@@ -136,11 +136,6 @@ def demo_settings(
     )
 
 
-def _url_host(host: str) -> str:
-    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
-    return f"[{host}]" if ":" in host else host
-
-
 @contextmanager
 def serve_in_thread(app: FastAPI, listener: socket.socket) -> Iterator[None]:
     """Serve `app` on a bound socket from a thread (the demo's main thread waits for Ctrl-C)."""
@@ -221,7 +216,7 @@ def demo_command(
         stdout.print(known)
         app = create_app(settings, on_start=background(settings, scheduler=True))
         stack.enter_context(serve_in_thread(app, listener))
-        api_url = f"http://{_url_host(settings.api.host)}:{port}"
+        api_url = settings.api.public_base_url  # http://<api.host>:<port>
         stdout.print(f"data dir: {settings.data_dir} (SQLite and key file)")
         stdout.print(f"API docs: {api_url}/docs  (demo bearer token: {token})")
         stdout.print(f"  try: curl -H 'Authorization: Bearer {token}' {api_url}/v1/cases?limit=3")
