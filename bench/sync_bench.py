@@ -33,6 +33,7 @@ import httpx
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
+CLI_WORKER = [sys.executable, "-m", "connector", "worker"]
 sys.path.insert(0, str(ROOT))
 
 from connector.accounts.service import create_account  # noqa: E402
@@ -308,7 +309,8 @@ def main() -> None:
             since = time.time()
             workers = [
                 subprocess.Popen(
-                    [sys.executable, "-m", "connector", "worker", "--config", str(config)],
+                    # Two on one machine: no metrics port each.
+                    [*CLI_WORKER, "--config", str(config), "--metrics-port", "0"],
                     env=env(),
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,

@@ -5,13 +5,22 @@ setting is a `vault.Secret` and can instead be read from a file named by the sam
 `_file` appended (`vault.keys_file`, `api.tokens_file`), which is how container secret stores
 mount them. `config.example.toml` documents every setting with its default; a test keeps the two
 in step.
+
+Relative paths in the config file are relative to the file's folder (so a command run from
+another folder finds the same database and keys), and the data dir defaults to `.connector` next
+to it; without a config file they are relative to the current directory. A `CONNECTOR_*`
+variable that misspells a nested setting (`CONNECTOR_DATABSE__URL`) stops the program with the
+name it probably meant, rather than being ignored in favour of the default; any other unknown one
+(a container platform injects `CONNECTOR_PORT` for a service named `connector`) is only reported.
 """
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
@@ -63,8 +72,21 @@ class DatabaseSettings(_Section):
         description="SQLAlchemy URL. Empty: SQLite in the data dir. PostgreSQL: "
         "postgresql+psycopg://user@host/db",
     )
+    url_file: Path | None = Field(
+        None, description="A file holding `url` (when it carries a password)."
+    )
     auto_upgrade: bool = Field(True, description="Apply pending migrations at start-up.")
     echo: bool = Field(False, description="Log every SQL statement (development only).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _url_from_file(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("url_file"):
+            if data.get("url"):
+                raise ValueError("set url or url_file, not both")
+            path = Path(str(data["url_file"]))
+            data = {**data, "url": _read_secret_file(path, "database.url_file")}
+        return data
 
     @field_validator("url")
     @classmethod
@@ -105,8 +127,9 @@ class ApiSettings(_Section):
     host: str = Field("127.0.0.1", description="Address the API and form listen on.")
     port: int = Field(8080, ge=1, le=65535, description="Port the API and form listen on.")
     public_base_url: str = Field(
-        "http://127.0.0.1:8080",
-        description="Base URL dentists' browsers use for form links (`/forms/...`).",
+        "",
+        description="Base URL dentists' browsers use for form links (`/forms/...`). Empty: "
+        "http://<host>:<port>.",
     )
     tokens: Annotated[list[Secret], NoDecode] = Field(
         default_factory=list,
@@ -125,6 +148,25 @@ class ApiSettings(_Section):
     @classmethod
     def _split_tokens(cls, value: Any) -> Any:
         return _split_list(value)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError("must be an http:// or https:// URL without query or fragment")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _default_base_url(self) -> Self:
+        """Form links follow the API's own address unless a proxy's address is given."""
+        if not self.public_base_url:
+            host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(  # noqa: S104
+                self.host, self.host
+            )
+            if ":" in host:
+                host = f"[{host}]"
+            object.__setattr__(self, "public_base_url", f"http://{host}:{self.port}")
+        return self
 
     @model_validator(mode="after")
     def _tokens_from_file(self) -> Self:
@@ -171,6 +213,20 @@ class BrowserSettings(_Section):
         None, description="A remote `playwright launch-server` websocket (same Playwright version)."
     )
     max_contexts: int = Field(4, ge=1, le=64, description="Browser contexts open at once.")
+    sandbox: bool = Field(
+        True,
+        description="Chromium's own sandbox; false where the container runtime's seccomp "
+        "profile blocks it.",
+    )
+
+
+class WorkerSettings(_Section):
+    """`tps-connector worker`: its own /metrics and /healthz, for Prometheus and probes."""
+
+    metrics_host: str = Field("127.0.0.1", description="Address the worker's /metrics is on.")
+    metrics_port: int = Field(
+        8081, ge=0, le=65535, description="Port of the worker's /metrics (0: none)."
+    )
 
 
 class SyncSettings(_Section):
@@ -440,6 +496,7 @@ class Settings(BaseSettings):
     webhooks: WebhooksSettings = Field(default_factory=WebhooksSettings)
     forms: FormsSettings = Field(default_factory=FormsSettings)
     files: FilesSettings = Field(default_factory=FilesSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -479,6 +536,29 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
 
+class _WithoutEnvironment(Settings):
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def settings_without_environment(**values: Any) -> Settings:
+    """Settings from `values` and the defaults alone, whatever `CONNECTOR_*` variables are set
+    (the demo must not pick up a production database from the environment)."""
+    try:
+        return _WithoutEnvironment(**values)
+    except ValidationError as exc:
+        first = exc.errors(include_input=False, include_url=False)[0]
+        raise ConfigError(_format_error(first)) from None
+
+
 _SECTIONS = {
     "database",
     "vault",
@@ -490,6 +570,7 @@ _SECTIONS = {
     "webhooks",
     "forms",
     "files",
+    "worker",
 }
 
 
@@ -519,19 +600,125 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
 
 
-def load_settings(config_file: Path | None = None) -> Settings:
+#: Path settings: relative values in the config file are taken from the file's folder.
+_PATH_SETTINGS = (
+    ("data_dir",),
+    ("database", "url_file"),
+    ("vault", "key_file"),
+    ("vault", "keys_file"),
+    ("api", "tokens_file"),
+    ("browser", "executable_path"),
+)
+#: Not settings, but ours: `--config` from the environment.
+_KNOWN_VARIABLES = frozenset({"CONNECTOR_CONFIG"})
+
+
+def _relative_to(folder: Path, values: dict[str, Any]) -> dict[str, Any]:
+    """The config file's relative paths, made relative to its folder (the data dir too, which
+    defaults to `.connector` beside the file)."""
+    values = {**values}
+    values.setdefault("data_dir", ".connector")
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            return str(folder / value)
+        return value
+
+    for path in _PATH_SETTINGS:
+        *sections, key = path
+        table: Any = values
+        for section in sections:
+            table = table.get(section) if isinstance(table, dict) else None
+        if isinstance(table, dict) and key in table:
+            table[key] = resolve(table[key])
+    endpoints = (
+        values.get("webhooks", {}).get("endpoints")
+        if isinstance(values.get("webhooks"), dict)
+        else None
+    )
+    for endpoint in endpoints if isinstance(endpoints, list) else []:
+        if isinstance(endpoint, dict) and "secret_file" in endpoint:
+            endpoint["secret_file"] = resolve(endpoint["secret_file"])
+    return values
+
+
+def _copy_tables(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _copy_tables(v) if isinstance(v, dict) else v for k, v in values.items()}
+
+
+def environment_names() -> frozenset[str]:
+    """Every `CONNECTOR_*` name a setting (or a whole section, as JSON) is read from."""
+    names: set[str] = set()
+
+    def walk(model: type[BaseModel], parts: list[str]) -> None:
+        for name, field in model.model_fields.items():
+            here = [*parts, name]
+            names.add(ENV_PREFIX + "__".join(here).upper())
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                walk(annotation, here)
+
+    walk(Settings, [])
+    return frozenset(names)
+
+
+def check_environment(environ: Mapping[str, str]) -> list[str]:
+    """Unknown `CONNECTOR_*` variables. One that names a nested setting (`__`) inside a known
+    section, or comes near one, is refused with the nearest valid name: ignored, it would leave
+    the default in force (SQLite instead of PostgreSQL, say). Any other unknown one is returned,
+    with a suggestion when one is near, for a warning."""
+    known = environment_names()
+    candidates = sorted(known)
+    ignored: list[str] = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in known or upper in _KNOWN_VARIABLES:
+            continue
+        # Compared without the common prefix, and only with names as deeply nested.
+        depth = upper.count("__")
+        same_depth = {c.removeprefix(ENV_PREFIX): c for c in candidates if c.count("__") == depth}
+        close = difflib.get_close_matches(
+            upper.removeprefix(ENV_PREFIX), list(same_depth), n=1, cutoff=0.8
+        )
+        nearest = [same_depth[c] for c in close]
+        hint = f"; did you mean {nearest[0]}?" if nearest else ""
+        if "__" in upper and (nearest or upper.split("__", 1)[0] in known):
+            raise ConfigError(f"{name} is not a setting{hint or ' (see config.example.toml)'}")
+        ignored.append(f"{name} (did you mean {nearest[0]}?)" if nearest else name)
+    return ignored
+
+
+def load_settings(
+    config_file: Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Settings:
     """Load settings from `config_file` (or ./connector.toml if present) and the environment.
 
-    Raises `ConfigError` with one line naming the first bad setting and the problem.
+    Raises `ConfigError` with one line naming the first bad setting and the problem. Unknown
+    `CONNECTOR_*` variables that are not near misses are passed to `warn`.
     """
+    environment = os.environ if environ is None else environ
+    ignored = check_environment(environment)
+    if ignored and warn is not None:
+        warn(
+            "ignoring environment variables that are not settings: "
+            + ", ".join(ignored)
+            + " (see config.example.toml for the names)"
+        )
     path = config_file
     if path is None and DEFAULT_CONFIG_FILE.is_file():
         path = DEFAULT_CONFIG_FILE
-    values = read_config_file(path) if path is not None else {}
+    values: dict[str, Any] = {}
+    if path is not None:
+        values = _relative_to(path.resolve().parent, _copy_tables(read_config_file(path)))
     try:
-        return Settings(**values)
+        settings = Settings(**values)
     except ValidationError as exc:
         first = exc.errors(include_input=False, include_url=False)[0]
         raise ConfigError(_format_error(first)) from None
     except ValueError as exc:  # pydantic-settings' own parsing errors (bad JSON in env)
         raise ConfigError(f"settings: {exc}") from None
+    # Absolute from here on: a later change of directory changes nothing.
+    return settings.model_copy(update={"data_dir": settings.data_dir.expanduser().resolve()})

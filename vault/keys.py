@@ -6,7 +6,9 @@ added later as another provider without touching the envelope format or the stor
 
 Two providers ship:
 - `LocalKeyFile`: a JSON file in the data dir, created with mode 0600 on first run in embedded
-  mode; loading refuses a file that group or others can read.
+  mode; loading refuses a file that group or others can read. Every process re-reads it when it
+  changes on disk (checked before sealing and when a record names a key it does not hold), so a
+  key added by `keys generate` in another process is used at once, without a restart.
 - `EnvKeyring`: keys from a setting (usually the environment): `kid:base64,kid:base64`, the first
   being primary. Suits deployments whose secret store injects environment variables.
 """
@@ -25,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import structlog
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -33,6 +36,7 @@ from vault.secret import Secret
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
+_log = structlog.get_logger("vault")
 _KID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -90,15 +94,26 @@ class Keyring:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(kids={list(self._order)!r})"
 
+    def refresh(self) -> bool:
+        """Pick up keys changed by another process; True when something new was loaded. Keys held
+        in memory only (the environment provider) never change."""
+        return False
+
     async def wrap(self, data_key: bytes, aad: bytes) -> tuple[str, bytes]:
+        self.refresh()
         nonce = os.urandom(NONCE_BYTES)
-        kid = self.primary_kid
+        kid = self._order[0]
         return kid, nonce + self._keys[kid].encrypt(nonce, data_key, aad)
 
     async def unwrap(self, kid: str, wrapped: bytes, aad: bytes) -> bytes:
         aead = self._keys.get(kid)
+        if aead is None and self.refresh():
+            aead = self._keys.get(kid)
         if aead is None:
-            raise VaultError(f"the key-encryption key {kid!r} is not configured")
+            raise VaultError(
+                f"the key-encryption key {kid!r} is not configured in this process: every "
+                "process needs every key that records use (see 'Rotating keys' in the README)"
+            )
         if len(wrapped) != NONCE_BYTES + KEY_BYTES + 16:
             raise VaultError("the wrapped data key has the wrong length")
         try:
@@ -170,6 +185,16 @@ def _encode_file(primary: str, keys: Mapping[str, tuple[bytes, str]]) -> bytes:
     return (json.dumps(doc, indent=2) + "\n").encode()
 
 
+def _file_signature(path: Path) -> tuple[int, int, int] | None:
+    """What tells a changed file apart: a rewrite (ours renames a new file in place, as do
+    platforms that mount secrets) changes the inode; an edit in place changes size or time."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns
+
+
 def _write_private(path: Path, payload: bytes) -> None:
     """Write atomically with mode 0600 from the first byte (never a world-readable moment)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -187,13 +212,46 @@ def _write_private(path: Path, payload: bytes) -> None:
 
 
 class LocalKeyFile(Keyring):
-    """KEKs in a local JSON file with mode 0600 (the embedded default)."""
+    """KEKs in a local JSON file with mode 0600 (the embedded default).
+
+    The file is re-read when it changes on disk (its inode, size or modification time), before
+    each seal and when a record names an unknown key: `keys generate` in one process (or a new
+    secret mounted by the platform) reaches every running process without a restart, so new
+    records are sealed under the new primary key and `keys retire` can finish. A file that turns
+    unreadable or disappears while running leaves the keys already loaded in use.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._seen = _file_signature(path)
         primary, entries = self._read(path)
         super().__init__({kid: key for kid, (key, _) in entries.items()}, primary)
         self._entries = entries
+
+    @property
+    def primary_kid(self) -> str:
+        self.refresh()
+        return self._order[0]
+
+    def kids(self) -> tuple[str, ...]:
+        self.refresh()
+        return self._order
+
+    def refresh(self) -> bool:
+        seen = _file_signature(self.path)
+        if seen is None or seen == self._seen:
+            return False
+        try:
+            primary, entries = self._read(self.path)
+            Keyring.__init__(self, {kid: key for kid, (key, _) in entries.items()}, primary)
+        except VaultError as exc:
+            _log.warning("vault.key_file_unreadable", path=str(self.path), error=str(exc))
+            self._seen = seen  # warned once per change; the keys loaded before stay in use
+            return False
+        self._entries = entries
+        self._seen = seen
+        _log.info("vault.key_file_reloaded", path=str(self.path), primary=primary)
+        return True
 
     @staticmethod
     def _read(path: Path) -> tuple[str, dict[str, tuple[bytes, str]]]:
@@ -236,17 +294,21 @@ class LocalKeyFile(Keyring):
 
     def add_primary(self) -> str:
         """Add a fresh key and make it primary (old keys stay, to unwrap existing records)."""
+        self.refresh()
         kid = new_kid()
         entries = {kid: (secrets.token_bytes(KEY_BYTES), datetime.now(UTC).isoformat())}
         entries.update(self._entries)
         _write_private(self.path, _encode_file(kid, entries))
+        self.refresh()
         return kid
 
     def remove(self, kid: str) -> None:
         """Drop a retired key from the file. The caller checks that no record still uses it."""
+        self.refresh()
         if kid == self.primary_kid:
             raise VaultError(f"key {kid!r} is the primary key and cannot be retired")
         if kid not in self._entries:
             raise VaultError(f"key {kid!r} is not in {self.path}")
         entries = {k: v for k, v in self._entries.items() if k != kid}
         _write_private(self.path, _encode_file(self.primary_kid, entries))
+        self.refresh()

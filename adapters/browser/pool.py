@@ -34,11 +34,15 @@ class BrowserPool:
         ws_endpoint: str | None = None,
         max_contexts: int = 4,
         default_timeout_ms: float = 30_000,
+        sandbox: bool = False,
     ) -> None:
         if max_contexts < 1:
             raise ValueError("max_contexts must be at least 1")
         self._executable_path = executable_path
         self._ws_endpoint = ws_endpoint
+        # Chromium's own sandbox (Playwright's default is off); some container runtimes' seccomp
+        # profiles block it.
+        self._sandbox = sandbox
         self._slots = asyncio.Semaphore(max_contexts)
         self._start_lock = asyncio.Lock()
         self._playwright: Playwright | None = None
@@ -61,6 +65,7 @@ class BrowserPool:
                 self._browser = await self._playwright.chromium.connect(self._ws_endpoint)
             else:
                 options = chromium_launch_options(self._executable_path)
+                options["chromium_sandbox"] = self._sandbox
                 self._browser = await self._playwright.chromium.launch(**options)
             self.launches += 1
             _log.info(

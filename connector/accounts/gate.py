@@ -34,6 +34,7 @@ from enum import StrEnum
 import structlog
 
 from adapters.base import SignInAttempt, SignInRefused, SignInStep
+from connector import metrics
 from connector.accounts.meaning import (
     RefusalReason,
     SignInEffect,
@@ -381,3 +382,4 @@ class GatedSignIns:
                 locked_until=locked_until,
             )
         self.outcomes.append(outcome)
+        metrics.count_sign_ins(self.subject.vendor, [str(outcome)])

@@ -30,6 +30,7 @@ from adapters.base import (
     VerificationCodeRejected,
 )
 from connector.domain import AccountStatus
+from vault import VaultError
 
 #: The portal's lockout when it does not say how long (ClearCorrect: 20 minutes).
 DEFAULT_LOCKOUT = timedelta(minutes=20)
@@ -313,3 +314,38 @@ def outcome_of_access(access: Access) -> AccountOutcome:
             Verdict.EXCESS_PERMISSIONS,
         )
     return AccountOutcome(AccountStatus.ACTIVE, "ok", "Connected.")
+
+
+# --- failures that are not the portal's ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _LocalRow:
+    error: type[Exception]
+    reason: str
+    message: Callable[[Exception], str]
+
+
+#: A sync that fails for a reason of the connector's own (its keys, say) says nothing about the
+#: login: the account keeps its status, `status_reason` says why, and the sync backs off like
+#: after any transient failure. Ordered like `ERROR_TABLE`.
+LOCAL_FAILURES: tuple[_LocalRow, ...] = (
+    _LocalRow(
+        VaultError,
+        "key_unavailable",
+        lambda e: (
+            f"The connector cannot open this login's stored secrets: {e}. Retrying with backoff."
+        ),
+    ),
+)
+
+#: The exception types `LOCAL_FAILURES` covers, for `except` clauses.
+LOCAL_ERRORS: tuple[type[Exception], ...] = tuple(row.error for row in LOCAL_FAILURES)
+
+
+def outcome_of_local_failure(error: Exception, status: AccountStatus) -> AccountOutcome:
+    """The meaning of a local failure for an account whose status is `status` (kept)."""
+    for row in LOCAL_FAILURES:
+        if isinstance(error, row.error):
+            return AccountOutcome(status, row.reason, row.message(error), transient=True)
+    return AccountOutcome(status, "internal_error", type(error).__name__, transient=True)

@@ -2,8 +2,13 @@
 and health and metrics.
 
 Engines, the vault and adapters are created in the lifespan (not at import), so the same app
-object serves uvicorn, tests and schemathesis on whatever event loop drives it. Background loops
-(scheduler, actions, webhooks) are started by `serve`, not here.
+object serves uvicorn, tests and schemathesis on whatever event loop drives it; `serve` opens
+the runtime itself first (so that a missing database or key is a one-line error before anything
+listens) and hands it in. Background loops (scheduler, actions, webhooks) are started by
+`serve`, not here.
+
+Only `/forms` is meant for dentists' browsers: `/v1`, `/docs`, `/openapi.json`, `/metrics` and
+the health checks belong on the TPS's internal network (the README shows a proxy set-up).
 """
 
 from __future__ import annotations
@@ -16,10 +21,10 @@ from fastapi import Depends, FastAPI
 
 from connector import __version__
 from connector.api import errors
-from connector.api.auth import require_token
+from connector.api.auth import BearerTokens, require_token
 from connector.api.limits import BodyLimit
 from connector.api.state import ApiContext
-from connector.runtime import open_runtime, open_sync_services
+from connector.runtime import Runtime, open_runtime, open_sync_services
 from connector.settings import Settings
 
 Hook = Callable[[ApiContext], Any]
@@ -36,16 +41,22 @@ OPENAPI_TAGS = [
 ]
 
 
-def create_app(settings: Settings, *, on_start: Hook | None = None) -> FastAPI:
-    """Build the app. `on_start` runs inside the lifespan once the context exists (`serve`
-    starts its background loops there)."""
+def create_app(
+    settings: Settings, *, runtime: Runtime | None = None, on_start: Hook | None = None
+) -> FastAPI:
+    """Build the app. `runtime`, when given, is used (and left open) instead of one opened by
+    the lifespan. `on_start` runs inside the lifespan once the context exists (`serve` starts
+    its background loops there)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            runtime = await stack.enter_async_context(open_runtime(settings))
-            services = await stack.enter_async_context(open_sync_services(runtime))
-            ctx = ApiContext(settings=settings, runtime=runtime, services=services)
+            if runtime is None:
+                opened = await stack.enter_async_context(open_runtime(settings))
+            else:
+                opened = runtime
+            services = await stack.enter_async_context(open_sync_services(opened))
+            ctx = ApiContext(settings=settings, runtime=opened, services=services)
             app.state.ctx = ctx
             app.state.settings = settings
             if on_start is not None:
@@ -66,6 +77,8 @@ def create_app(settings: Settings, *, on_start: Hook | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
+    # Outermost: the token is checked before anything reads the body.
+    app.add_middleware(BearerTokens, tokens=settings.api.tokens)
 
     from connector.api.routes import ROUTERS, V1_ROUTERS
     from connector.forms import FORM_ROUTERS, FORM_V1_ROUTERS

@@ -6,6 +6,9 @@ replaced here by a message that names the fields only.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import compile_path
 
 from connector.errors import ConflictError, ConnectorError, InputError, NotFoundError
 
@@ -73,13 +76,30 @@ def validation_message(errors: list[dict[str, Any]]) -> str:
     return "; ".join(dict.fromkeys(described)) or "the request is invalid"
 
 
-def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves on this path (Starlette names only the first route's)."""
+def _routes(app: FastAPI) -> Iterable[Any]:
+    """Every route with its full path: FastAPI 0.16x nests included routers as entries of
+    `app.routes` (whose own `matches` sees no path); older versions copy their routes in."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # pragma: no cover - FastAPI before nested routers
+        return list(app.router.routes)
+    return list(iter_route_contexts(app.router.routes))
+
+
+@lru_cache(maxsize=256)
+def _path_regex(path: str) -> re.Pattern[str]:
+    return compile_path(path)[0]
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this request's path, for a 405's `Allow` header."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        if match is not Match.NONE and getattr(route, "methods", None):
-            methods |= set(route.methods)
+    for route in _routes(request.app):
+        path, route_methods = getattr(route, "path", None), getattr(route, "methods", None)
+        if path and route_methods and _path_regex(path).match(request.url.path):
+            methods |= set(route_methods)
+    if "GET" in methods:
+        methods.add("HEAD")
     return sorted(methods)
 
 
@@ -96,7 +116,7 @@ def install(app: FastAPI) -> None:
         if exc.headers:
             response.headers.update(exc.headers)
         if exc.status_code == 405:
-            response.headers["Allow"] = ", ".join(_allowed_methods(request))
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
         return response
 
     @app.exception_handler(NotFoundError)

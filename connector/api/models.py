@@ -1,7 +1,9 @@
 """Request and response bodies of the `/v1` API, with the examples the OpenAPI document shows.
 
-Requests forbid unknown fields and are as strict as the store's own checks, so what the schema
-calls invalid is refused (422) before anything is written. Secrets are `vault.Secret`: write-only
+Requests forbid unknown fields, and their schemas carry the real rules (the patterns below are
+the service layer's own checks, written as regular expressions): what the schema calls invalid
+is refused (422) before anything is written, and what it calls valid is never refused as
+malformed. Secrets are `vault.Secret`: write-only
 in the schema, and a model dump shows a mask. Responses mirror the JSON the store renders for
 events (`Account.to_json`, `case_json`, ...), so a webhook's `data` and a GET return one shape.
 """
@@ -9,10 +11,19 @@ events (`Account.to_json`, `case_json`, ...), so a webhook's `data` and a GET re
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from adapters.base.models import AuthorRole, CaseStatus, SetupState
 from adapters.registry import vendor_names
@@ -24,8 +35,36 @@ from vault import Secret
 
 #: Ids the server made (`acc_...`, `case_...`): letters, digits, `_`.
 ID_PATTERN = r"^[A-Za-z0-9_]{1,40}$"
-#: Free text that ends up in SQL parameters and logs: no control characters.
-TEXT_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+#: White space as Python's `str.strip()` sees it (what the service layer strips), and NUL,
+#: spelled out: regex engines disagree on `\s` (ECMAScript's has U+FEFF and not U+0085;
+#: Python's and Rust's the other way round).
+_SPACE = r"\x00-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+#: Free text that ends up in SQL parameters and logs: no control characters, and not blank.
+TEXT_PATTERN = rf"^[^\x00-\x1f\x7f]*[^{_SPACE}\x7f][^\x00-\x1f\x7f]*$"
+#: Longer text (a comment, a reason): lines allowed, NUL not, and not blank.
+BODY_PATTERN = rf"^[^\x00]*[^{_SPACE}][^\x00]*$"
+#: A password: anything but NUL.
+PASSWORD_PATTERN = r"^[^\x00]+$"  # noqa: S105 (a pattern, not a password)
+#: A TOTP secret: the base32 key (A-Z, 2-7, any case, spaces between groups, `=` padding), or
+#: nothing at all (blank means none).
+TOTP_PATTERN = r"^(?:[\t\n\r ]*|(?: *[A-Za-z2-7]){16,128}[ =]*)$"
+
+#: A URL a dentist's browser may be sent back to: absolute http(s), no user name, nothing a
+#: browser would read differently from the connector (spaces, quotes, backslashes, `<>`).
+#: Whether it is admitted (origin, path, no dot segments) is `forms.return_url_allowlist`'s say.
+RETURN_URL_PATTERN = (
+    r"^[Hh][Tt][Tt][Pp][Ss]?://[^\x00-\x20\x7f\\<>\"'`/?#@]+"
+    r"(?:[/?#][^\x00-\x20\x7f\\<>\"'`]*)?$"
+)
+
+
+def locale_pattern(languages: tuple[str, ...]) -> str:
+    """A locale tag whose language is one of `languages` (`de`, `de-AT`, `PL_pl`)."""
+    alternatives = "|".join(
+        "".join(f"[{c.lower()}{c.upper()}]" for c in language) for language in languages
+    )
+    return rf"^(?:{alternatives})(?:[-_][A-Za-z0-9]{{1,8}})*$"
+
 
 _ACC = "acc_01j9z3k4m5n6p7q8r9s0t1v2w3"
 _CASE = "case_01j9z3k4m5n6p7q8r9s0t1v2w4"
@@ -48,15 +87,23 @@ Vendor = Annotated[
 ]
 
 
-def _password_length(value: Secret) -> Secret:
-    if not 1 <= len(value.reveal()) <= 1024:
-        raise ValueError("must be 1-1024 characters")
-    return value
+def _secret_rule(pattern: str, max_length: int, problem: str) -> Callable[[Secret], Secret]:
+    """The same rule as the schema's `pattern` and `maxLength`, for a `Secret` field (whose
+    value pydantic cannot see). The message names the rule, never the value."""
+    compiled = re.compile(pattern)
+
+    def check(value: Secret) -> Secret:
+        text = value.reveal()
+        if len(text) > max_length or not compiled.fullmatch(text):
+            raise ValueError(problem)
+        return value
+
+    return check
 
 
 Password = Annotated[
     Secret,
-    AfterValidator(_password_length),
+    AfterValidator(_secret_rule(PASSWORD_PATTERN, 1024, "must be 1-1024 characters, without NUL")),
     WithJsonSchema(
         {
             "type": "string",
@@ -64,27 +111,27 @@ Password = Annotated[
             "writeOnly": True,
             "minLength": 1,
             "maxLength": 1024,
+            "pattern": PASSWORD_PATTERN,
         }
     ),
 ]
 
-
-def _totp_length(value: Secret) -> Secret:
-    if len(value.reveal()) > 256:
-        raise ValueError("must be at most 256 characters")
-    return value
-
-
 TotpSecret = Annotated[
     Secret,
-    AfterValidator(_totp_length),
+    AfterValidator(
+        _secret_rule(
+            TOTP_PATTERN, 256, "must be the base32 key the portal showed (A-Z, 2-7), or blank"
+        )
+    ),
     WithJsonSchema(
         {
             "type": "string",
             "format": "password",
             "writeOnly": True,
             "maxLength": 256,
-            "description": "The base32 key the portal showed when MFA was set up (A-Z, 2-7).",
+            "pattern": TOTP_PATTERN,
+            "description": "The base32 key the portal showed when MFA was set up (16-128 "
+            "characters A-Z, 2-7; case, spaces and `=` padding do not matter). Blank: none.",
         }
     ),
 ]
@@ -102,7 +149,7 @@ _RFC3339 = re.compile(
 )
 
 
-def _rfc3339(value: Any) -> Any:
+def _rfc3339(value: Any) -> Any:  # a date-time the schema's `format` admits
     """Only RFC 3339 date-times with an offset (pydantic alone also takes unix seconds)."""
     if isinstance(value, str) and not _RFC3339.fullmatch(value):
         raise ValueError("must be an RFC 3339 date-time with an offset, e.g. 2026-03-02T09:30:00Z")
@@ -476,7 +523,12 @@ class CommentCreate(_Request):
         json_schema_extra={"examples": [{"body": "Please add 2 refinement aligners."}]},
     )
 
-    body: str = Field(min_length=1, max_length=4000, description="The comment, posted once.")
+    body: str = Field(
+        min_length=1,
+        max_length=4000,
+        pattern=BODY_PATTERN,
+        description="The comment, posted once (not blank; no NUL).",
+    )
 
 
 class SetupReject(_Request):
@@ -485,7 +537,12 @@ class SetupReject(_Request):
         json_schema_extra={"examples": [{"reason": "Upper midline is off by 1 mm."}]},
     )
 
-    reason: str = Field(min_length=1, max_length=2000, description="Why the setup is rejected.")
+    reason: str = Field(
+        min_length=1,
+        max_length=2000,
+        pattern=BODY_PATTERN,
+        description="Why the setup is rejected (not blank; no NUL).",
+    )
 
 
 class ActionOut(_Response):
@@ -562,10 +619,17 @@ class ChangeList(_Response):
 
 
 class ReplayRequest(_Request):
+    """Say what to replay: an event (`event_id`), every failed delivery (`failed: true`), or
+    that event's failed deliveries (both)."""
+
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"failed": True}, {"event_id": "evt_01j9z3k4m5n6p7q8r9s0t1v2w9"}]
+            "examples": [{"failed": True}, {"event_id": "evt_01j9z3k4m5n6p7q8r9s0t1v2w9"}],
+            "anyOf": [
+                {"required": ["event_id"], "properties": {"event_id": {"type": "string"}}},
+                {"required": ["failed"], "properties": {"failed": {"const": True}}},
+            ],
         },
     )
 
@@ -574,6 +638,12 @@ class ReplayRequest(_Request):
     endpoint: str | None = Field(
         None, min_length=1, max_length=64, pattern=TEXT_PATTERN, description="Only this endpoint."
     )
+
+    @model_validator(mode="after")
+    def _something_to_replay(self) -> Self:
+        if self.event_id is None and not self.failed:
+            raise ValueError("say what to replay: event_id, or failed: true")
+        return self
 
 
 class ReplayResult(_Response):

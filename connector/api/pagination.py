@@ -1,99 +1,149 @@
-"""Paging for `/v1` lists: `{items, next_cursor}`, a `limit`, and opaque keyset cursors.
+"""Paging for `/v1` lists: `{items, next_cursor}`, a `limit`, and keyset cursors.
 
-A cursor is base64url JSON naming the list it belongs to and the sort key of the last item
-returned (`{"k": "cases", "t": "<updated_at>", "i": "<id>"}`). Keyset paging, not offsets: a
-row inserted or removed while a client pages neither shifts the pages after it (no duplicates,
-no gaps among the rows that were there) nor makes the query slower the deeper it goes.
+A cursor names the list it belongs to and the sort key of the last item returned, e.g.
+`c.1767225660000000.case_01j9...` (cases: updated-at in microseconds, then the id). Keyset
+paging, not offsets: a row inserted or removed while a client pages neither shifts the pages
+after it (no duplicates, no gaps among the rows that were there) nor makes the query slower the
+deeper it goes.
 
-Clients must not build or parse cursors; one that does not decode, or that belongs to another
-list, is a 422 whose message does not repeat it.
+Each list's cursor pattern is in the OpenAPI document, and every string that matches it is a
+valid position, so the schema says exactly which cursors are accepted: one that does not match
+is a 422 whose message does not repeat it. Clients should still treat cursors as opaque and pass
+back the `next_cursor` they were given; the format may change.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from datetime import UTC, datetime
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Query
 
+from adapters.registry import vendor_names
 from connector.errors import InputError
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
-MAX_CURSOR = 512
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,512}$"
 
 Limit = Annotated[
     int,
     Query(ge=1, le=MAX_LIMIT, description=f"Items per page (1-{MAX_LIMIT}).", examples=[100]),
 ]
-Cursor = Annotated[
-    str | None,
-    Query(
-        max_length=MAX_CURSOR,
-        pattern=CURSOR_PATTERN,
-        description="The `next_cursor` of the previous page; omit for the first page.",
-    ),
-]
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _INVALID = "cursor is not valid: pass the next_cursor of an earlier response of this list"
 
-
-def encode_cursor(kind: str, **values: str) -> str:
-    raw = json.dumps({"k": kind, **values}, separators=(",", ":"), sort_keys=True)
-    return base64.urlsafe_b64encode(raw.encode()).decode("ascii").rstrip("=")
-
-
-def decode_cursor(cursor: str, kind: str, fields: tuple[str, ...]) -> dict[str, str]:
-    """The values of a cursor of list `kind`; every one of `fields` is a short string."""
-    if len(cursor) > MAX_CURSOR:
-        raise InputError(_INVALID)
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        data: Any = json.loads(raw.decode("utf-8"))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise InputError(_INVALID) from None
-    if not isinstance(data, dict) or data.get("k") != kind or set(data) != {"k", *fields}:
-        raise InputError(_INVALID)
-    values = {name: data[name] for name in fields}
-    for value in values.values():
-        if not isinstance(value, str) or not 0 < len(value) <= 200 or "\x00" in value:
-            raise InputError(_INVALID)
-    return values
+#: How each kind of sort-key field is written in a cursor, as a pattern every value matches.
+_FIELD_PATTERNS = {
+    "t": "[0-9]{1,16}",  # a time: microseconds since 1970 (up to the year 2286)
+    "i": "[A-Za-z0-9_]{1,40}",  # an id the server made
+    "v": "(?:" + "|".join(re.escape(v) for v in vendor_names()) + ")",  # a vendor
+    "d": "(?:[0-9a-f]{2}){1,400}",  # free text (a vendor's doctor id), as UTF-8 in hex
+}
 
 
-def cursor_time(value: str) -> datetime:
-    """A time stored in a cursor (always written by `time_text`)."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InputError(_INVALID) from None
-    if parsed.tzinfo is None:
-        raise InputError(_INVALID)
-    return utc(parsed)
+@dataclass(frozen=True)
+class CursorKind:
+    """One list's cursors: a tag, then its sort-key fields, separated by dots."""
+
+    name: str
+    tag: str
+    fields: tuple[str, ...]
+
+    @property
+    def pattern(self) -> str:
+        parts = [re.escape(self.tag), *(_FIELD_PATTERNS[f] for f in self.fields)]
+        return "^" + r"\.".join(parts) + "$"
+
+    @property
+    def max_length(self) -> int:
+        return 1 + sum({"t": 17, "i": 41, "v": 33, "d": 801}[f] for f in self.fields)
+
+
+ACCOUNTS = CursorKind("accounts", "a", ("i",))
+CASES = CursorKind("cases", "c", ("t", "i"))
+RUNS = CursorKind("runs", "r", ("t", "i"))
+MAPPINGS = CursorKind("mappings", "m", ("v", "d"))
+KINDS = {kind.name: kind for kind in (ACCOUNTS, CASES, RUNS, MAPPINGS)}
+
+
+def _cursor_parameter(kind: CursorKind) -> Any:
+    """The `cursor` query parameter of one list, with its exact pattern."""
+    return Query(
+        max_length=kind.max_length,
+        pattern=kind.pattern,
+        description="The `next_cursor` of the previous page; omit for the first page.",
+    )
+
+
+AccountsCursor = Annotated[str | None, _cursor_parameter(ACCOUNTS)]
+CasesCursor = Annotated[str | None, _cursor_parameter(CASES)]
+RunsCursor = Annotated[str | None, _cursor_parameter(RUNS)]
+MappingsCursor = Annotated[str | None, _cursor_parameter(MAPPINGS)]
+
+
+def _micros(value: datetime) -> int:
+    return (value.astimezone(UTC) - _EPOCH) // timedelta(microseconds=1)
 
 
 def time_text(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
+    """A time as a cursor field."""
+    return str(max(_micros(value), 0))
 
 
-def utc(value: datetime, what: str = "cursor") -> datetime:
-    """An aware UTC datetime; a naive one is taken as UTC. 422 when it cannot be one."""
+def encode_cursor(kind: str, **values: str | datetime) -> str:
+    """The cursor of list `kind` after the row whose sort key is `values` (times may be given
+    as datetimes or as `time_text`; free text as it is)."""
+    spec = KINDS[kind]
+    parts = [spec.tag]
+    for name in spec.fields:
+        value = values[name]
+        if isinstance(value, datetime):
+            parts.append(time_text(value))
+        elif name == "d":
+            parts.append(value.encode("utf-8").hex())
+        else:
+            parts.append(value)
+    return ".".join(parts)
+
+
+def decode_cursor(cursor: str, kind: CursorKind) -> tuple[Any, ...]:
+    """The sort key a cursor of `kind` stands for: datetimes for times, text otherwise.
+    `InputError` (without echoing it) when it is not one of this list's."""
+    if len(cursor) > kind.max_length or not re.fullmatch(kind.pattern, cursor):
+        raise InputError(_INVALID)
+    values: list[Any] = []
+    for name, text in zip(kind.fields, cursor.split(".")[1:], strict=True):
+        if name == "t":
+            values.append(_EPOCH + timedelta(microseconds=int(text)))
+        elif name == "d":
+            # Any bytes are a position in the list; what is not UTF-8 (or a NUL, which the
+            # databases do not store in text) still sorts somewhere.
+            values.append(bytes.fromhex(text).decode("utf-8", "replace").replace("\x00", "\ufffd"))
+        else:
+            values.append(text)
+    return tuple(values)
+
+
+def utc(value: datetime) -> datetime:
+    """An aware UTC datetime; a naive one is taken as UTC. A time beyond what UTC can hold
+    (year 1 with an eastern offset, say) is the earliest or latest time there is."""
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     try:
         return value.astimezone(UTC)
     except (OverflowError, ValueError):
-        raise InputError(f"{what} is out of range") from None
+        offset = value.utcoffset() or timedelta(0)
+        extreme = datetime.min if offset > timedelta(0) else datetime.max
+        return extreme.replace(tzinfo=UTC)
 
 
 def page(rows: list[Any], limit: int, key: Any, kind: str) -> tuple[list[Any], str | None]:
     """Split a `limit + 1` fetch into the page and the cursor to the next one (None at the end).
 
-    `key(row)` gives the cursor values of a row (a dict of strings).
+    `key(row)` gives the cursor values of a row (a dict).
     """
     if len(rows) <= limit:
         return rows, None

@@ -47,7 +47,7 @@ def list_command(
     settings = settings_for(config)
 
     async def go() -> list[Account]:
-        async with open_runtime(settings) as rt:
+        async with open_runtime(settings, read_only=True) as rt:
             found = await service.list_all(
                 rt.store, vendor=vendor, practice_id=practice, status=status
             )
@@ -68,7 +68,7 @@ def show_command(account_id: str, config: ConfigOption = None, as_json: JsonOpti
     settings = settings_for(config)
 
     async def go() -> Account:
-        async with open_runtime(settings) as rt, rt.store.read() as conn:
+        async with open_runtime(settings, read_only=True) as rt, rt.store.read() as conn:
             return await account_rows.get_account(conn, account_id)
 
     account = run(go)
@@ -165,9 +165,15 @@ def remove_command(
     config: ConfigOption = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Delete an account: crypto-shreds its keys and purges its synced data."""
+    """Delete an account: crypto-shreds its keys and purges its synced data.
+
+    Asks at a terminal; anywhere else (a script, a pipe) `--yes` is required."""
     settings = settings_for(config)
-    if not yes and sys.stdin.isatty():
+    if not yes:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise InputError(
+                "accounts remove deletes for good: pass --yes (no terminal to confirm at)"
+            )
         typer.confirm(f"delete {account_id} and purge its synced data?", abort=True)
 
     async def go() -> None:

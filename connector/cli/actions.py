@@ -52,7 +52,7 @@ def list_command(
     settings = settings_for(config)
 
     async def go() -> list[action_rows.Action]:
-        async with open_runtime(settings) as rt, rt.store.read() as conn:
+        async with open_runtime(settings, read_only=True) as rt, rt.store.read() as conn:
             return await action_rows.list_actions(conn, case_id=case)
 
     items = run(go)
@@ -68,7 +68,7 @@ def show_command(action_id: str, config: ConfigOption = None, as_json: JsonOptio
     settings = settings_for(config)
 
     async def go() -> action_rows.Action:
-        async with open_runtime(settings) as rt, rt.store.read() as conn:
+        async with open_runtime(settings, read_only=True) as rt, rt.store.read() as conn:
             return await action_rows.get_action(conn, action_id)
 
     action = run(go)
@@ -144,7 +144,7 @@ def run_command(
     async def go() -> list[action_rows.Action]:
         deadline = time.monotonic() + wait
         done: dict[str, action_rows.Action] = {}
-        async with open_runtime(settings) as rt, open_sync_services(rt) as services:
+        async with open_runtime(settings) as rt, open_sync_services(rt, check=True) as services:
             while True:
                 for action in await run_due_actions(services):
                     done[action.id] = action

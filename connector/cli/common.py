@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import structlog
 import typer
 from rich.console import Console
 
@@ -28,18 +29,27 @@ ConfigOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
+# Stored values (usernames, practice ids, portal texts) are printed as they are: rich's markup
+# and emoji codes are off, so `[/]` cannot crash a table and `[link=...]` is not a hyperlink.
 # Piped output keeps whole ids rather than truncating them to 80 columns.
-stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stdout = Console(
+    highlight=False, markup=False, emoji=False, width=None if sys.stdout.isatty() else 200
+)
+stderr = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
+
+_log = structlog.get_logger("connector.cli")
 
 
 def settings_for(config: Path | None, *, long_running: bool = False) -> Settings:
     """Load settings and set up logging. One-shot commands log warnings and up only."""
-    settings = load_settings(config)
+    warnings: list[str] = []
+    settings = load_settings(config, warn=warnings.append)
     level = settings.log.level
     if not long_running and level in ("debug", "info"):
         level = "debug" if level == "debug" else "warning"
     configure_logging(level=level, fmt=settings.log.format)
+    for warning in warnings:
+        _log.warning("settings.unknown_environment", detail=warning)
     return settings
 
 

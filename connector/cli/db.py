@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from connector.cli.common import ConfigOption, run, settings_for, stdout
-from connector.store import Store, upgrade
+from connector.runtime import connect_store
+from connector.store import upgrade
 from connector.worker.jobs import install_procrastinate
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -17,7 +18,7 @@ def upgrade_command(config: ConfigOption = None) -> None:
     settings = settings_for(config)
 
     async def go() -> tuple[str | None, str | None, bool]:
-        store = Store.connect(settings.database_url)
+        store = await connect_store(settings)
         try:
             before, after = await upgrade(store)
             queue = await install_procrastinate(store, settings.database_url)

@@ -4,17 +4,30 @@ It uses the real code paths: the embedded data dir (SQLite plus a generated key 
 sandbox portals on loopback, the demo accounts stored through the credential code, the sync
 engine with progress bars, then the API, the form and the scheduler as `serve` runs them (with
 a one-off bearer token printed for trying the API).
+
+It never touches what the settings point at: its data dir is `./.connector/` (SQLite and its
+own key file, whatever `data_dir`, `database.url` and `vault` say), it sends no webhooks and
+launches its own browser. Of the settings it honours only where the API listens (`api.host`,
+`api.port`; a free port when unset), logging, and how to launch Chromium on this machine
+(`browser.executable_path`, `browser.sandbox`), and it says in one line what it ignored.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import socket
 import threading
-from contextlib import ExitStack
-from typing import Annotated, Any
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Annotated
 
 import httpx
 import typer
+import uvicorn
+from fastapi import FastAPI
 from rich.table import Table
 
 from connector.accounts import service
@@ -23,18 +36,21 @@ from connector.cli.common import ConfigOption, run, settings_for, stdout
 from connector.cli.serve import background
 from connector.cli.sync import results_table, sync_with_progress
 from connector.domain import Account
-from connector.runtime import Runtime, open_runtime, open_sync_services
-from connector.settings import Settings
+from connector.errors import ConnectorError
+from connector.runtime import Runtime, bind_listener, open_runtime, open_sync_services
+from connector.settings import Settings, VaultSettings, settings_without_environment
 from connector.store import accounts as account_rows
 from connector.store import stats
 from sandbox import VENDORS
 from sandbox.common.config import SandboxConfig
-from sandbox.common.server import PortalHandle, free_port, serve, start_portal
+from sandbox.common.server import PortalHandle, start_portal
 from sandbox.scenarios import scenario
 from vault import Secret
 
 DEMO_PRACTICES = 4
 DEMO_CASES = 12
+#: DESIGN section 4: the demo's own state, in the folder it runs from.
+DEMO_DATA_DIR = Path(".connector")
 
 
 def demo_logins(vendor: str, portal: PortalHandle) -> list[tuple[str, Secret, str | None]]:
@@ -89,21 +105,58 @@ async def summary(rt: Runtime, accounts: list[Account]) -> Table:
     return table
 
 
+def ignored_settings(settings: Settings, data_dir: Path) -> list[str]:
+    """The settings the demo leaves alone although they are set."""
+    checks = {
+        "data_dir": settings.data_dir.resolve() != data_dir,
+        "database.url": bool(settings.database.url),
+        "vault": settings.vault != VaultSettings(),
+        "webhooks.endpoints": bool(settings.webhooks.endpoints),
+        "browser.ws_endpoint": bool(settings.browser.ws_endpoint),
+        "api.tokens": bool(settings.api.tokens),
+    }
+    return [name for name, is_set in checks.items() if is_set]
+
+
 def demo_settings(
     settings: Settings, portals: dict[str, PortalHandle], port: int, token: str
 ) -> Settings:
-    """The embedded defaults, pointed at the sandboxes, with a one-off API token and port."""
-    vendors: dict[str, Any] = settings.vendors.model_dump()
-    for vendor, portal in portals.items():
-        vendors[vendor]["base_url"] = portal.url
-    api = settings.api.model_dump(exclude={"tokens", "tokens_file"})
-    api.update(port=port, public_base_url=f"http://127.0.0.1:{port}", tokens=[token])
-    return settings.model_copy(
-        update={
-            "vendors": type(settings.vendors).model_validate(vendors),
-            "api": type(settings.api).model_validate(api),
-        }
+    """The embedded defaults (never the environment's), pointed at the sandboxes, with a one-off
+    API token; from `settings` only the API's address, logging and the local browser."""
+    host = settings.api.host
+    return settings_without_environment(
+        data_dir=DEMO_DATA_DIR.resolve(),
+        vendors={vendor: {"base_url": portal.url} for vendor, portal in portals.items()},
+        api={"host": host, "port": port, "tokens": [token]},
+        log=settings.log.model_dump(),
+        browser={
+            "executable_path": settings.browser.executable_path,
+            "sandbox": settings.browser.sandbox,
+        },
     )
+
+
+@contextmanager
+def serve_in_thread(app: FastAPI, listener: socket.socket) -> Iterator[None]:
+    """Serve `app` on a bound socket from a thread (the demo's main thread waits for Ctrl-C)."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_config=None, access_log=False, server_header=False)
+    )
+    thread = threading.Thread(
+        target=lambda: asyncio.run(server.serve(sockets=[listener])), daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise ConnectorError("the demo's API did not start")
+        time.sleep(0.02)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 def form_link(api_url: str, token: str, vendor: str) -> str:
@@ -122,9 +175,20 @@ def demo_command(
     config: ConfigOption = None,
     once: Annotated[bool, typer.Option("--once", help="Exit after the summary.")] = False,
 ) -> None:
-    """Run the connector on embedded defaults against both sandbox portals."""
+    """Run the connector on embedded defaults against both sandbox portals, in ./.connector/
+    (it never uses the configured database, keys, webhooks or remote browser)."""
     base_settings = settings_for(config)
+    ignored = ignored_settings(base_settings, DEMO_DATA_DIR.resolve())
+    if ignored:
+        stdout.print(
+            f"demo: ignoring {', '.join(ignored)} from the settings; it runs on its own data "
+            f"in {DEMO_DATA_DIR.resolve()}"
+        )
+    api_port = base_settings.api.port if "port" in base_settings.api.model_fields_set else 0
+    listener = bind_listener(base_settings.api.host, api_port, "the demo's API")
+    port = listener.getsockname()[1]
     with ExitStack() as stack:
+        stack.callback(listener.close)
         portals = {
             vendor: stack.enter_context(
                 start_portal(
@@ -134,7 +198,7 @@ def demo_command(
             for vendor in VENDORS
         }
         token = secrets.token_urlsafe(24)
-        settings = demo_settings(base_settings, portals, free_port(), token)
+        settings = demo_settings(base_settings, portals, port, token)
 
         async def go() -> tuple[Table, Table]:
             async with open_runtime(settings) as rt:
@@ -151,8 +215,8 @@ def demo_command(
         stdout.print(synced)
         stdout.print(known)
         app = create_app(settings, on_start=background(settings, scheduler=True))
-        server = stack.enter_context(serve(app, port=settings.api.port))
-        api_url = server.url
+        stack.enter_context(serve_in_thread(app, listener))
+        api_url = settings.api.public_base_url  # http://<api.host>:<port>
         stdout.print(f"data dir: {settings.data_dir} (SQLite and key file)")
         stdout.print(f"API docs: {api_url}/docs  (demo bearer token: {token})")
         stdout.print(f"  try: curl -H 'Authorization: Bearer {token}' {api_url}/v1/cases?limit=3")

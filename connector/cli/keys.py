@@ -40,7 +40,7 @@ def status_command(config: ConfigOption = None, as_json: JsonOption = False) -> 
     settings = settings_for(config)
 
     async def go() -> list[KekUsage]:
-        async with open_runtime(settings) as rt:
+        async with open_runtime(settings, read_only=True) as rt:
             return await kek_usage(rt.store, rt.vault.keys)
 
     usage = run(go)

@@ -16,10 +16,11 @@ import uvicorn
 from connector.actions import ActionLoop
 from connector.api.app import create_app
 from connector.api.state import ApiContext
-from connector.cli.common import ConfigOption, settings_for, stdout
+from connector.cli.common import ConfigOption, run, settings_for, stdout
 from connector.errors import ConfigError
 from connector.files import FilesLoop, files_services
 from connector.retention import purge_expired
+from connector.runtime import bind_listener, open_runtime, probe_browser
 from connector.settings import Settings
 from connector.store.jobs import live_workers
 from connector.sync import Scheduler
@@ -91,31 +92,47 @@ def serve_command(
     ] = False,
 ) -> None:
     """Serve the API (/v1), the update-credentials form (/forms) and, unless told otherwise,
-    the embedded scheduler."""
+    the embedded scheduler.
+
+    The port is bound, and the database and keys opened, before anything starts: a port in use
+    or a missing key is one line and an exit code, not a half-started server."""
     settings = settings_for(config, long_running=True)
     if no_scheduler and settings.embedded:
         raise ConfigError(
             "--no-scheduler leaves syncs to workers, which need PostgreSQL (database.url)"
         )
-    app = create_app(settings, on_start=background(settings, scheduler=not no_scheduler))
-    if no_scheduler:
+    listener = bind_listener(settings.api.host, settings.api.port)
 
-        async def workers(ctx: ApiContext) -> str:
-            return "ok" if await live_workers(ctx.runtime.store) else "no live worker"
+    async def go() -> None:
+        async with open_runtime(settings) as rt:
+            await probe_browser(settings)
+            app = create_app(
+                settings, runtime=rt, on_start=background(settings, scheduler=not no_scheduler)
+            )
+            if no_scheduler:
 
-        app.state.readiness = {"workers": workers}
-    stdout.print(
-        f"serving on http://{settings.api.host}:{settings.api.port} "
-        f"(API docs: /docs; forms at {settings.api.public_base_url}/forms/...)"
-    )
-    uvicorn.run(
-        app,
-        host=settings.api.host,
-        port=settings.api.port,
-        log_config=None,  # our redacting pipeline owns the loggers
-        access_log=True,
-        server_header=False,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.api.forwarded_allow_ips,
-        timeout_graceful_shutdown=int(settings.sync.grace_seconds) + 5,
-    )
+                async def workers(ctx: ApiContext) -> str:
+                    return "ok" if await live_workers(ctx.runtime.store) else "no live worker"
+
+                app.state.readiness = {"workers": workers}
+            server = uvicorn.Server(
+                uvicorn.Config(
+                    app,
+                    log_config=None,  # our redacting pipeline owns the loggers
+                    access_log=True,
+                    server_header=False,
+                    proxy_headers=True,
+                    forwarded_allow_ips=settings.api.forwarded_allow_ips,
+                    timeout_graceful_shutdown=int(settings.sync.grace_seconds) + 5,
+                )
+            )
+            stdout.print(
+                f"serving on http://{settings.api.host}:{settings.api.port} "
+                f"(API docs: /docs; forms at {settings.api.public_base_url}/forms/...)"
+            )
+            await server.serve(sockets=[listener])
+
+    try:
+        run(go)
+    finally:
+        listener.close()

@@ -64,9 +64,9 @@ async def sync_with_progress(
     limit = asyncio.Semaphore(concurrency)
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
-        TextColumn("{task.fields[detail]}"),
+        TextColumn("{task.fields[detail]}", markup=False),
         TimeElapsedColumn(),
         console=stdout,
         transient=False,
@@ -115,7 +115,7 @@ def sync_command(
         vendor = check_vendor(vendor)
 
     async def go() -> tuple[dict[str, Account], list[SyncResult]]:
-        async with open_runtime(settings) as rt, open_sync_services(rt) as services:
+        async with open_runtime(settings) as rt, open_sync_services(rt, check=True) as services:
             selected = await select_accounts(services, account or [], practice, vendor)
             if not selected:
                 raise InputError("no account matches")

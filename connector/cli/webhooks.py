@@ -21,7 +21,7 @@ def status_command(config: ConfigOption = None, as_json: JsonOption = False) -> 
     settings = settings_for(config)
 
     async def go() -> list[EndpointStatus]:
-        store = await open_store(settings)
+        store = await open_store(settings, existing_only=True)
         try:
             return await delivery_status(store, settings.webhooks)
         finally:

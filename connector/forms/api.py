@@ -12,11 +12,17 @@ from typing import Any
 from zoneinfo import available_timezones
 
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from connector.api.errors import ErrorResponse
-from connector.api.models import ID_PATTERN, TEXT_PATTERN, Vendor
+from connector.api.models import (
+    ID_PATTERN,
+    RETURN_URL_PATTERN,
+    TEXT_PATTERN,
+    Vendor,
+    locale_pattern,
+)
 from connector.api.state import ApiContext
 from connector.clock import utcnow
 from connector.credentials import check_practice_id
@@ -69,7 +75,7 @@ class FormSessionRequest(BaseModel):
     locale: str | None = Field(
         None,
         max_length=35,
-        pattern=r"^[A-Za-z]{1,8}([-_][A-Za-z0-9]{1,8})*$",
+        pattern=locale_pattern(LANGUAGES),
         description=f"The form's language ({', '.join(LANGUAGES)}; a region like de-AT is "
         "accepted). Absent: the browser's Accept-Language, else English.",
     )
@@ -84,8 +90,10 @@ class FormSessionRequest(BaseModel):
     return_url: str | None = Field(
         None,
         max_length=2000,
+        pattern=RETURN_URL_PATTERN,
         description="Where the form sends the dentist back, with `account_id` and `status` "
-        "added to its query. Must match `forms.return_url_allowlist`.",
+        "added to its query: an absolute http(s) URL that `forms.return_url_allowlist` admits "
+        "(403 otherwise).",
     )
 
 
@@ -118,6 +126,11 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "`account_id` names no account.",
         "content": _error_example("not_found", "no account acc_01jd5x0s7c3v9q2m8k4n6p1r5t"),
     },
+    403: {
+        "model": ErrorResponse,
+        "description": "`forms.return_url_allowlist` does not admit the return_url.",
+        "content": _error_example("forbidden", "return_url is not in forms.return_url_allowlist"),
+    },
     409: {
         "model": ErrorResponse,
         "description": "The account belongs to another vendor or practice.",
@@ -125,10 +138,8 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     422: {
         "model": ErrorResponse,
-        "description": "Unknown vendor or locale, or a return_url the allow-list refuses.",
-        "content": _error_example(
-            "invalid_request", "return_url is not in forms.return_url_allowlist"
-        ),
+        "description": "The request does not validate (an unknown vendor, say).",
+        "content": _error_example("invalid_request", "vendor: unknown vendor"),
     },
 }
 
@@ -159,7 +170,11 @@ async def create_form_session(body: FormSessionRequest, request: Request) -> For
         raise InputError("timezone: not an IANA time zone name (for example Europe/Warsaw)")
     return_url = None
     if body.return_url is not None:
-        return_url = check_return_url(body.return_url, settings.forms.return_url_allowlist)
+        try:
+            return_url = check_return_url(body.return_url, settings.forms.return_url_allowlist)
+        except InputError as refused:
+            # The schema admitted its form: what is left is the configured allow-list's say.
+            raise HTTPException(403, str(refused)) from None
     now = utcnow()
     token = new_token()
     async with ctx.runtime.store.transaction() as conn:

@@ -8,7 +8,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from connector.store.schema import accounts, actions, cases, setups
+from connector.store.schema import (
+    accounts,
+    actions,
+    cases,
+    events,
+    setups,
+    webhook_deliveries,
+)
 
 
 @dataclass(frozen=True)
@@ -16,6 +23,7 @@ class Gauges:
     accounts: dict[tuple[str, str], int]  # (vendor, status) -> accounts
     due: int  # accounts whose sync is due now
     open_actions: int  # actions pending or running
+    last_sync: dict[str, datetime]  # vendor -> the latest successful sync of any of its accounts
 
 
 async def gauges(conn: AsyncConnection, now: datetime) -> Gauges:
@@ -34,11 +42,28 @@ async def gauges(conn: AsyncConnection, now: datetime) -> Gauges:
     open_actions = await conn.execute(
         sa.select(sa.func.count()).where(actions.c.status.in_(["pending", "running"]))
     )
+    last = await conn.execute(
+        sa.select(accounts.c.vendor, sa.func.max(accounts.c.last_sync_at))
+        .where(accounts.c.last_sync_at.is_not(None))
+        .group_by(accounts.c.vendor)
+    )
     return Gauges(
         {(str(v), str(s)): int(c) for v, s, c in rows},
         int(due.scalar_one()),
         int(open_actions.scalar_one()),
+        {str(v): at for v, at in last.all() if at is not None},
     )
+
+
+async def webhook_backlog(conn: AsyncConnection) -> dict[str, tuple[int, datetime]]:
+    """Per endpoint: deliveries waiting, and the time of the oldest event among them."""
+    query = (
+        sa.select(webhook_deliveries.c.endpoint, sa.func.count(), sa.func.min(events.c.created_at))
+        .select_from(webhook_deliveries.join(events, webhook_deliveries.c.event_id == events.c.id))
+        .where(webhook_deliveries.c.status == "pending")
+        .group_by(webhook_deliveries.c.endpoint)
+    )
+    return {str(e): (int(n), oldest) for e, n, oldest in (await conn.execute(query)).all()}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,10 +39,16 @@ from adapters.base import (
     SignInRefused,
     no_code,
 )
+from connector import metrics
 from connector.accounts import service
 from connector.accounts.gate import AttemptSource, Refusal
 from connector.accounts.lease import AccountLease, LeaseBusy, LeaseLost, account_lease
-from connector.accounts.meaning import AccountOutcome, RefusalReason, outcome_of_access
+from connector.accounts.meaning import (
+    LOCAL_ERRORS,
+    AccountOutcome,
+    RefusalReason,
+    outcome_of_access,
+)
 from connector.clock import utcnow
 from connector.domain import Account, AccountStatus, EventType, RunOutcome
 from connector.errors import NotFoundError
@@ -50,7 +57,13 @@ from connector.store import accounts as account_rows
 from connector.store import cases as case_rows
 from connector.store.ids import new_id
 from connector.sync import vendor_health
-from connector.sync.portal import keep_session, open_session, record_error, record_refusal
+from connector.sync.portal import (
+    keep_session,
+    open_session,
+    record_error,
+    record_local_failure,
+    record_refusal,
+)
 from connector.sync.services import SyncServices
 
 _log = structlog.get_logger("connector.sync")
@@ -152,6 +165,9 @@ class _Run:
         #: Status words the adapter did not know (kept raw), and register facts that failed.
         self.unknown_labels: set[str] = set()
         self.failed_facts: tuple[str, ...] = ()
+        #: For metrics: the account's vendor, when the run began.
+        self.account: Account | None = None
+        self.began = time.monotonic()
 
     # --- the run ----------------------------------------------------------------------------
 
@@ -168,6 +184,7 @@ class _Run:
                 now=utcnow(),
             )
         self.started = True
+        self.account = account
         if account.vendor not in self.s.adapters:
             await self._reschedule(account, self.s.policy.after_failure(utcnow(), 1))
             await self._finish(RunOutcome.FAILED, f"no adapter for {account.vendor}")
@@ -179,15 +196,19 @@ class _Run:
             return await self._refused(account, refused)
         except AdapterError as error:
             return await self._fail(account, error)
+        except LOCAL_ERRORS as error:
+            return await self._fail_locally(account, error)
         self.session = session
         try:
             return await self._with_session(account, session)
         except AdapterError as error:
             # A session that signed in stays useful after a failed run: keep it, so the next
             # run does not sign in again.
-            with contextlib.suppress(AdapterError):
+            with contextlib.suppress(AdapterError, *LOCAL_ERRORS):
                 await keep_session(self.s, account, session)
             return await self._fail(account, error)
+        except LOCAL_ERRORS as error:
+            return await self._fail_locally(account, error)
         finally:
             await session.close()
 
@@ -534,6 +555,25 @@ class _Run:
             await vendor_health.note_run(self.s.store, account.vendor)
         return self._result(RunOutcome.FAILED, outcome.status, outcome.reason)
 
+    async def _fail_locally(self, account: Account, error: Exception) -> SyncResult:
+        """A failure of the connector's own (its keys): the account keeps its status."""
+        try:
+            outcome = await record_local_failure(
+                self.s, self.account_id, error, policy=self.s.policy
+            )
+        except NotFoundError:
+            raise _AccountGone(self.account_id) from None
+        _log.warning(
+            "sync.failed",
+            account_id=self.account_id,
+            vendor=account.vendor,
+            reason=outcome.reason,
+            status=str(outcome.status),
+            error=str(error),
+        )
+        await self._finish(RunOutcome.FAILED, outcome.reason)
+        return self._result(RunOutcome.FAILED, outcome.status, outcome.reason)
+
     async def _set_status(
         self,
         conn: Connection,
@@ -564,6 +604,8 @@ class _Run:
                 details=details or None,
             )
         self.finished = True
+        if self.account is not None:
+            metrics.count_sync(self.account.vendor, str(outcome), time.monotonic() - self.began)
 
     async def close(self) -> None:
         """Always: mark an unfinished run abandoned (the lease is released by its holder)."""

@@ -9,7 +9,11 @@ from datetime import datetime
 from adapters.base import AdapterError, CodeProvider, Credentials, PortalSession
 from connector.accounts import gate, service
 from connector.accounts.gate import AttemptSource, GatedSignIns, Refusal
-from connector.accounts.meaning import AccountOutcome, outcome_of_error
+from connector.accounts.meaning import (
+    AccountOutcome,
+    outcome_of_error,
+    outcome_of_local_failure,
+)
 from connector.clock import utcnow
 from connector.credentials import reveal_login
 from connector.domain import Account, CredentialState
@@ -105,6 +109,41 @@ async def record_error(
             next_sync_at=due,
         )
     return outcome, changed
+
+
+async def record_local_failure(
+    services: SyncServices,
+    account_id: str,
+    error: Exception,
+    *,
+    policy: SchedulePolicy,
+) -> AccountOutcome:
+    """Account for a failure that is not the portal's (`meaning.LOCAL_FAILURES`): the status
+    stays, the reason and message say why, and the next try backs off like any failure."""
+    now = utcnow()
+    async with services.store.transaction() as conn:
+        current = await account_rows.get_account(conn, account_id, lock=True)
+        outcome = outcome_of_local_failure(error, current.status)
+        failures = current.failure_count + 1
+        due = policy.next_due(
+            current.status,
+            now,
+            failures=failures,
+            locked_until=current.locked_until,
+            transient=True,
+        )
+        await service.change_status(
+            conn,
+            current,
+            now,
+            status=outcome.status,
+            reason=outcome.reason,
+            message=outcome.message,
+            failure_count=failures,
+            last_error=outcome.message,
+            next_sync_at=due,
+        )
+    return outcome
 
 
 async def record_refusal(

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 import httpx
 import structlog
 
+from connector import metrics
 from connector.clock import utcnow
 from connector.settings import WebhookEndpointSettings, WebhooksSettings
 from connector.store.database import Store
@@ -145,6 +146,8 @@ async def _attempt(
         assert status_code is not None
         await mark_delivered(store, delivery.id, status_code=status_code, now=now)
         counters.delivered += 1
+        lag = (now - delivery.event.created_at).total_seconds()
+        metrics.count_delivery(endpoint.name, "delivered", lag)
         _log.info("webhook.delivered", **fields)
         return
     if now >= delivery.expires_at:
@@ -152,6 +155,7 @@ async def _attempt(
             store, delivery.id, status_code=status_code, error=error, retry_at=None, now=now
         )
         counters.failed += 1
+        metrics.count_delivery(endpoint.name, "failed")
         _log.warning("webhook.failed", error=error, **fields)
         return
     delay = max(retry_delay(delivery.attempts, webhooks), asked_delay or 0.0)
@@ -160,6 +164,7 @@ async def _attempt(
         store, delivery.id, status_code=status_code, error=error, retry_at=retry_at, now=now
     )
     counters.retried += 1
+    metrics.count_delivery(endpoint.name, "retrying")
     _log.info(
         "webhook.retrying",
         error=error,

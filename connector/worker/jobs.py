@@ -33,6 +33,7 @@ from connector.settings import Settings
 from connector.store import actions as action_rows
 from connector.store.database import Store
 from connector.store.jobs import procrastinate_installed
+from connector.store.migrate import take_migration_lock
 from connector.sync import sync_account
 from connector.sync.scheduler import due_accounts
 from connector.sync.services import SyncServices
@@ -219,10 +220,17 @@ def build_app(database_url: str) -> procrastinate.App:
 
 
 async def install_procrastinate(store: Store, database_url: str) -> bool:
-    """Apply procrastinate's schema if it is missing; returns whether it was applied now."""
-    if store.is_sqlite or await procrastinate_installed(store):
+    """Apply procrastinate's schema if it is missing; returns whether it was applied now.
+
+    Under the migrations' lock (held by a transaction of ours while procrastinate applies its
+    schema on its own connection): applying it twice fails, and two `db upgrade`s may meet."""
+    if store.is_sqlite:
         return False
-    app = build_app(database_url)
-    async with app.open_async():
-        await app.schema_manager.apply_schema_async()
+    async with store.transaction() as conn:
+        await take_migration_lock(conn)
+        if await procrastinate_installed(store):
+            return False
+        app = build_app(database_url)
+        async with app.open_async():
+            await app.schema_manager.apply_schema_async()
     return True

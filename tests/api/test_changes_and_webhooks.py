@@ -113,7 +113,7 @@ async def test_webhook_status_and_replay(api_factory: Any, start_receiver: Recei
         ({}, 422),
         ({"failed": False}, 422),
         ({"event_id": "evt_missing"}, 404),
-        ({"failed": True, "endpoint": "nope"}, 422),
+        ({"failed": True, "endpoint": "nope"}, 404),
         ({"failed": True, "everything": True}, 422),
         ({"failed": "yes please"}, 422),
     ):

@@ -59,20 +59,22 @@ def test_example_config_documents_every_setting_and_loads() -> None:
         # Every setting has a comment line right above it (or above its group).
         assert re.search(rf"#.*\n(?:[^\n]*\n)?{re.escape(key)} =", text), name
     settings = load_settings(example)
-    assert settings == Settings()
+    # The data dir is the example's own folder's `.connector` (relative to the config file).
+    assert settings == Settings(data_dir=(ROOT / ".connector").resolve())
 
 
-def test_defaults_are_embedded_sqlite_and_key_file() -> None:
+def test_defaults_are_embedded_sqlite_and_key_file(tmp_path: Path) -> None:
     settings = load_settings()
-    assert settings.database_url == "sqlite+aiosqlite:///.connector/connector.db"
-    assert settings.key_file == Path(".connector/keys.json")
+    here = tmp_path.resolve()  # the current directory, made absolute at load time
+    assert settings.database_url == f"sqlite+aiosqlite:///{here}/.connector/connector.db"
+    assert settings.key_file == here / ".connector" / "keys.json"
     assert settings.embedded
 
 
 def test_connector_toml_in_the_working_directory_is_read(tmp_path: Path) -> None:
     (tmp_path / "connector.toml").write_text('data_dir = "state"\n[log]\nlevel = "debug"\n')
     settings = load_settings()
-    assert settings.data_dir == Path("state")
+    assert settings.data_dir == (tmp_path / "state").resolve()
     assert settings.log.level == "debug"
 
 

@@ -78,12 +78,27 @@ def test_the_link_api_needs_the_bearer_token(connector: Connector) -> None:
     [
         ({"vendor": "straumann-MARKER"}, 422),
         ({"vendor": "invisalign", "locale": "fr-MARKER"}, 422),
-        ({"vendor": "invisalign", "return_url": "https://evil.example/MARKER"}, 422),
+        (
+            {"vendor": "invisalign", "return_url": "https://evil.example/MARKER"},
+            403,
+        ),  # well formed; the allow-list says no
         ({"vendor": "invisalign", "return_url": "javascript:alert('MARKER')"}, 422),
-        ({"vendor": "invisalign", "return_url": "{tps}.evil.example/settings/MARKER"}, 422),
-        ({"vendor": "invisalign", "return_url": "{tps}/settingsMARKER"}, 422),
-        ({"vendor": "invisalign", "return_url": "{tps}/settings/../admin/MARKER"}, 422),
-        ({"vendor": "invisalign", "return_url": "{tps}/settings/%2e%2e/MARKER"}, 422),
+        (
+            {"vendor": "invisalign", "return_url": "{tps}.evil.example/settings/MARKER"},
+            403,
+        ),  # well formed; the allow-list says no
+        (
+            {"vendor": "invisalign", "return_url": "{tps}/settingsMARKER"},
+            403,
+        ),  # well formed; the allow-list says no
+        (
+            {"vendor": "invisalign", "return_url": "{tps}/settings/../admin/MARKER"},
+            403,
+        ),  # well formed; the allow-list says no
+        (
+            {"vendor": "invisalign", "return_url": "{tps}/settings/%2e%2e/MARKER"},
+            403,
+        ),  # well formed; the allow-list says no
         ({"vendor": "invisalign", "return_url": "http://user@{host}/settings/MARKER"}, 422),
         ({"vendor": "invisalign", "unknown": "MARKER"}, 422),
         ({"vendor": "invisalign", "account_id": "acc_00000000000000000000000000"}, 404),

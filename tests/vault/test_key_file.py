@@ -48,18 +48,19 @@ async def test_add_primary_keeps_old_keys_and_remove_refuses_primary(tmp_path: P
     path = tmp_path / "keys.json"
     first = LocalKeyFile.generate(path)
     record = await seal(first, Secret("a-password-1234"), "acc", Purpose.PORTAL_LOGIN)
+    old_kid = first.primary_kid
     new_kid = first.add_primary()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     reloaded = LocalKeyFile(path)
-    assert reloaded.primary_kid == new_kid
-    assert reloaded.kids() == (new_kid, first.primary_kid)
+    assert reloaded.primary_kid == new_kid == first.primary_kid
+    assert reloaded.kids() == (new_kid, old_kid)
     assert (
         await unseal(reloaded, record, "acc", Purpose.PORTAL_LOGIN)
     ).reveal() == "a-password-1234"
     moved = await rewrap(reloaded, record, "acc", Purpose.PORTAL_LOGIN)
     with pytest.raises(VaultError, match="primary"):
         reloaded.remove(new_kid)
-    reloaded.remove(first.primary_kid)
+    reloaded.remove(old_kid)
     final = LocalKeyFile(path)
     assert final.kids() == (new_kid,)
     assert (await unseal(final, moved, "acc", Purpose.PORTAL_LOGIN)).reveal() == "a-password-1234"

@@ -64,6 +64,8 @@ def _failed_deliveries(config: Path, count: int) -> list[str]:
 
 def test_status_and_replay(config: Path) -> None:
     runner = CliRunner()
+    # `webhooks status` only reads: it needs a database (and does not make one).
+    assert runner.invoke(app, ["db", "upgrade", "--config", str(config)]).exit_code == 0
     result = runner.invoke(app, ["webhooks", "status", "--json", "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {

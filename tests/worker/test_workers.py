@@ -28,6 +28,7 @@ from vault import LocalKeyFile, Secret, Vault
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 INTERVAL = 30  # seconds between syncs of an account
+NO_METRICS = ["--metrics-port", "0"]
 
 
 def _env() -> dict[str, str]:
@@ -45,7 +46,8 @@ def _cli(config: Path, *args: str, stdin: str = "") -> subprocess.CompletedProce
 
 def _start_worker(config: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "connector", "worker", "--config", str(config)],
+        # Two workers on one machine: no metrics port each.
+        [sys.executable, "-m", "connector", "worker", "--config", str(config), *NO_METRICS],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=_env(),

@@ -25,7 +25,15 @@ from connector.api.models import (
     SyncRunList,
     Vendor,
 )
-from connector.api.pagination import Cursor, Limit, cursor_time, decode_cursor, page, time_text
+from connector.api.pagination import (
+    ACCOUNTS,
+    RUNS,
+    AccountsCursor,
+    Limit,
+    RunsCursor,
+    decode_cursor,
+    page,
+)
 from connector.api.state import ApiContext, context
 from connector.clock import utcnow
 from connector.domain import Account, AccountStatus
@@ -86,9 +94,9 @@ async def list_accounts(
     vendor: Annotated[Vendor | None, Query()] = None,
     status: AccountStatus | None = None,
     limit: Limit = 100,
-    cursor: Cursor = None,
+    cursor: AccountsCursor = None,
 ) -> AccountList:
-    after = decode_cursor(cursor, "accounts", ("i",))["i"] if cursor else None
+    after = decode_cursor(cursor, ACCOUNTS)[0] if cursor else None
     async with context(request).runtime.store.read() as conn:
         rows = await account_rows.list_accounts(
             conn,
@@ -196,18 +204,16 @@ async def sync_now(account_id: AccountId, request: Request) -> AccountOut:
     responses=NOT_FOUND,
 )
 async def list_runs(
-    account_id: AccountId, request: Request, limit: Limit = 100, cursor: Cursor = None
+    account_id: AccountId,
+    request: Request,
+    limit: Limit = 100,
+    cursor: RunsCursor = None,
 ) -> SyncRunList:
-    after = None
-    if cursor:
-        key = decode_cursor(cursor, "runs", ("t", "i"))
-        after = (cursor_time(key["t"]), key["i"])
+    after = decode_cursor(cursor, RUNS) if cursor else None
     async with context(request).runtime.store.read() as conn:
         await account_rows.get_account(conn, account_id)
         rows = await run_rows.list_runs(conn, account_id, limit=limit + 1, before=after)
-    items, next_cursor = page(
-        rows, limit, lambda r: {"t": time_text(r.started_at), "i": r.id}, "runs"
-    )
+    items, next_cursor = page(rows, limit, lambda r: {"t": r.started_at, "i": r.id}, "runs")
     return SyncRunList.model_validate(
         {"items": [r.to_json() for r in items], "next_cursor": next_cursor}
     )

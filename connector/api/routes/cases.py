@@ -23,15 +23,7 @@ from connector.api.models import (
     SetupList,
     Vendor,
 )
-from connector.api.pagination import (
-    Cursor,
-    Limit,
-    cursor_time,
-    decode_cursor,
-    page,
-    time_text,
-    utc,
-)
+from connector.api.pagination import CASES, CasesCursor, Limit, decode_cursor, page, utc
 from connector.api.state import context
 from connector.domain import CaseStatus
 from connector.store import cases as case_rows
@@ -75,12 +67,9 @@ async def list_cases(
     ] = None,
     include_removed: bool = False,
     limit: Limit = 100,
-    cursor: Cursor = None,
+    cursor: CasesCursor = None,
 ) -> CaseList:
-    after = None
-    if cursor:
-        key = decode_cursor(cursor, "cases", ("t", "i"))
-        after = (cursor_time(key["t"]), key["i"])
+    after = decode_cursor(cursor, CASES) if cursor else None
     async with context(request).runtime.store.read() as conn:
         rows = await case_rows.list_case_items(
             conn,
@@ -89,14 +78,12 @@ async def list_cases(
             account_id=account_id,
             status=status,
             action_required=action_required,
-            updated_since=utc(updated_since, "updated_since") if updated_since else None,
+            updated_since=utc(updated_since) if updated_since else None,
             include_removed=include_removed,
             after=after,
             limit=limit + 1,
         )
-    items, next_cursor = page(
-        rows, limit, lambda r: {"t": time_text(r["updated_at"]), "i": r["id"]}, "cases"
-    )
+    items, next_cursor = page(rows, limit, lambda r: {"t": r["updated_at"], "i": r["id"]}, "cases")
     return CaseList.model_validate({"items": items, "next_cursor": next_cursor})
 
 

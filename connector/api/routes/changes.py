@@ -11,9 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from connector.api.models import ChangeList
-from connector.api.pagination import CURSOR_PATTERN, Limit
+from connector.api.pagination import Limit
 from connector.api.state import context
-from connector.store.feed import read_feed
+from connector.store.feed import CURSOR_PATTERN, read_feed
 
 router = APIRouter(tags=["changes"])
 
@@ -29,7 +29,7 @@ async def list_changes(
     cursor: Annotated[
         str | None,
         Query(
-            max_length=64,
+            max_length=19,
             pattern=CURSOR_PATTERN,
             description="The `next_cursor` of the previous answer.",
         ),

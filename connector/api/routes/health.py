@@ -1,4 +1,8 @@
-"""`/healthz` (the process answers), `/readyz` (it can do its job), `/metrics` (Prometheus)."""
+"""`/healthz` (the process answers), `/readyz` (it can do its job), `/metrics` (Prometheus).
+
+Readiness needs the database to answer and every key that sealed records use to be held by this
+process: a process that cannot open the logins it would sync is not ready, whatever else works.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from connector.api.state import context
-from connector.metrics import REGISTRY, refresh_gauges
+from connector.metrics import render
+from connector.runtime import missing_keys
 
 router = APIRouter(tags=["health"])
 
@@ -25,13 +30,16 @@ async def healthz() -> dict[str, str]:
 
 @router.get(
     "/readyz",
-    summary="Readiness: the database answers and the keys are loaded",
+    summary="Readiness: the database answers and every key that records use is configured",
     responses={
         503: {
             "description": "Not ready",
             "content": {
                 "application/json": {
-                    "example": {"status": "unavailable", "checks": {"database": "unavailable"}}
+                    "example": {
+                        "status": "unavailable",
+                        "checks": {"database": "ok", "keys": "missing kek-20260301-a1b2c3 (19)"},
+                    }
                 }
             },
         }
@@ -43,9 +51,15 @@ async def readyz(request: Request) -> JSONResponse:
     try:
         await ctx.runtime.store.ping()
         checks["database"] = "ok"
+        missing = await missing_keys(ctx.runtime.store, ctx.runtime.vault.keys)
+        checks["keys"] = (
+            "missing " + ", ".join(f"{kid} ({n})" for kid, n in missing.items())
+            if missing
+            else "ok"
+        )
     except Exception:
-        checks["database"] = "unavailable"
-    checks["keys"] = "ok" if ctx.runtime.vault.keys.kids() else "missing"
+        checks.setdefault("database", "unavailable")
+        checks["keys"] = "unknown"
     for name, probe in getattr(request.app.state, "readiness", {}).items():
         try:
             checks[name] = await probe(ctx)
@@ -65,5 +79,4 @@ async def readyz(request: Request) -> JSONResponse:
     responses={200: {"content": {"text/plain": {}}}},
 )
 async def metrics(request: Request) -> Response:
-    await refresh_gauges(context(request).runtime.store)
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    return Response(await render(context(request).runtime.store), media_type=CONTENT_TYPE_LATEST)

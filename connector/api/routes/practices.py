@@ -14,7 +14,7 @@ import structlog
 from fastapi import APIRouter, Path, Query, Request
 
 from connector.api.models import BAD_BODY, TEXT_PATTERN, MappingList, MappingOut, MappingPut, Vendor
-from connector.api.pagination import Cursor, Limit, decode_cursor, page
+from connector.api.pagination import MAPPINGS, Limit, MappingsCursor, decode_cursor, page
 from connector.api.state import context
 from connector.clock import utcnow
 from connector.credentials import check_practice_id
@@ -70,12 +70,9 @@ async def list_mappings(
     request: Request,
     vendor: Annotated[Vendor | None, Query()] = None,
     limit: Limit = 100,
-    cursor: Cursor = None,
+    cursor: MappingsCursor = None,
 ) -> MappingList:
-    after = None
-    if cursor:
-        key = decode_cursor(cursor, "mappings", ("v", "d"))
-        after = (key["v"], key["d"])
+    after = decode_cursor(cursor, MAPPINGS) if cursor else None
     async with context(request).runtime.store.read() as conn:
         rows = await practices.list_mappings(conn, vendor, after=after, limit=limit + 1)
     items, next_cursor = page(

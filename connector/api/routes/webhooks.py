@@ -13,7 +13,7 @@ from connector.api.errors import NOT_FOUND
 from connector.api.models import BAD_BODY, EndpointStatusList, ReplayRequest, ReplayResult
 from connector.api.state import context
 from connector.clock import utcnow
-from connector.errors import InputError
+from connector.errors import NotFoundError
 from connector.webhooks import delivery_status, replay_deliveries
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -36,14 +36,14 @@ async def webhook_status(request: Request) -> EndpointStatusList:
     description="`failed`: every failed delivery (of `event_id` only, when given); `event_id` "
     "alone: that event to every endpoint that takes it; `endpoint`: only that endpoint. Each "
     "replayed delivery gets a fresh retry window. 422 when neither `event_id` nor `failed` is "
-    "given, or the endpoint is not configured; 404 for an unknown event.",
+    "given; 404 for an unknown event or an endpoint that is not configured.",
     responses={**BAD_BODY, **NOT_FOUND},
 )
 async def replay(body: ReplayRequest, request: Request) -> ReplayResult:
     ctx = context(request)
     if body.endpoint is not None and ctx.settings.webhooks.endpoint(body.endpoint) is None:
         # Checked here so that the message does not repeat the name (errors never echo input).
-        raise InputError("no webhook endpoint of that name is configured")
+        raise NotFoundError("no webhook endpoint of that name is configured")
     count = await replay_deliveries(
         ctx.runtime.store,
         ctx.settings.webhooks,
