@@ -8,7 +8,6 @@ restart policy, can tell them apart without a traceback.
 from __future__ import annotations
 
 import errno
-import re
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +17,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import structlog
-from sqlalchemy.engine.url import make_url
 
 from adapters.browser import BrowserPool
 from adapters.registry import AdapterParts, build_adapter, vendor_names
@@ -28,6 +26,7 @@ from connector.errors import ConfigError, ConnectorError
 from connector.keys import key_provider
 from connector.settings import Settings
 from connector.store import Store, sealed, upgrade
+from connector.store.diagnostics import database_label, driver_message, sqlite_file
 from connector.store.migrate import current_revision, head_revision
 from connector.sync import SchedulePolicy, SyncServices
 from vault import KeyProvider, Vault
@@ -67,27 +66,6 @@ class Runtime:
 # --- the database ---------------------------------------------------------------------------
 
 
-def database_label(url: str) -> str:
-    """Which database, for messages: driver, user, host, port and name; never a password."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return f"SQLite {parsed.database}"
-    user = f"{parsed.username}@" if parsed.username else ""
-    port = f":{parsed.port}" if parsed.port else ""
-    return f"PostgreSQL {user}{parsed.host or 'localhost'}{port}/{parsed.database or ''}"
-
-
-def driver_message(error: BaseException, url: str | None = None) -> str:
-    """The database driver's own words, on one line, without a password or an SQL statement."""
-    original = getattr(error, "orig", None) or error
-    text = str(original).split("\n[SQL:")[0]
-    text = re.sub(r"\s+", " ", text).strip().removeprefix("connection failed: ")
-    password = make_url(url).password if url else None
-    if password:
-        text = text.replace(str(password), "***")
-    return text[:300] or type(original).__name__
-
-
 def database_error(error: BaseException, url: str) -> DatabaseUnavailable:
     return DatabaseUnavailable(
         f"cannot use the database ({database_label(url)}): {driver_message(error, url)}"
@@ -95,7 +73,7 @@ def database_error(error: BaseException, url: str) -> DatabaseUnavailable:
 
 
 def _require_existing(settings: Settings) -> None:
-    database = make_url(settings.database_url).database if settings.embedded else None
+    database = sqlite_file(settings.database_url) if settings.embedded else None
     if database and not Path(database).is_file():
         raise DatabaseUnavailable(
             f"there is no connector database at {database}: run the command where "

@@ -118,13 +118,13 @@ STEPS: dict[str, tuple[str, ...]] = {
 ACCESS_TEXTS: dict[str, dict[str, str]] = {
     EXCESSIVE_DOCTOR: {
         "de": "Dies sind die eigenen ClearCorrect-Anmeldedaten eines Behandlers: Damit lassen "
-        "sich Behandlungsplanungen freigeben, und ein HIPAA-konformer Planungsdienst braucht "
+        "sich Behandlungsplanungen freigeben, und nach der DSGVO braucht ein Planungsdienst "
         f"eigene Anmeldedaten. Öffnen Sie im Doktorportal das {DE['tool']}, bestätigen Sie die "
         f"Einwilligung der Patienten, fügen Sie die E-Mail-Adresse des Planungsdienstes als "
         f"{DE['partner']} mit „{DE['decline']}“ hinzu, teilen Sie die Fälle mit ihm und geben "
         f"Sie hier stattdessen die Anmeldedaten des {DE['partner']}s ein.",
         "pl": "To jest własny login lekarza w ClearCorrect: pozwala zatwierdzać plany leczenia, "
-        "a serwis planowania zgodny z HIPAA potrzebuje własnego loginu. W Doctor Portal otwórz "
+        "a zgodnie z RODO serwis planowania potrzebuje własnego loginu. W Doctor Portal otwórz "
         f"moduł „{PL['tool']}”, potwierdź zgodę pacjentów, dodaj adres e-mail serwisu "
         f"planowania jako współpracownika z uprawnieniem „{PL['decline']}”, udostępnij mu "
         "przypadki i wpisz tutaj login współpracownika.",

@@ -116,11 +116,13 @@ STEPS: dict[str, tuple[str, ...]] = {
 
 ACCESS_TEXTS: dict[str, dict[str, str]] = {
     DOCTOR_ACCOUNT: {
-        "de": "Dies ist Ihr eigenes Invisalign-Arzt-Login, das ClinCheck-Pläne freigeben kann. "
+        "de": "Dies ist Ihr eigenes Invisalign-Arzt-Login, das ClinCheck-Pläne freigeben kann; "
+        "nach der DSGVO braucht ein Planungsdienst eigene Anmeldedaten. "
         f"Legen Sie ein Mitarbeiterkonto an ({DE['staff_path']} > {DE['add']}), nur mit der "
         f"Rolle \u201e{DE['rx']}\u201c, und verwenden Sie stattdessen dieses.",
         "pl": "To jest Twój własny login lekarza Invisalign, który może zatwierdzać plany "
-        f"ClinCheck. Utwórz konto pracownika ({PL['staff_path']} > {PL['add']}) tylko z rolą "
+        "ClinCheck; zgodnie z RODO serwis planowania potrzebuje własnego loginu. "
+        f"Utwórz konto pracownika ({PL['staff_path']} > {PL['add']}) tylko z rolą "
         f"\u201e{PL['rx']}\u201d i użyj go zamiast tego loginu.",
     },
     REMOVE_TREATMENT_MANAGEMENT: {

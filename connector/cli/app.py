@@ -7,7 +7,6 @@ import sys
 from typing import Annotated
 
 import click
-import sqlalchemy.exc
 import typer
 
 from connector import __version__
@@ -18,7 +17,8 @@ from connector.cli.serve import serve_command
 from connector.cli.sync import sync_command
 from connector.cli.worker import worker_command
 from connector.errors import ConnectorError
-from connector.runtime import BrowserUnavailable, DatabaseUnavailable, driver_message
+from connector.runtime import BrowserUnavailable, DatabaseUnavailable
+from connector.store.diagnostics import DATABASE_ERRORS, driver_message
 
 app = typer.Typer(
     name="tps-connector",
@@ -88,7 +88,7 @@ def main() -> None:
     except click.exceptions.Abort:
         sys.stderr.write("aborted\n")
         sys.exit(1)
-    except (sqlalchemy.exc.DBAPIError, sqlalchemy.exc.InterfaceError) as exc:
+    except DATABASE_ERRORS as exc:
         # The database went away after start-up: its driver's words, never the SQL.
         sys.stderr.write(f"error: the database failed: {driver_message(exc)}\n")
         sys.exit(DatabaseUnavailable.exit_code)
