@@ -5,7 +5,8 @@ update, rollback, pause, resume, sync-now and delete; the CLI's add, pause, resu
 form submits with right and wrong passwords, with and without the dentist's confirmation;
 syncs, scheduler rounds and outbound actions), interleaved with wall-clock jumps and with the
 portal losing answers to sign-ins, against the ClearCorrect sandbox (3 failures in a row lock a
-login). After every step the sandbox's own counters must show:
+login; 200 sequences) and the Invisalign sandbox (real Chromium through the hosted login on its
+own host; 20 sequences). After every step the sandbox's own counters must show:
 
 - the login is never locked (so no sign-in ever happens during a lockout we caused);
 - at most 2 failed sign-ins since its last success, whatever the time;
@@ -42,6 +43,7 @@ from hypothesis.stateful import (
 from typer.testing import CliRunner
 
 from adapters.base import no_code
+from adapters.browser import BrowserPool
 from connector import clock
 from connector.accounts import gate
 from connector.actions import request_action, run_due_actions
@@ -63,9 +65,37 @@ from vault import Secret
 
 pytestmark = pytest.mark.slow
 
-VENDOR = "clearcorrect"
-SEQUENCES = int(os.environ.get("CONNECTOR_MODEL_SEQUENCES", "200"))
 TOKEN = "model-test-token-0123456789"
+
+
+@dataclass(frozen=True)
+class Vendor:
+    name: str
+    sequences: int
+    #: Where the password is posted (lost answers are aimed at it).
+    login_path: str
+
+    def own_logins(self, state: dict[str, Any]) -> list[dict[str, Any]]:
+        """Generated least-privilege logins: one per sequence (they are reused, reset)."""
+        if self.name == "clearcorrect":
+            return [x for x in state["logins"] if x["username"].startswith("tps.")]
+        return [
+            x
+            for x in state["logins"]
+            if x["kind"] == "staff"
+            and x["scenario"] is None
+            and x["roles"] == ["Prescription management"]
+        ]
+
+
+VENDORS = {
+    "clearcorrect": Vendor(
+        "clearcorrect", int(os.environ.get("CONNECTOR_MODEL_SEQUENCES", "200")), LOGIN_PATH
+    ),
+    "invisalign": Vendor(
+        "invisalign", int(os.environ.get("CONNECTOR_MODEL_SEQUENCES_IDS", "20")), "/u/login"
+    ),
+}
 T = TypeVar("T")
 
 
@@ -77,6 +107,7 @@ def _wall() -> float:
 class World:
     """What every sequence shares: one sandbox, one database, one API app, one event loop."""
 
+    vendor: Vendor
     portal: PortalHandle
     loop: asyncio.AbstractEventLoop
     api: httpx.AsyncClient
@@ -91,9 +122,14 @@ class World:
         return self.loop.run_until_complete(work)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    data = tmp_path_factory.mktemp("model")
+@pytest.fixture(scope="module", params=list(VENDORS))
+def world(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    chromium_options: dict[str, Any],
+) -> Iterator[World]:
+    vendor = VENDORS[request.param]
+    data = tmp_path_factory.mktemp(f"model-{vendor.name}")
     key = base64.b64encode(os.urandom(32)).decode()
     env = {
         "CONNECTOR_DATA_DIR": str(data),
@@ -102,16 +138,17 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "CONNECTOR_VAULT__KEYS": f"k1:{key}",
         "CONNECTOR_API__TOKENS": f'["{TOKEN}"]',
     }
-    config = SandboxConfig(practices=40, cases=1, admin=True, wall=_wall)
+    config = SandboxConfig(practices=24, cases=1, admin=True, wall=_wall)
     loop = asyncio.new_event_loop()
-    with start_portal(VENDOR, config) as portal:
-        env["CONNECTOR_VENDORS__CLEARCORRECT__BASE_URL"] = portal.url
+    pool = BrowserPool(executable_path=chromium_options.get("executable_path"))
+    with start_portal(vendor.name, config) as portal:
+        env[f"CONNECTOR_VENDORS__{vendor.name.upper()}__BASE_URL"] = portal.url
         settings_ = Settings(
             data_dir=data,
             database={"url": env["CONNECTOR_DATABASE__URL"]},
             vault={"provider": "env", "keys": f"k1:{key}"},
             api={"tokens": [TOKEN]},
-            vendors={VENDOR: {"base_url": portal.url}},
+            vendors={vendor.name: {"base_url": portal.url}},
         )
         app = create_app(settings_)
         lifespan = app.router.lifespan_context(app)
@@ -122,15 +159,18 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             headers={"Authorization": f"Bearer {TOKEN}"},
         )
         ctx: ApiContext = app.state.ctx
-        services = make_services(ctx.runtime.store, ctx.runtime.vault, {VENDOR: portal.url})
-        logins = [x for x in portal.admin.state()["logins"] if x["username"].startswith("tps.")]
+        services = make_services(
+            ctx.runtime.store, ctx.runtime.vault, {vendor.name: portal.url}, pool
+        )
+        logins = vendor.own_logins(portal.admin.state())
         assert len(logins) >= 20
-        made = World(portal, loop, client, ctx, services, env, logins)
+        made = World(vendor, portal, loop, client, ctx, services, env, logins)
         try:
             yield made
         finally:
             loop.run_until_complete(client.aclose())
             loop.run_until_complete(lifespan.__aexit__(None, None, None))
+            loop.run_until_complete(pool.close())
             loop.close()
             clock.reset()
 
@@ -161,11 +201,13 @@ class Sequence(RuleBasedStateMachine):
         store = self.world.ctx.runtime.store
         now = clock.utcnow()
         async with store.transaction() as conn:
-            await signins.portal_login(conn, VENDOR, self.username, now)
+            await signins.portal_login(conn, self.world.vendor.name, self.username, now)
             await signins.update_portal_login(
-                conn, VENDOR, self.username, now, failures=0, locked_until=None
+                conn, self.world.vendor.name, self.username, now, failures=0, locked_until=None
             )
-            history = await signins.list_attempts(conn, VENDOR, self.username, limit=1)
+            history = await signins.list_attempts(
+                conn, self.world.vendor.name, self.username, limit=1
+            )
         return history[0].id if history else 0
 
     def _counter(self) -> dict[str, int]:
@@ -196,7 +238,7 @@ class Sequence(RuleBasedStateMachine):
         return result.stdout
 
     def _find_account(self) -> None:
-        response = self._api("GET", "/v1/accounts", params={"vendor": VENDOR})
+        response = self._api("GET", "/v1/accounts", params={"vendor": self.world.vendor.name})
         for item in response.json()["items"]:
             if item["username"].casefold() == self.username.casefold():
                 self.account_id = item["id"]
@@ -209,7 +251,11 @@ class Sequence(RuleBasedStateMachine):
     @rule(good=st.booleans())
     def api_create(self, good: bool) -> None:
         self._count("api_create")
-        body = {"vendor": VENDOR, "username": self.username, "password": self._password(good)}
+        body = {
+            "vendor": self.world.vendor.name,
+            "username": self.username,
+            "password": self._password(good),
+        }
         response = self._api("POST", "/v1/accounts", json=body)
         assert response.status_code == 201, response.text
         self.account_id = response.json()["id"]
@@ -219,7 +265,7 @@ class Sequence(RuleBasedStateMachine):
     def cli_add(self, good: bool) -> None:
         self._count("cli_add")
         self._cli(
-            "accounts", "add", "--vendor", VENDOR, "--username", self.username,
+            "accounts", "add", "--vendor", self.world.vendor.name, "--username", self.username,
             stdin=self._password(good) + "\n",
         )  # fmt: skip
         self._find_account()
@@ -234,7 +280,7 @@ class Sequence(RuleBasedStateMachine):
         self.world.run(
             verify_login(
                 self.world.services,
-                vendor=VENDOR,
+                vendor=self.world.vendor.name,
                 login=Login(self.username, Secret(self._password(good))),
                 code_provider=no_code,
                 account_id=self.account_id,
@@ -343,7 +389,9 @@ class Sequence(RuleBasedStateMachine):
         """Half the sign-in requests are handled by the portal, then answered 502."""
         self._count("lost_answers")
         self.world.portal.admin.faults(
-            path_prefixes=[LOGIN_PATH], late_error_rate=0.5 if lost else 0.0, seed=seed
+            path_prefixes=[self.world.vendor.login_path],
+            late_error_rate=0.5 if lost else 0.0,
+            seed=seed,
         )
 
     # --- what must always hold ------------------------------------------------------------------
@@ -360,7 +408,9 @@ class Sequence(RuleBasedStateMachine):
 
         async def ours() -> list[signins.Attempt]:
             async with self.world.ctx.runtime.store.read() as conn:
-                found = await signins.list_attempts(conn, VENDOR, self.username, limit=1000)
+                found = await signins.list_attempts(
+                    conn, self.world.vendor.name, self.username, limit=1000
+                )
             return [a for a in found if a.id >= self.first_attempt]
 
         attempts = self.world.run(ours())
@@ -381,24 +431,26 @@ class Sequence(RuleBasedStateMachine):
 
 def test_no_sequence_of_entry_points_locks_a_login(world: World) -> None:
     Sequence.world = world
+    sequences = world.vendor.sequences
     run_state_machine_as_test(
         Sequence,
         settings=settings(
-            max_examples=SEQUENCES,
-            stateful_step_count=10,
+            max_examples=sequences,
+            stateful_step_count=10 if world.vendor.name == "clearcorrect" else 6,
             deadline=None,
             derandomize=True,
             suppress_health_check=list(HealthCheck),
         ),
     )
-    assert world.sequences >= SEQUENCES
-    # Every entry point was exercised.
-    expected = {
-        "api_create", "cli_add", "form_submit", "api_update", "api_rollback", "api_pause",
-        "api_resume", "api_sync", "cli_pause", "cli_resume", "delete", "sync",
-        "scheduler_round", "comment", "time_passes", "lost_answers",
-    }  # fmt: skip
-    counted = world.portal.admin.logins().values()
-    assert sum(c["attempts"] for c in counted) >= SEQUENCES // 2  # sign-ins did happen
-    assert sum(c["failures"] for c in counted) >= SEQUENCES // 10  # and some failed
+    assert world.sequences >= sequences
+    # Every entry point was exercised (the 20 Invisalign sequences cover the sign-in paths).
+    expected = {"api_create", "form_submit", "api_update", "sync", "time_passes"}
+    if world.vendor.name == "clearcorrect":
+        expected |= {
+            "cli_add", "api_rollback", "api_pause", "api_resume", "api_sync", "cli_pause",
+            "cli_resume", "delete", "scheduler_round", "comment", "lost_answers",
+        }  # fmt: skip
     assert expected <= set(world.steps), expected - set(world.steps)
+    counted = world.portal.admin.logins().values()
+    assert sum(c["attempts"] for c in counted) >= sequences // 2  # sign-ins did happen
+    assert sum(c["failures"] for c in counted) >= sequences // 10  # and some failed
