@@ -16,6 +16,7 @@ from a closed list, never what a page showed about a patient. Pages are kept onl
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -137,8 +138,8 @@ class Walk:
         return found
 
     def _note(self, fact_id: str, verdict: Verdict, found: str) -> None:
-        if fact_id not in self.facts.ids():
-            raise ValueError(f"{fact_id} is not a fact this adapter declares")
+        if fact_id not in self.facts.ids() and fact_id not in self.register.ids():
+            raise ValueError(f"{fact_id} is neither declared by the adapter nor in the register")
         self._touched.add(fact_id)
         known = self._seen.get(fact_id)
         if known is None or (
@@ -162,6 +163,10 @@ class Walk:
         by_id: dict[str, list[Fact]] = {}
         for fact in self.facts:
             by_id.setdefault(fact.id, []).append(fact)
+        for fact_id in self._seen:  # a rule the adapter keeps in code: the register's words
+            for row in self.register.rows_of(fact_id) if fact_id not in by_id else ():
+                lang = None if row.lang == "*" else row.lang
+                by_id.setdefault(fact_id, []).append(Fact(fact_id, row.value, lang))
         results = []
         for fact_id, declared in by_id.items():
             seen = self._seen.get(fact_id)
@@ -183,10 +188,17 @@ class Walk:
         )
 
 
+#: The holes of a label template (`created: … by <username>`).
+_HOLE = re.compile(r"…|<[^<>]*>")
+
+
 def keep_words(facts: Facts, register: Register) -> Keep:
     """What a recording keeps verbatim: the register's literals and the adapter's own values
-    (labels, test ids, codes). None of them is patient data."""
-    return Keep({*register.literals(), *(fact.value for fact in facts)})
+    (labels, test ids, codes), and the fixed words of a label template around its holes.
+    None of them is patient data."""
+    words = {*register.literals(), *(fact.value for fact in facts)}
+    pieces = {piece.strip() for word in words for piece in _HOLE.split(word)}
+    return Keep(words | pieces)
 
 
 @dataclass

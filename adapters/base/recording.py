@@ -33,7 +33,7 @@ STRUCTURAL = frozenset(
         "autocomplete", "inputmode", "shadowrootmode", "aria-selected", "aria-expanded",
         "aria-hidden", "aria-current", "aria-controls", "aria-labelledby", "aria-describedby",
         "aria-live", "aria-invalid", "colspan", "rowspan", "scope", "charset", "http-equiv",
-        "enctype", "target", "width", "height", "align", "valign", "data-error-code",
+        "enctype", "target", "width", "height", "align", "valign", "data-error-code", "style",
     }
 )  # fmt: skip
 #: Attributes holding a URL: ids replaced, the rest kept.
@@ -58,6 +58,8 @@ _DATE = re.compile(
     r"|\d{1,2}\.\d{1,2}\.\d{4}(?: \d{1,2}:\d{2}(?::\d{2})?)?"
 )
 _DIGITS = re.compile(r"\d+")
+#: A file's type stays (a parser tells an STL scan from a photo by it); its name does not.
+_EXTENSION = re.compile(r"\.(?:stl|ply|obj|pdf|jpe?g|png|zip)$", re.IGNORECASE)
 
 
 def _fixed_date(match: re.Match[str]) -> str:
@@ -82,6 +84,9 @@ def shape(text: str, number: Callable[[str], str] | None = None) -> str:
     each run cut or padded to a length class; punctuation and spaces as they are; dates and
     times their format with fixed values. With `number`, a run of three digits or more (an id)
     becomes what it gives instead (`Keep.number`: the same stand-in for the same id)."""
+    extension = _EXTENSION.search(text)
+    if extension is not None:
+        return shape(text[: extension.start()], number) + extension.group()
     out, at = [], 0
     for date in _DATE.finditer(text):
         out.append(_shape_runs(text[at : date.start()], number))
@@ -117,6 +122,18 @@ class Keep:
     def __init__(self, words: Iterable[str]) -> None:
         self.words = {w.strip() for w in words if w.strip()}
         self._ids: dict[str, str] = {}
+        # Known words inside a longer text ("created: <time> by <user>") stay too: whole
+        # words with a letter, longest first.
+        inner = sorted(
+            (w for w in self.words if len(w) >= 2 and any(c.isalpha() for c in w)),
+            key=len,
+            reverse=True,
+        )
+        self._inner = (
+            re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, inner)) + r")(?!\w)")
+            if inner
+            else None
+        )
 
     def number(self, digits: str) -> str:
         """The stand-in of an id: `9`, then its place among the ids met, padded to the id's
@@ -137,7 +154,15 @@ class Keep:
             return text
         lead = text[: len(text) - len(text.lstrip())]
         trail = text[len(text.rstrip()) :]
-        return lead + shape(stripped, self.number) + trail
+        if self._inner is None:
+            return lead + shape(stripped, self.number) + trail
+        out, at = [], 0
+        for word in self._inner.finditer(stripped):
+            out.append(shape(stripped[at : word.start()], self.number))
+            out.append(word.group())
+            at = word.end()
+        out.append(shape(stripped[at:], self.number))
+        return lead + "".join(out) + trail
 
 
 def sanitize_url(url: str, keep: Keep) -> str:
