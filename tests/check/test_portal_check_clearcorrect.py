@@ -145,7 +145,10 @@ async def test_a_recording_keeps_nothing_of_the_seed_and_parses(
     assert {"signin", "account", "list", "case", "setup"} <= set(kinds)
     assert "cc.wf.list.grid" in pages[kinds["list"]]["facts"]
     # The adapter's parsers read the recording as they read the portal.
-    read = lambda page: html.parse((tmp_path / "rec" / kinds[page]).read_text())  # noqa: E731
+
+    def read(page: str) -> html.Document:
+        return html.parse((tmp_path / "rec" / kinds[page]).read_text(encoding="utf-8"))
+
     listing = webforms.parse_list(read("list"))
     assert listing.items and all(i.vendor_case_id.startswith("9") for i in listing.items)
     case_id = pages[kinds["case"]]["url"].rsplit("=", 1)[1]
