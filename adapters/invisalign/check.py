@@ -23,7 +23,7 @@ from playwright.async_api import Page
 from playwright.async_api import Response as PageResponse
 
 from adapters.base import CaseStatus, PortalChanged
-from adapters.base.check import Recorder, Walk
+from adapters.base.check import Recorder, Verdict, Walk
 from adapters.browser.capture import rendered_html
 from adapters.http import redirect_chain
 from adapters.invisalign import pages, site, status
@@ -64,8 +64,15 @@ async def check(
     """Walk the site with `session` and note every fact seen in `walk` (pages to `recorder`)."""
     await _sign_in_pages(adapter, walk, recorder)
     page = await session.browser_page()
-    loaded: list[PageResponse] = []
-    page.on("response", loaded.append)
+    loaded: list[tuple[str, asyncio.Future[str]]] = []
+
+    def answered(response: PageResponse) -> None:
+        """JSON bodies are read at once: a page's bodies are gone once the tab moves on."""
+        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind == "application/json" and response.status == 200:
+            loaded.append((response.url, asyncio.ensure_future(response.text())))
+
+    page.on("response", answered)
     cookies = {c.get("name") for c in await page.context.cookies([adapter.base_url])}
     walk.present("ids.session.cookie", int(site.SESSION_COOKIE in cookies), required=True)
     walk.present("ids.session.csrf-cookie", int(site.CSRF_COOKIE in cookies), required=False)
@@ -78,6 +85,8 @@ async def check(
         patient_ids = await _patient_list(page, listing, walk)
         _keep(recorder, walk, listing)
     for patient_id in patient_ids[:MAX_PATIENT_FILES]:
+        if walk.verdict("ids.plan.file") is walk.verdict("ids.comment.card") is Verdict.HOLDS:
+            break  # plans, their files and comments met: enough patient files
         shown = await _open(
             adapter, page, "patient", site.case_page(patient_id), CASE_READY, _case_done
         )
@@ -174,7 +183,6 @@ async def _open(
         await page.locator(ready).first.wait_for(
             state="attached", timeout=adapter.render_timeout * 1000
         )
-        await page.wait_for_load_state("networkidle", timeout=adapter.render_timeout * 1000)
     except PlaywrightError:
         return None
     if response is None or response.status >= 400:
@@ -452,19 +460,18 @@ def _profile(shown: _Page, walk: Walk) -> None:
 # The JSON the pages loaded ------------------------------------------------------------------------
 
 
-async def _loaded_json(loaded: list[PageResponse], walk: Walk, recorder: Recorder | None) -> None:
-    for response in loaded:
-        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        if kind != "application/json" or response.status != 200:
-            continue
-        path = urlsplit(response.url).path
+async def _loaded_json(
+    loaded: list[tuple[str, asyncio.Future[str]]], walk: Walk, recorder: Recorder | None
+) -> None:
+    for url, body in loaded:
+        path = urlsplit(url).path
         facts = [fact for prefix, fact in _API_FACTS if path.startswith(prefix)]
         for fact in facts:
             walk.holds(fact, "the pages load it")
         walk.touched()
+        try:
+            text = await body
+        except PlaywrightError:
+            continue
         if recorder is not None:
-            try:
-                body = await response.text()
-            except PlaywrightError:
-                continue
-            recorder.json("json", response.url, body, facts)
+            recorder.json("json", url, text, facts)
