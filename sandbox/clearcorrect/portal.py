@@ -46,7 +46,7 @@ from sandbox.clearcorrect.sessions import PendingSignIn, SessionStore
 from sandbox.common.clock import VirtualClock
 from sandbox.common.config import SandboxConfig
 from sandbox.common.faults import Faults
-from sandbox.common.files import JPEG, Content, FileCache, content_for
+from sandbox.common.files import JPEG, Content, FileCache, content_for, originals
 from sandbox.common.files import STL as MESH
 from sandbox.common.recorder import LoginCounter, Recorder
 
@@ -183,6 +183,15 @@ class ClearCorrectPortal:
             upper=file.arch != LOWER,
             sizes=self.config.file_sizes,
         )
+
+    def files_json(self) -> list[dict[str, Any]]:
+        made = [
+            (case.case_id, f.name, self.files.make(self.file_content(f)))
+            for case in self.data.cases.values()
+            for submission in case.submissions
+            for f in submission.files
+        ]
+        return originals(made)
 
     def dump(self) -> dict[str, Any]:
         data = self.data

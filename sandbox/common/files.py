@@ -25,6 +25,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -35,6 +36,7 @@ from sandbox.common.archive import ArchiveSpec, archive_size, write_archive
 from sandbox.common.faults import Faults
 from sandbox.common.jpeg import PhotoSpec, jpeg_photo
 from sandbox.common.pdf import PdfSpec, pdf_document
+from sandbox.common.recorder import Recorder
 from sandbox.common.stl import ArchSpec, stl_chunks, stl_size
 
 STL = "stl"
@@ -179,13 +181,24 @@ def disposition(name: str) -> str:
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name)}"
 
 
+class Serving(Protocol):
+    """The portal a download belongs to: its faults and its tallies."""
+
+    faults: Faults
+    recorder: Recorder
+
+
 class FileAnswer(Response):
     """The answer to one download: whole, ranged or refused, possibly dropped mid-body (a
     `Response` only for the routes' sake: it streams from the made file itself)."""
 
-    def __init__(self, request: Request, made: Made, name: str, media_type: str, faults: Faults):
+    def __init__(
+        self, request: Request, made: Made, name: str, media_type: str, portal: Serving
+    ) -> None:
         super().__init__(None, media_type=media_type)
         self.made = made
+        self.recorder = portal.recorder
+        faults = portal.faults
         self.answer_headers = {
             "etag": made.etag,
             "accept-ranges": "bytes",
@@ -218,6 +231,8 @@ class FileAnswer(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         length = 0 if self.status_code == 416 else self.last - self.first + 1
+        how = {200: "whole", 206: "ranged", 416: "refused"}[self.status_code]
+        self.recorder.count_transfer("dropped" if self.drop is not None else how)
         headers = {**self.answer_headers, "content-length": str(length)}
         await send(
             {
@@ -243,6 +258,21 @@ class FileAnswer(Response):
                 position += len(piece)
                 more = position <= self.last
                 await send({"type": "http.response.body", "body": piece, "more_body": more})
+
+
+def originals(made: list[tuple[str, str, Made]]) -> list[dict[str, Any]]:
+    """What the admin API tells of files as made: (case id, name, made) -> size, SHA-256, and
+    a run of 32 bytes from the middle (to look for where the file must not be in the clear)."""
+    out = []
+    for case_id, name, file in made:
+        with file.path.open("rb") as handle:
+            handle.seek(max(0, file.size // 2 - 16))
+            sample = handle.read(32)
+        out.append(
+            {"case_id": case_id, "name": name, "size": file.size, "sha256": file.sha256,
+             "sample": sample.hex()}
+        )  # fmt: skip
+    return out
 
 
 class TransferDropped(Exception):

@@ -679,7 +679,7 @@ def page_routes(portal: ClearCorrectPortal, signer: Signer) -> list[Route]:
         if wanted is None:
             return not_found()
         made = await asyncio.to_thread(portal.files.make, portal.file_content(wanted))
-        return FileAnswer(request, made, wanted.name, media_type(wanted), portal.faults)
+        return FileAnswer(request, made, wanted.name, media_type(wanted), portal)
 
     return [
         Route(CASES_PATH, cases, methods=["GET", "POST"]),
