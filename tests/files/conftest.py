@@ -29,6 +29,7 @@ from connector.store import cases as case_rows
 from connector.sync import SyncServices
 from sandbox.common.server import serve
 from tests.files.fileserver import FileServer
+from tests.files.sandbox_env import connect  # noqa: F401 (a fixture of the sandbox tests)
 from tests.files.support import FakeFilesAdapter, sha, write_files
 from vault import Secret
 

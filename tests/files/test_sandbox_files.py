@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from connector.store.schema import blob_chunks, blobs, events, files
 from sandbox.common.stl import read_triangle_count
 from tests.conftest import PortalFactory
-from tests.files.sandbox_env import Connected, connect  # noqa: F401 (fixture)
+from tests.files.sandbox_env import Connected
 
 STORES = pytest.mark.parametrize(
     ("database_url", "blob_store"),
@@ -36,9 +36,13 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _files_under(root: Path) -> list[bytes]:
+    return [p.read_bytes() for p in root.rglob("*") if p.is_file()]
+
+
 async def _at_rest(env: Connected) -> list[bytes]:
     """Every byte of the connector's state: the data dir's files and the database's rows."""
-    found = [p.read_bytes() for p in Path(env.settings.data_dir).rglob("*") if p.is_file()]
+    found = _files_under(Path(env.settings.data_dir))
     async with env.store.read() as conn:
         for table in (blob_chunks, blobs, files, events):
             for row in (await conn.execute(sa.select(table))).all():
