@@ -31,7 +31,9 @@ DB_BATCH = 4
 
 
 class BlobWriter(Protocol):
-    async def append(self, index: int, record: bytes) -> None: ...
+    async def append(self, index: int, record: memoryview) -> None:
+        """Store sealed record `index`. The caller reuses the buffer once this returns."""
+        ...
 
     async def truncate(self) -> None:
         """Drop everything written so far (the download restarts from byte 0)."""
@@ -74,7 +76,7 @@ class _FileWriter:
         self._final = final
         self._next = 0
 
-    async def append(self, index: int, record: bytes) -> None:
+    async def append(self, index: int, record: memoryview) -> None:
         if index != self._next:
             raise VaultError("chunks are written in order")
         self._handle.write(record)
@@ -192,8 +194,8 @@ class _DatabaseWriter:
                 await file_rows.insert_chunks(conn, self._blob_id, self._pending)
             self._pending = []
 
-    async def append(self, index: int, record: bytes) -> None:
-        self._pending.append((index, record))
+    async def append(self, index: int, record: memoryview) -> None:
+        self._pending.append((index, bytes(record)))
         if len(self._pending) >= DB_BATCH:
             await self._flush()
 
