@@ -17,7 +17,6 @@ import sqlalchemy as sa
 
 from adapters.browser import BrowserPool
 from adapters.registry import AdapterParts, build_adapter
-from connector.api.app import create_app
 from connector.api.state import ApiContext
 from connector.clock import utcnow
 from connector.domain import Account
@@ -29,6 +28,7 @@ from connector.store.schema import cases
 from connector.sync import SyncServices, sync_account
 from sandbox.common.server import PortalHandle
 from sandbox.scenarios import scenario
+from tests.files.support import connector_api
 from tests.sync.support import FAST, add
 
 TOKEN = "files-sandbox-token-0123456789"
@@ -111,16 +111,7 @@ async def connect(
 
         async def make(portal: PortalHandle, database_url: str, blob_store: str) -> Connected:
             settings = sandbox_settings(tmp_path, database_url, blob_store)
-            app = create_app(settings)
-            await stack.enter_async_context(app.router.lifespan_context(app))
-            client = await stack.enter_async_context(
-                httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app),
-                    base_url="http://connector.test",
-                    headers={"Authorization": f"Bearer {TOKEN}"},
-                )
-            )
-            ctx: ApiContext = app.state.ctx
+            ctx, client = await connector_api(stack, settings, TOKEN)
             adapter = build_adapter(
                 portal.vendor, AdapterParts(base_url=portal.url, pool=pool, policy=FAST)
             )

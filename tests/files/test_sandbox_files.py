@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from connector.store.schema import blob_chunks, blobs, events, files
+from sandbox.common.server import PortalHandle
 from sandbox.common.stl import read_triangle_count
 from tests.conftest import PortalFactory
 from tests.files.sandbox_env import Connected
@@ -86,6 +87,21 @@ async def _arrive_and_serve(
     return originals, served
 
 
+def _resumed(portal: PortalHandle, at_least: int) -> None:
+    """Connections dropped mid-file, and downloads resumed with ranges (the portal's tally)."""
+    transfers = portal.admin.requests()["transfers"]
+    assert transfers.get("dropped", 0) >= at_least, transfers
+    assert transfers.get("ranged", 0) >= at_least, transfers
+
+
+async def _nothing_in_the_clear(env: Connected, originals: list[dict[str, Any]]) -> None:
+    """No file rests in the clear: neither a run from its middle nor its digest."""
+    everything = await _at_rest(env)
+    for original in originals:
+        for secret in (bytes.fromhex(original["sample"]), bytes.fromhex(original["sha256"])):
+            assert not any(secret in blob for blob in everything), original["name"]
+
+
 @STORES
 async def test_clearcorrect_files_arrive_byte_identical_over_dropped_connections(
     start_portals: PortalFactory, connect: Any, database_url: str, blob_store: str
@@ -95,9 +111,7 @@ async def test_clearcorrect_files_arrive_byte_identical_over_dropped_connections
     env: Connected = await connect(portal, database_url, blob_store)
     originals, served = await _arrive_and_serve(env, "clearcorrect")
 
-    # Connections dropped mid-file, and the downloads resumed with ranges (the portal's tally).
-    transfers = portal.admin.requests()["transfers"]
-    assert transfers.get("dropped", 0) >= 3 and transfers.get("ranged", 0) >= 3, transfers
+    _resumed(portal, at_least=3)
     # Scans are meshes a viewer opens (size = header + 50 bytes per declared triangle), photos
     # are JPEGs; both kinds arrived.
     meshes = [body for key, body in served.items() if key.startswith("stl:")]
@@ -106,11 +120,7 @@ async def test_clearcorrect_files_arrive_byte_identical_over_dropped_connections
     assert all(len(b) == 84 + 50 * read_triangle_count(b[:84]) for b in meshes)
     assert all(b[:2] == b"\xff\xd8" and b[-2:] == b"\xff\xd9" for b in photos)
 
-    # No file rests in the clear: neither a run from its middle nor its digest.
-    everything = await _at_rest(env)
-    for original in originals:
-        for secret in (bytes.fromhex(original["sample"]), bytes.fromhex(original["sha256"])):
-            assert not any(secret in blob for blob in everything), original["name"]
+    await _nothing_in_the_clear(env, originals)
 
 
 async def test_invisalign_plan_files_arrive_with_the_browsers_session(
@@ -121,8 +131,7 @@ async def test_invisalign_plan_files_arrive_with_the_browsers_session(
     env: Connected = await connect(portal, f"sqlite+aiosqlite:///{tmp_path / 'c.db'}", "filesystem")
     originals, served = await _arrive_and_serve(env, "invisalign")
 
-    transfers = portal.admin.requests()["transfers"]
-    assert transfers.get("dropped", 0) >= 1 and transfers.get("ranged", 0) >= 1, transfers
+    _resumed(portal, at_least=1)
     pdfs = [body for key, body in served.items() if key.startswith("pdf:")]
     archives = [body for key, body in served.items() if key.startswith("archive:")]
     assert pdfs and archives
@@ -135,6 +144,4 @@ async def test_invisalign_plan_files_arrive_with_the_browsers_session(
     # Plan files rest on an assumed download URL: the API says so.
     listed = await env.files_of(env.case_ids)
     assert all(i["unverified"] and "ids.plan.file-download" in i["assumed_facts"] for i in listed)
-    everything = await _at_rest(env)
-    for original in originals:
-        assert not any(bytes.fromhex(original["sample"]) in blob for blob in everything)
+    await _nothing_in_the_clear(env, originals)
