@@ -111,12 +111,15 @@ class ChunkCipher:
         self._aead.encrypt_into(nonce, plaintext, aad, record[NONCE_BYTES:size])
         return size
 
-    def open(self, index: int, record: bytes, *, last: bool) -> bytes:
+    def open(self, index: int, record: bytes | memoryview, *, last: bool) -> bytes:
+        """The chunk's plaintext. `record` may be a view of a buffer the caller reuses: it is
+        read in place, never copied."""
         if len(record) < RECORD_OVERHEAD:
             raise VaultError(f"chunk {index} of the blob is cut short")
+        view = memoryview(record)
         aad = chunk_aad(self.account_id, self.blob_id, index, last)
         try:
-            return self._aead.decrypt(record[:NONCE_BYTES], record[NONCE_BYTES:], aad)
+            return self._aead.decrypt(view[:NONCE_BYTES], view[NONCE_BYTES:], aad)
         except InvalidTag:
             raise VaultError(
                 f"chunk {index} of the blob does not authenticate: it was altered, moved, cut "

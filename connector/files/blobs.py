@@ -53,8 +53,9 @@ class BlobBackend(Protocol):
 
     def read(
         self, account_id: str, blob_id: str, first: int, last: int, record_size: int
-    ) -> AsyncIterator[bytes]:
-        """Sealed records `first`..`last` (inclusive), in order."""
+    ) -> AsyncIterator[bytes | memoryview]:
+        """Sealed records `first`..`last` (inclusive), in order; each one is valid until the
+        next is asked for (a store may read them into one reused buffer)."""
         ...
 
     async def delete(self, account_id: str, blob_id: str) -> None: ...
@@ -140,18 +141,20 @@ class FilesystemBlobs:
 
     async def read(
         self, account_id: str, blob_id: str, first: int, last: int, record_size: int
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncIterator[bytes | memoryview]:
         try:
-            handle = self.path(account_id, blob_id).open("rb")
+            handle = self.path(account_id, blob_id).open("rb", buffering=0)
         except FileNotFoundError:
             raise VaultError("the blob's file is missing") from None
+        buffer = bytearray(record_size)
+        view = memoryview(buffer)
         with handle:
             handle.seek(first * record_size)
             for _ in range(first, last + 1):
-                record = handle.read(record_size)
-                if not record:
+                size = handle.readinto(buffer)  # the last record may be shorter
+                if not size:
                     return
-                yield record
+                yield view[:size]
 
     async def delete(self, account_id: str, blob_id: str) -> None:
         self.path(account_id, blob_id).unlink(missing_ok=True)
@@ -229,7 +232,7 @@ class DatabaseBlobs:
 
     async def read(
         self, account_id: str, blob_id: str, first: int, last: int, record_size: int
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncIterator[bytes | memoryview]:
         index = first
         while index <= last:
             async with self.store.read() as conn:
