@@ -174,11 +174,12 @@ class ClearCorrectPortal:
         return [entry for entry in self._log if entry["tick"] > since_tick]
 
     def file_content(self, file: CaseFile) -> Content:
-        """What a submission file holds: a mesh of its arch or a photo, made from the seed and
-        the file's id, sized by `config.file_sizes`."""
+        """What a submission file holds: a mesh of its arch or a photo, made from the file's id
+        (ids follow the seed; the scenario practice's are the same under every seed), sized by
+        `config.file_sizes`."""
         return content_for(
             MESH if file.kind == STL else JPEG,
-            f"clearcorrect:{self.seed_value}:{file.file_id}",
+            f"clearcorrect:{file.file_id}",
             label=file.name,
             upper=file.arch != LOWER,
             sizes=self.config.file_sizes,

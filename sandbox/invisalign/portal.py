@@ -115,10 +115,10 @@ class InvisalignPortal:
 
     def file_content(self, setup: Setup, file: PlanFile) -> Content:
         """What a plan file holds: a PDF (overview, IPR form) or a zip of meshes (staging
-        models), made from the seed, the plan and the name, sized by `config.file_sizes`."""
+        models), made from the plan's id and the name, sized by `config.file_sizes`."""
         return content_for(
             ZIP if file.name.lower().endswith(".zip") else PDF,
-            f"invisalign:{self.data_seed}:{setup.setup_id}:{file.name}",
+            f"invisalign:{setup.setup_id}:{file.name}",
             label=f"{file.kind}: {file.name}",
             sizes=self.config.file_sizes,
         )
