@@ -36,6 +36,7 @@ STRUCTURAL = frozenset(
         "enctype", "target", "width", "height", "align", "valign", "data-error-code", "style",
     }
 )  # fmt: skip
+_STYLE_URL = re.compile(r"""url\(\s*['"]?([^'")]*)['"]?\s*\)""")
 #: Attributes holding a URL: ids replaced, the rest kept.
 URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "data-href"})
 #: Elements whose content is never recorded (code can carry data; styles are noise).
@@ -121,6 +122,15 @@ class Keep:
 
     def __init__(self, words: Iterable[str]) -> None:
         self.words = {w.strip() for w in words if w.strip()}
+        #: The path segments of the register's URLs (`/detail/case.aspx` -> `detail`,
+        #: `case.aspx`): only these stay verbatim in a recorded URL's path.
+        self.segments = {
+            segment
+            for word in self.words
+            if "/" in word
+            for segment in urlsplit(word.split(" ")[-1]).path.split("/")
+            if segment
+        }
         self._ids: dict[str, str] = {}
         # Known words inside a longer text ("created: <time> by <user>") stay too: whole
         # words with a letter, longest first.
@@ -165,11 +175,29 @@ class Keep:
         return lead + "".join(out) + trail
 
 
+#: A route's own path segment (`v3`, `patients`, `patientFile.action`, `case.aspx`): lower-case
+#: first, letters only, a page extension at most. A capitalised word, an underscore or a file
+#: extension (`Kowalska_upper.stl`) is not a route: it is shaped.
+_ROUTE_SEGMENT = re.compile(r"v?\d{1,2}|[a-z][A-Za-z-]{0,39}(?:\.(?:aspx|action|html?|jsp|php|do))?")
+
+
+def _segment(segment: str, keep: Keep) -> str:
+    """A path segment: an id its `{id}`, a segment of the register's URLs as it is, anything
+    else (a file named after a patient) its shape."""
+    if not segment or segment in keep.segments or segment in keep.words:
+        return segment
+    if _ID_SEGMENT.match(segment):
+        return "{id}"
+    if _ROUTE_SEGMENT.fullmatch(segment):
+        return segment
+    return keep.text(segment)
+
+
 def sanitize_url(url: str, keep: Keep) -> str:
     """Ids in the path become `{id}`; query values are kept only when they are known words,
     else they become their shape (an id its stand-in, as in the page's text)."""
     parts = urlsplit(url)
-    segments = ["{id}" if _ID_SEGMENT.match(s) else s for s in parts.path.split("/")]
+    segments = [_segment(s, keep) for s in parts.path.split("/")]
     query = [
         (k, v if v in keep.words else keep.text(v))
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
@@ -189,7 +217,10 @@ class _Rewriter(HTMLParser):
     def _attr(self, name: str, value: str | None) -> str:
         if value is None:
             return f" {name}"
-        if name in STRUCTURAL or (name.startswith("aria-") and value in self.keep.words):
+        if name == "style":
+            # Layout is structure, but a style can point at a photo: its URLs lose their ids.
+            kept = _STYLE_URL.sub(lambda m: f"url({sanitize_url(m.group(1), self.keep)})", value)
+        elif name in STRUCTURAL or (name.startswith("aria-") and value in self.keep.words):
             kept = value
         elif name in URL_ATTRIBUTES:
             kept = sanitize_url(value, self.keep)

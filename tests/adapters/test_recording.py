@@ -77,6 +77,15 @@ def test_urls_lose_their_ids_and_unknown_values() -> None:
     assert keep.text("Case 318275") == "Aaaa 900002"  # another id, another one
 
 
+def test_a_style_keeps_its_layout_and_loses_ids_in_its_urls() -> None:
+    page = (
+        '<div style="width: 40%; background: url(\'/photos/318274/Kowalska.jpg\')">x</div>'
+    )
+    recorded = sanitize_html(page, Keep([]))
+    assert "width: 40%" in recorded
+    assert "318274" not in recorded and "Kowalska" not in recorded
+
+
 @settings(max_examples=200)
 @given(
     st.lists(st.text(alphabet=string.ascii_letters + "ąęłńóśźżäöüß", min_size=3, max_size=20),
