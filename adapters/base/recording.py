@@ -178,7 +178,9 @@ class Keep:
 #: A route's own path segment (`v3`, `patients`, `patientFile.action`, `case.aspx`): lower-case
 #: first, letters only, a page extension at most. A capitalised word, an underscore or a file
 #: extension (`Kowalska_upper.stl`) is not a route: it is shaped.
-_ROUTE_SEGMENT = re.compile(r"v?\d{1,2}|[a-z][A-Za-z-]{0,39}(?:\.(?:aspx|action|html?|jsp|php|do))?")
+_ROUTE_SEGMENT = re.compile(
+    r"v?\d{1,2}|[a-z][A-Za-z-]{0,39}(?:\.(?:aspx|action|html?|jsp|php|do))?"
+)
 
 
 def _segment(segment: str, keep: Keep) -> str:
