@@ -22,7 +22,7 @@ from connector.store import Connection, audit, browser_sessions, sealed
 from connector.store import credentials as credential_rows
 from connector.store.database import Store
 from connector.store.ids import new_id
-from vault import Decryption, Purpose, SealedRecord, Secret, Vault
+from vault import AuditReceipt, Decryption, Purpose, SealedRecord, Secret, Vault
 
 MAX_USERNAME = 320
 MAX_PASSWORD = 1024
@@ -95,20 +95,27 @@ def _login_payload(password: Secret, totp_secret: Secret | None) -> Secret:
     )
 
 
+async def audit_in(conn: Connection, event: Decryption) -> AuditReceipt:
+    """Store a decryption's audit row in the caller's transaction; the receipt lets the vault
+    open that record once the transaction has committed."""
+    await audit.insert_audit(
+        conn,
+        at=utcnow(),
+        account_id=event.account_id,
+        action="decrypt",
+        purpose=str(event.purpose),
+        kek_id=event.kek_id,
+        reason=event.reason,
+    )
+    return AuditReceipt(event)
+
+
 def store_audit_sink(store: Store) -> Callable[[Decryption], Awaitable[None]]:
     """Audit decryptions in the database, each in its own short transaction."""
 
     async def record(event: Decryption) -> None:
         async with store.transaction() as conn:
-            await audit.insert_audit(
-                conn,
-                at=utcnow(),
-                account_id=event.account_id,
-                action="decrypt",
-                purpose=str(event.purpose),
-                kek_id=event.kek_id,
-                reason=event.reason,
-            )
+            await audit_in(conn, event)
 
     return record
 
@@ -183,12 +190,25 @@ async def restore_previous(conn: Connection, account_id: str) -> credential_rows
     return previous
 
 
-async def reveal_login(store: Store, vault: Vault, account_id: str, *, reason: str) -> PortalLogin:
-    """Decrypt the current login of an account (audited). Use it at once; do not keep it."""
+async def reveal_login(
+    store: Store, vault: Vault, account_id: str, *, reason: str, version: int | None = None
+) -> PortalLogin:
+    """Decrypt the current login of an account (audited), or the given version of it (a run
+    that opened with one version signs in with that one). Use it at once; do not keep it."""
     async with store.read() as conn:
-        current = await credential_rows.credential_in_state(
-            conn, account_id, CredentialState.CURRENT
-        )
+        if version is None:
+            current = await credential_rows.credential_in_state(
+                conn, account_id, CredentialState.CURRENT
+            )
+        else:
+            current = next(
+                (
+                    c
+                    for c in await credential_rows.list_credentials(conn, account_id)
+                    if c.version == version
+                ),
+                None,
+            )
         if current is None:
             raise NotFoundError(f"account {account_id} has no stored credentials")
         stored = await sealed.load_sealed(conn, current.sealed_id)

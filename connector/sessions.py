@@ -6,24 +6,57 @@ ignored (and dropped when the credentials change).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from connector.clock import utcnow
-from connector.store import browser_sessions, sealed
+from connector.credentials import audit_in
+from connector.store import Connection, browser_sessions, sealed
 from connector.store.database import Store
 from connector.store.ids import new_id
-from vault import Purpose, Secret, Vault
+from vault import AuditReceipt, Decryption, Purpose, SealedRecord, Secret, Vault
+
+#: Why a saved session is decrypted (the audit row's reason).
+RESTORE_REASON = "restore portal session"
+
+
+@dataclass(frozen=True)
+class SavedSession:
+    """A saved session read, and its decryption audited, inside the caller's transaction."""
+
+    account_id: str
+    record: SealedRecord
+    receipt: AuditReceipt
+
+    async def open(self, vault: Vault) -> Secret:
+        """Decrypt it; only after the transaction that read it has committed."""
+        return await vault.open(
+            self.record,
+            self.account_id,
+            Purpose.BROWSER_SESSION,
+            reason=RESTORE_REASON,
+            receipt=self.receipt,
+        )
+
+
+async def saved_session_in(
+    conn: Connection, account_id: str, credential_version: int
+) -> SavedSession | None:
+    """The account's saved session for this credential version, its decryption audited in
+    `conn`'s transaction; None when there is none."""
+    saved = await browser_sessions.saved_session(conn, account_id)
+    if saved is None or saved.credential_version != credential_version:
+        return None
+    stored = await sealed.load_sealed(conn, saved.sealed_id)
+    event = Decryption(account_id, Purpose.BROWSER_SESSION, stored.record.kek_id, RESTORE_REASON)
+    return SavedSession(account_id, stored.record, await audit_in(conn, event))
 
 
 async def load_session_state(
     store: Store, vault: Vault, account_id: str, credential_version: int
 ) -> Secret | None:
-    async with store.read() as conn:
-        saved = await browser_sessions.saved_session(conn, account_id)
-        if saved is None or saved.credential_version != credential_version:
-            return None
-        stored = await sealed.load_sealed(conn, saved.sealed_id)
-    return await vault.open(
-        stored.record, account_id, Purpose.BROWSER_SESSION, reason="restore portal session"
-    )
+    async with store.transaction() as conn:
+        saved = await saved_session_in(conn, account_id, credential_version)
+    return await saved.open(vault) if saved is not None else None
 
 
 async def save_session_state(

@@ -7,18 +7,20 @@ standard-library module of that name.
 from vault.envelope import FORMAT_VERSION, Purpose, SealedRecord, associated_data
 from vault.errors import VaultError
 from vault.keys import EnvKeyring, KeyProvider, Keyring, LocalKeyFile, check_key_file_mode
-from vault.secret import MASK, Secret
-from vault.vault import AuditSink, Decryption, Vault
+from vault.secret import MASK, PendingSecret, Secret
+from vault.vault import AuditReceipt, AuditSink, Decryption, Vault
 
 __all__ = [
     "FORMAT_VERSION",
     "MASK",
+    "AuditReceipt",
     "AuditSink",
     "Decryption",
     "EnvKeyring",
     "KeyProvider",
     "Keyring",
     "LocalKeyFile",
+    "PendingSecret",
     "Purpose",
     "SealedRecord",
     "Secret",

@@ -104,3 +104,31 @@ class Secret:
         cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         return {"type": "string", "format": "password", "writeOnly": True}
+
+
+class PendingSecret(Secret):
+    """A secret not decrypted yet: it gets its value once, when it is needed (a password is
+    decrypted only for a sign-in, not for every run that reuses a saved session). Revealing it
+    before then is a programming error, said loudly rather than sending an empty password."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:  # no value yet
+        pass
+
+    def fill(self, value: Secret) -> None:
+        if self.filled:
+            raise TypeError("a PendingSecret gets its value once")
+        object.__setattr__(self, "_value", value.reveal())
+
+    @property
+    def filled(self) -> bool:
+        return hasattr(self, "_value")
+
+    def reveal(self) -> str:
+        if not self.filled:
+            raise RuntimeError("the secret was used before it was decrypted (call prepare())")
+        return self._value
+
+    def reveal_bytes(self) -> bytes:
+        return self.reveal().encode("utf-8")

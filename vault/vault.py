@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import structlog
 
 from vault.envelope import Purpose, SealedRecord, rewrap, seal, unseal
+from vault.errors import VaultError
 from vault.keys import KeyProvider
 from vault.secret import Secret
 
@@ -25,6 +26,16 @@ class Decryption:
 
 
 AuditSink = Callable[[Decryption], Awaitable[None]]
+
+
+@dataclass
+class AuditReceipt:
+    """Proof that one decryption's audit row is already stored: the caller wrote it in a
+    transaction of its own work (one commit instead of two) and hands the receipt to `open`
+    after that transaction committed. Good for exactly that decryption, once."""
+
+    event: Decryption
+    used: bool = False
 
 
 class Vault:
@@ -45,10 +56,22 @@ class Vault:
         return await seal(self.keys, plaintext, account_id, purpose)
 
     async def open(
-        self, record: SealedRecord, account_id: str, purpose: Purpose, *, reason: str
+        self,
+        record: SealedRecord,
+        account_id: str,
+        purpose: Purpose,
+        *,
+        reason: str,
+        receipt: AuditReceipt | None = None,
     ) -> Secret:
+        """Decrypt a record; audited first, by the sink or (already) by `receipt`."""
         event = Decryption(account_id, Purpose(purpose), record.kek_id, reason)
-        await self._audit(event)
+        if receipt is None:
+            await self._audit(event)
+        elif receipt.used or receipt.event != event:
+            raise VaultError("the audit receipt is not for this decryption (or was used)")
+        else:
+            receipt.used = True
         _log.info(
             "secret.decrypted",
             account_id=account_id,

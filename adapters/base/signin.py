@@ -57,6 +57,11 @@ class SignInGuard(Protocol):
         """Permit (and record, ahead) one attempt, or raise `SignInRefused`."""
         ...
 
+    async def prepare(self) -> None:
+        """Called by a sign-in before it reads the password: the connector decrypts the login
+        only then (a run that reuses a saved session never does)."""
+        ...
+
 
 class SignInRefused(AdapterError):
     """The connector's gate did not let this sign-in reach the portal; nothing was sent."""
@@ -99,6 +104,9 @@ class RecordedSignIns:
 
     def attempt(self, step: SignInStep) -> AbstractAsyncContextManager[SignInAttempt]:
         return self._attempt(step)
+
+    async def prepare(self) -> None:
+        """The credentials a test passes are at hand already."""
 
     def count(self, step: SignInStep | None = None) -> int:
         return sum(1 for s, _ in self.attempts if step is None or s is step)

@@ -92,6 +92,7 @@ class SignInFlow:
     async def sign_in(self, site: Site | None) -> tuple[Site, bool]:
         """Sign in on `site` (None: find out which the portal has). Returns the site and
         whether a second factor was asked for."""
+        await self._guard.prepare()
         _check(self._credentials)
         if site is not Site.IDENTITY:
             page = await self._channel.send("GET", webforms.LOGIN_PATH)

@@ -91,6 +91,10 @@ ERROR_TABLE: tuple[Rule, ...] = (
     Rule("success or redirect", _status_range(100, 399), Outcome.OK),
 )
 
+#: A request extension: the caller reads the body piece by piece (a download that resumes
+#: from the last byte it got), so the transport must not read it whole first.
+STREAMED = "streamed"
+
 #: Exceptions that prove the request never reached the server: safe to resend even a POST.
 NEVER_SENT: tuple[type[BaseException], ...] = (
     httpx.ConnectError,
@@ -188,7 +192,12 @@ async def send(
         nonlocal last_rate_limit
         try:
             if stream:
-                request = client.build_request(method, url, **kwargs)  # type: ignore[arg-type]
+                request = client.build_request(
+                    method,
+                    url,
+                    extensions={STREAMED: True},
+                    **kwargs,  # type: ignore[arg-type]
+                )
                 response = await client.send(request, stream=True)
             else:
                 response = await client.request(method, url, **kwargs)  # type: ignore[arg-type]

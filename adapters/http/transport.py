@@ -24,6 +24,8 @@ from functools import lru_cache
 import aiohttp
 import httpx
 
+from adapters.http.policy import STREAMED
+
 #: Bytes per chunk when a response body is streamed (file downloads).
 CHUNK_SIZE = 64 * 1024
 
@@ -123,7 +125,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from exc
         stream: httpx.AsyncByteStream = _Body(response)
         length = response.content_length
-        if length is not None and length <= WHOLE_BODY_LIMIT:
+        if (
+            length is not None
+            and length <= WHOLE_BODY_LIMIT
+            and not request.extensions.get(STREAMED)
+        ):
             # A small answer of known length (a page, a JSON document) is read at once: one
             # await instead of httpx's chunk iteration, the connection freed at once.
             stream = httpx.ByteStream(await _read_whole(response))

@@ -198,6 +198,7 @@ class SignIn:
 
     async def run(self, mark: int) -> None:
         """Sign in from the login page the tab shows (loaded since `mark`)."""
+        await self.guard.prepare()
         username = self.credentials.username.strip()
         if not username or not self.credentials.password:
             raise MalformedCredentials("the username or password is empty")

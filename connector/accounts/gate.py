@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -100,6 +100,8 @@ class SignInSubject:
     credential_version: int | None = None
     #: ... or a credential typed into the form and not stored yet.
     trial: str | None = None
+    #: The stored credential carries a TOTP seed.
+    has_totp: bool = False
 
     @property
     def credential_ref(self) -> str:
@@ -139,6 +141,7 @@ async def subject_for_account(
         account_id=account.id,
         credential_id=current.id,
         credential_version=current.version,
+        has_totp=current.has_totp,
     )
 
 
@@ -310,9 +313,16 @@ class GatedSignIns:
     holder: str = field(default_factory=process_holder)
     #: Outcomes of this guard's attempts, in order (for the run's counts).
     outcomes: list[AttemptOutcome] = field(default_factory=list)
+    #: Decrypts the login into the credentials the adapter holds; run once, on first need.
+    unlock: Callable[[], Awaitable[None]] | None = None
 
     def attempt(self, step: SignInStep) -> AbstractAsyncContextManager[SignInAttempt]:
         return self._attempt(step)
+
+    async def prepare(self) -> None:
+        if self.unlock is not None:
+            await self.unlock()
+            self.unlock = None
 
     @asynccontextmanager
     async def _attempt(self, step: SignInStep) -> AsyncIterator[SignInAttempt]:

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -47,6 +47,7 @@ class AccountLease:
     ttl: timedelta
     lost: bool = False
     _renewer: asyncio.Task[None] | None = field(default=None, repr=False)
+    released: bool = False
     #: When it was last taken or renewed (monotonic seconds).
     renewed_at: float = field(default_factory=time.monotonic)
 
@@ -58,6 +59,12 @@ class AccountLease:
             self.lost = True
             raise LeaseLost(f"lost the lease of {self.account_id}")
         self.renewed_at = time.monotonic()
+
+    async def release_in(self, conn: Connection) -> None:
+        """Give the lease up inside the caller's last transaction (one commit fewer); the
+        context manager then has nothing left to release."""
+        await leases.release_lease(conn, self.account_id, self.holder)
+        self.released = True
 
     def renewal_due(self) -> bool:
         """A third of the lease's life has passed since it was last renewed: work with nothing
@@ -82,11 +89,21 @@ class AccountLease:
                 return
 
 
-async def _take(store: Store, account_id: str, holder: str, ttl: timedelta) -> bool:
+#: Work done in the transaction that takes the lease (a run's start), only when it is taken;
+#: it is given the holder's name.
+OnTake = Callable[[Connection, str], Awaitable[None]]
+
+
+async def _take(
+    store: Store, account_id: str, holder: str, ttl: timedelta, on_take: OnTake | None
+) -> bool:
     now = utcnow()
     async with store.transaction() as conn:
         await leases.reap_dead_holder(conn, account_id, now)
-        return await leases.acquire_lease(conn, account_id, holder, ttl, now)
+        taken = await leases.acquire_lease(conn, account_id, holder, ttl, now)
+        if taken and on_take is not None:
+            await on_take(conn, holder)
+        return taken
 
 
 @asynccontextmanager
@@ -98,14 +115,16 @@ async def account_lease(
     ttl: timedelta,
     wait: timedelta = timedelta(0),
     keep_alive: bool = False,
+    on_take: OnTake | None = None,
 ) -> AsyncIterator[AccountLease]:
     """Hold the account's lease for the block; `LeaseBusy` when another holder keeps it for
     longer than `wait`. `holder` names this process; a unique suffix is added, so two holders in
-    one process exclude each other too."""
+    one process exclude each other too. `on_take` runs in the transaction that takes it (if it
+    raises, the lease is not taken)."""
     name = f"{holder}/{uuid.uuid4().hex[:6]}"
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait.total_seconds()
-    while not await _take(store, account_id, name, ttl):
+    while not await _take(store, account_id, name, ttl, on_take):
         if loop.time() >= deadline:
             raise LeaseBusy(f"account {account_id} is busy")
         await asyncio.sleep(RETRY_SECONDS)
@@ -119,7 +138,8 @@ async def account_lease(
             lease._renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await lease._renewer
-        await asyncio.shield(_release(store, account_id, name))
+        if not lease.released:
+            await asyncio.shield(_release(store, account_id, name))
 
 
 async def _release(store: Store, account_id: str, holder: str) -> None:

@@ -124,11 +124,18 @@ async def sync_account(
     progress: Progress = _quiet,
 ) -> SyncResult:
     """Sync one account now, unless another sync of it is running (then: skipped, busy)."""
+    start = _Start(account_id, new_id("run"), full)
     try:
         async with account_lease(
-            services.store, account_id, holder=services.holder, ttl=services.lease_ttl
+            services.store,
+            account_id,
+            holder=services.holder,
+            ttl=services.lease_ttl,
+            on_take=start,
         ) as lease:
-            run = _Run(services, lease, full=full, code_provider=code_provider, progress=progress)
+            run = _Run(
+                services, lease, start, full=full, code_provider=code_provider, progress=progress
+            )
             try:
                 return await run.execute()
             except (LeaseLost, _AccountGone, NotFoundError) as gone:
@@ -141,6 +148,33 @@ async def sync_account(
                 await asyncio.shield(run.close())
     except LeaseBusy:
         return SyncResult(account_id, RunOutcome.SKIPPED, None, SkipReason.BUSY, {})
+    except NotFoundError:
+        # Deleted before the run could start (the lease was not taken).
+        return SyncResult(account_id, RunOutcome.ABANDONED, None, "account_gone", {})
+
+
+class _Start:
+    """A run's start, in the transaction that takes the account's lease: the account as it is,
+    the run's record, and the cases already stored (the listing compares against them)."""
+
+    def __init__(self, account_id: str, run_id: str, full: bool) -> None:
+        self.account_id = account_id
+        self.run_id = run_id
+        self.full = full
+        self.account: Account | None = None
+        self.stored: dict[str, case_rows.StoredCase] = {}
+
+    async def __call__(self, conn: Connection, holder: str) -> None:
+        self.account = await account_rows.get_account(conn, self.account_id)
+        self.stored = await case_rows.stored_cases(conn, self.account_id)
+        await runs.start_run(
+            conn,
+            run_id=self.run_id,
+            account_id=self.account_id,
+            holder=holder,
+            full=self.full,
+            now=utcnow(),
+        )
 
 
 class _Run:
@@ -148,6 +182,7 @@ class _Run:
         self,
         services: SyncServices,
         lease: AccountLease,
+        start: _Start,
         *,
         full: bool,
         code_provider: CodeProvider,
@@ -155,15 +190,16 @@ class _Run:
     ) -> None:
         self.s = services
         self.lease = lease
+        self.start = start
         self.account_id = lease.account_id
         self.holder = lease.holder
         self.full = full
         self.code_provider = code_provider
         self.progress = progress
-        self.run_id = new_id("run")
+        self.run_id = start.run_id
         self.counts: Counter[str] = Counter()
         self.finished = False
-        self.started = False
+        self.started = True  # its record was written with the lease
         self.session: PortalSession | None = None
         #: Status words the adapter did not know (kept raw), and register facts that failed.
         self.unknown_labels: set[str] = set()
@@ -176,18 +212,8 @@ class _Run:
     # --- the run ----------------------------------------------------------------------------
 
     async def execute(self) -> SyncResult:
-        store = self.s.store
-        async with store.transaction() as conn:
-            account = await account_rows.get_account(conn, self.account_id)
-            await runs.start_run(
-                conn,
-                run_id=self.run_id,
-                account_id=self.account_id,
-                holder=self.holder,
-                full=self.full,
-                now=utcnow(),
-            )
-        self.started = True
+        account = self.start.account
+        assert account is not None  # read when the lease was taken
         self.account = account
         if account.vendor not in self.s.adapters:
             await self._reschedule(account, self.s.policy.after_failure(utcnow(), 1))
@@ -262,6 +288,7 @@ class _Run:
                 ),
             )
             await self._finish_in(conn, RunOutcome.SUCCEEDED, None)
+            await self.lease.release_in(conn)
         self._finished()
         if before is AccountStatus.PORTAL_CHANGED:
             await vendor_health.note_run(self.s.store, account.vendor)
@@ -290,7 +317,6 @@ class _Run:
     async def _sync_cases(self, account: Account, session: PortalSession) -> _ListingClose:
         """Every page's cases, each page committed as it is read; returns what the run's last
         transaction writes: the cursor and the removals, once the listing is complete."""
-        store = self.s.store
         now = utcnow()
         full = (
             self.full
@@ -299,8 +325,7 @@ class _Run:
             or now - account.last_full_sync_at >= self.s.policy.full_listing_every
         )
         first_sync = account.last_sync_at is None
-        async with store.read() as conn:
-            stored = await case_rows.stored_cases(conn, self.account_id)
+        stored = self.start.stored
         seen: set[str] = set()
         resume: str | None = None
         #: Details that failed transiently: tried again after the listing.

@@ -4,6 +4,7 @@ password or a lockout must affect the account identically whichever of them met 
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 from datetime import datetime
 from weakref import WeakKeyDictionary
@@ -19,12 +20,12 @@ from connector.accounts.meaning import (
 from connector.clock import utcnow
 from connector.credentials import reveal_login
 from connector.domain import Account, CredentialState
-from connector.sessions import load_session_state, save_session_state
+from connector.sessions import save_session_state, saved_session_in
 from connector.store import accounts as account_rows
 from connector.store import credentials as credential_rows
 from connector.sync.schedule import SchedulePolicy
 from connector.sync.services import SyncServices
-from vault import Secret
+from vault import PendingSecret, Secret
 
 
 async def open_session(
@@ -35,31 +36,56 @@ async def open_session(
     reason: str,
     source: AttemptSource,
 ) -> PortalSession:
-    """Ask the gate, then decrypt the login (audited), restore the saved session and open the
-    portal session; every sign-in it makes, now or later, goes through the gate again.
+    """Ask the gate, restore the saved session and open the portal session, in one
+    transaction; every sign-in it makes, now or later, goes through the gate again.
+
+    The saved session's decryption is audited in that transaction. The password is decrypted
+    (audited on its own) only when the adapter is about to sign in (`guard.prepare()`), so a
+    run that reuses a valid session never decrypts it.
 
     Raises `SignInRefused` (before anything is decrypted) when the gate says no."""
     adapter = services.adapters.get(account.vendor)
     if adapter is None:
         raise LookupError(f"no adapter for {account.vendor}")
+    saved = None
     async with services.store.transaction() as conn:
         subject = await gate.subject_for_account(conn, account.id, source)
         decision = (
             subject if isinstance(subject, Refusal) else await gate.decide(conn, subject, utcnow())
         )
+        if not isinstance(decision, Refusal) and not isinstance(subject, Refusal):
+            assert subject.credential_version is not None  # an account's subject has one
+            saved = await saved_session_in(conn, account.id, subject.credential_version)
     if isinstance(decision, Refusal):
         raise decision.error()
     assert not isinstance(subject, Refusal)
-    login = await reveal_login(services.store, services.vault, account.id, reason=reason)
-    state = await load_session_state(
-        services.store, services.vault, account.id, account.credential_version
-    )
-    credentials = Credentials(login.username, login.password, login.totp_secret)
-    guard = GatedSignIns(services.store, subject, holder=services.holder)
+    state = await saved.open(services.vault) if saved is not None else None
+    password = PendingSecret()
+    totp = PendingSecret() if subject.has_totp else None
+    credentials = Credentials(subject.username, password, totp)
+
+    async def unlock() -> None:
+        login = await reveal_login(
+            services.store,
+            services.vault,
+            account.id,
+            reason=reason,
+            version=subject.credential_version,
+        )
+        password.fill(login.password)
+        if totp is not None and login.totp_secret is not None:
+            totp.fill(login.totp_secret)
+
+    guard = GatedSignIns(services.store, subject, holder=services.holder, unlock=unlock)
     session = await adapter.open(credentials, state, code_provider, guard=guard)
     if state is not None:
-        _restored[session] = state
+        _remember(session, state)
     return session
+
+
+def _remember(session: PortalSession, state: Secret) -> None:
+    with contextlib.suppress(TypeError):  # a session that is not weakly hashable: always saved
+        _restored[session] = state
 
 
 #: The state each open session was restored from, so an unchanged one is not sealed again.
@@ -70,13 +96,16 @@ async def keep_session(services: SyncServices, account: Account, session: Portal
     """Seal and store the session's state, so the next run needs no login; a state equal to
     the one the session was restored from is already stored (no write, no new ciphertext)."""
     state = await session.export_state()
-    restored = _restored.get(session)
-    if restored is not None and hmac.compare_digest(restored.reveal_bytes(), state.reveal_bytes()):
-        return
+    with contextlib.suppress(TypeError):
+        restored = _restored.get(session)
+        if restored is not None and hmac.compare_digest(
+            restored.reveal_bytes(), state.reveal_bytes()
+        ):
+            return
     await save_session_state(
         services.store, services.vault, account.id, account.credential_version, state
     )
-    _restored[session] = state
+    _remember(session, state)
 
 
 async def record_error(

@@ -19,7 +19,7 @@ import pytest
 
 from adapters.base import OutcomeUnknown, PortalUnavailable
 from adapters.http.client import make_client
-from adapters.http.policy import RetryPolicy, send
+from adapters.http.policy import STREAMED, RetryPolicy, send
 from adapters.http.transport import WHOLE_BODY_LIMIT
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -154,3 +154,27 @@ async def test_a_silent_server_is_a_read_timeout() -> None:
     async with server(handler) as url, make_client(url, timeout=timeout) as client:
         with pytest.raises(httpx.ReadTimeout):
             await client.get("/slow")
+
+
+async def test_a_streamed_small_body_hands_over_what_arrived_before_the_drop() -> None:
+    # A download resumes from the last byte it got: the transport must not read it whole.
+    body = os.urandom(40_000)
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(answer(body[:25_000], length=len(body)))
+        await writer.drain()
+
+    got = bytearray()
+
+    async def read(response: httpx.Response) -> None:
+        async for chunk in response.aiter_raw():
+            got.extend(chunk)
+
+    async with server(handler) as url, make_client(url) as client:
+        request = client.build_request("GET", "/file", extensions={STREAMED: True})
+        response = await client.send(request, stream=True)
+        with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+            await read(response)
+        await response.aclose()
+    assert bytes(got) == body[:25_000]
