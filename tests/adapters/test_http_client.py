@@ -37,7 +37,11 @@ def set_cookie(name: str, value: str, path: str | None, expired: bool) -> str:
     return "; ".join(parts)
 
 
-async def cookie_headers(client: httpx.AsyncClient, steps: list[tuple[str, list]]) -> list:
+Cookie = tuple[str, str, str | None, bool]
+Step = tuple[str, list[Cookie]]
+
+
+async def cookie_headers(client: httpx.AsyncClient, steps: list[Step]) -> list[str | None]:
     """The Cookie header of each request, the answers setting the steps' cookies."""
     sent: list[str | None] = []
     with respx.mock(using="httpx") as router:
@@ -52,7 +56,7 @@ async def cookie_headers(client: httpx.AsyncClient, steps: list[tuple[str, list]
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(step, min_size=1, max_size=8))
-async def test_the_same_cookies_are_sent_as_by_httpx(steps: list[tuple[str, list]]) -> None:
+async def test_the_same_cookies_are_sent_as_by_httpx(steps: list[Step]) -> None:
     async with make_client(BASE) as ours, httpx.AsyncClient(base_url=BASE) as plain:
         assert isinstance(ours, PortalClient)
         assert await cookie_headers(ours, steps) == await cookie_headers(plain, steps)
