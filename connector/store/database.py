@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from connector.store.sqlite_inline import inline_creator
 
 _IMMEDIATE = "connector_immediate"
+_NO_TRANSACTION = "connector_no_transaction"
 
 #: Connections kept open per process when the settings do not say (`database.pool_size`).
 DEFAULT_POOL_SIZE = 20
@@ -76,8 +77,10 @@ def _replace_dropped(dbapi_connection: Any, record: Any, proxy: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    immediate = conn.get_execution_options().get(_IMMEDIATE, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    options = conn.get_execution_options()
+    if options.get(_NO_TRANSACTION, False):
+        return
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_IMMEDIATE, False) else "BEGIN")
 
 
 class Store:
@@ -151,6 +154,19 @@ class Store:
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only transaction (never takes SQLite's write lock)."""
         async with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one read statement, outside any transaction: a lone SELECT sees
+        one consistent state by itself, so it needs no BEGIN and COMMIT around it (two more
+        round trips on PostgreSQL, two more statements on SQLite). Several statements that
+        must agree with each other belong in `read()`."""
+        async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn = await conn.execution_options(**{_NO_TRANSACTION: True})
+            else:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn
 
     async def ping(self) -> None:

@@ -73,7 +73,7 @@ async def list_cases(
     cursor: CasesCursor = None,
 ) -> Response:
     after = decode_cursor(cursor, CASES) if cursor else None
-    async with context(request).runtime.store.read() as conn:
+    async with context(request).runtime.store.statement() as conn:
         rows = await list_case_page(
             conn,
             practice_id=practice_id,
