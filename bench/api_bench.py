@@ -29,7 +29,7 @@ formatted per value, a pool of 10 + 10 pinged before each use) and after:
 | PostgreSQL, before | 4.54 ms (healthz 0.27 ms) | 202 | 222 ms |
 
 Usage: python bench/api_bench.py [--cases 100000] [--clients 50] [--requests 2000]
-                                 [--kinds "first page,deep page"]
+                                 [--kinds "first page,deep page"] [--pool-size N]
        python bench/api_bench.py --serve     (internal: the server process, settings from env)
 """
 
@@ -428,6 +428,12 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--requests", type=int, default=2000, help="per request kind")
     parser.add_argument("--kinds", default="", help="comma-separated request kinds (default: all)")
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=None,
+        help="the server's database.pool_size (default: --clients; 0: the server's default)",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.pool_size is None:
