@@ -23,6 +23,47 @@ _QUIET_FLAGS = [
 ]
 
 
+#: Playwright (pinned in pyproject.toml) launches Chromium with `--disable-features=` and these.
+#: Chromium reads only the last `--disable-features` on its command line, so a launch that
+#: disables more must repeat them (a test compares this list with the installed driver's).
+PLAYWRIGHT_DISABLED_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+    "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion",
+)
+
+#: Full Chromium (Debian's package; Playwright's headless shell has no browser UI) preloads
+#: the address bar's popup, a WebUI page in a renderer of its own, for every window: every
+#: context. Nothing here ever types in an address bar.
+_ADDRESS_BAR_POPUPS = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup")
+
+#: One renderer per context. Site isolation gives each site its own renderer: the sign-in host
+#: and the portal each had one, a spare one was kept warm for the next site, and every
+#: navigation between the hosts started another (measured: 9-11 renderers at once and 40
+#: started for 8 accounts synced in 4 contexts; with these flags 4 and 8, see
+#: bench/browser_bench.py). Contexts never share a renderer whatever the flags (Chromium keeps
+#: each context's pages in processes of their own), and a context holds one account's session
+#: on one portal, so what site isolation separates here is one portal from its own sign-in page.
+RENDERER_FLAGS = [
+    "--disable-site-isolation-trials",
+    "--renderer-process-limit=1",
+    "--disable-features=" + ",".join((*PLAYWRIGHT_DISABLED_FEATURES, *_ADDRESS_BAR_POPUPS)),
+]
+
+
 def _bundled_chromium() -> Path | None:
     """Playwright's downloaded Chromium, if present (found without starting the driver)."""
     root = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache/ms-playwright"))
@@ -60,7 +101,7 @@ def chromium_launch_options(configured: str | Path | None = None) -> dict[str, A
             "no Chromium found: run `make test` or `bash scripts/install-browser.sh`, "
             "or set browser.executable_path"
         )
-    args = list(_QUIET_FLAGS)
+    args = [*_QUIET_FLAGS, *RENDERER_FLAGS]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.insert(0, "--no-sandbox")
     options: dict[str, Any] = {"headless": True, "args": args}
