@@ -14,6 +14,13 @@ baseline, launched as before (without `RENDERER_FLAGS`), and the connector's lau
 prints the wall time, the CPU time of this process and of its children (Chromium and the
 driver) per synced case, the peaks and the ratio to the baseline. Figures only.
 
+Two runs on the 2-CPU development machine (Debian's Chromium 156, load average 7-11):
+
+| launch | peak renderers | renderers started | peak PSS, Chromium + driver | wall / CPU per case |
+|---|---|---|---|---|
+| baseline | 10-11 | 90-103 | 799-811 + 199-204 MiB | 344-349 / 571-580 ms |
+| connector | 4 | 20 | 648-674 + 198 MiB | 237-252 / 384-409 ms |
+
 Usage: python bench/browser_bench.py [--accounts 20] [--contexts 4] [--cases 10] [--rounds 1]
 """
 

@@ -50,13 +50,17 @@ PLAYWRIGHT_DISABLED_FEATURES = (
 #: context. Nothing here ever types in an address bar.
 _ADDRESS_BAR_POPUPS = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup")
 
-#: One renderer per context. Site isolation gives each site its own renderer: the sign-in host
+#: One renderer per context. Site isolation gave each site its own renderer: the sign-in host
 #: and the portal each had one, a spare one was kept warm for the next site, and every
-#: navigation between the hosts started another (measured: 9-11 renderers at once and 40
-#: started for 8 accounts synced in 4 contexts; with these flags 4 and 8, see
-#: bench/browser_bench.py). Contexts never share a renderer whatever the flags (Chromium keeps
-#: each context's pages in processes of their own), and a context holds one account's session
-#: on one portal, so what site isolation separates here is one portal from its own sign-in page.
+#: navigation between the hosts started another; saving a session (`storage_state`) opened a
+#: page of Playwright's own for the sign-in host's storage, in one more. Without site isolation
+#: the hosts share the context's renderer, and the limit of one makes any other page of the
+#: context join it (a soft limit: each new context still gets its own, and contexts never share
+#: a renderer whatever the flags, so what is given up is isolation between one portal and its
+#: own sign-in page, inside one account's context). Measured with bench/browser_bench.py (20
+#: accounts, 4 contexts, Debian's Chromium 156, two runs, load average 7-11 on 2 CPUs): peak
+#: renderers 10-11 -> 4, renderers started 90-103 -> 20, Chromium's peak PSS 799-811 ->
+#: 648-674 MiB (the driver's 198-204 MiB either way), wall time per case 344-349 -> 237-252 ms.
 RENDERER_FLAGS = [
     "--disable-site-isolation-trials",
     "--renderer-process-limit=1",
