@@ -42,40 +42,26 @@ class _ColumnNames(dict[str, str]):
 
 def _shape() -> tuple[list[str], Callable[[Row], dict[str, Any]]]:
     """The columns to select, in the order `case_fields` writes them, and a function that
-    builds `case_fields`' dict from a row of them (about 1 us a row against 2 us for a
-    mapping handed to `case_fields`: a page has 100)."""
+    builds `case_fields`' dict from a row of them: plain keys, one nested object (the doctor),
+    plain keys, each part zipped in one call (0.15 ms for a page of 100 against 0.22 ms for a
+    loop over the parts, and more for a mapping per row handed to `case_fields`)."""
     template = case_fields(_ColumnNames())
-    columns: list[str] = []
-    # (key, None) for a column; (key, inner keys) for a nested object of several columns.
-    layout: list[tuple[str, tuple[str, ...] | None]] = []
-    for key, value in template.items():
-        if isinstance(value, dict):
-            columns.extend(value.values())
-            layout.append((key, tuple(value)))
-        else:
-            columns.append(value)
-            layout.append((key, None))
-    # Runs of plain keys are zipped in one call; each nested object is one dict.
-    steps: list[tuple[str | None, tuple[str, ...], int, int]] = []
-    start = 0
-    for key, inner in layout:
-        width = 1 if inner is None else len(inner)
-        if inner is None and steps and steps[-1][0] is None:
-            _, keys, first, _ = steps[-1]
-            steps[-1] = (None, (*keys, key), first, start + 1)
-        elif inner is None:
-            steps.append((None, (key,), start, start + 1))
-        else:
-            steps.append((key, inner, start, start + width))
-        start += width
+    nested = [key for key, value in template.items() if isinstance(value, dict)]
+    if len(nested) != 1:
+        raise RuntimeError("case_fields changed shape: update the case list's row builder")
+    keys = list(template)
+    at = keys.index(nested[0])
+    head, inner, tail = keys[:at], template[nested[0]], keys[at + 1 :]
+    columns = [template[k] for k in head] + list(inner.values()) + [template[k] for k in tail]
+    name, inner_keys = nested[0], tuple(inner)
+    start, end = len(head), len(head) + len(inner)
 
+    # zip without `strict`: the slices have the keys' lengths by construction, and passing the
+    # keyword (even `strict=False`) cost 0.06 ms a page.
     def build(row: Row) -> dict[str, Any]:
-        fields: dict[str, Any] = {}
-        for nested, keys, first, end in steps:
-            if nested is None:
-                fields.update(zip(keys, row[first:end], strict=True))
-            else:
-                fields[nested] = dict(zip(keys, row[first:end], strict=True))
+        fields = dict(zip(head, row[:start]))  # noqa: B905
+        fields[name] = dict(zip(inner_keys, row[start:end]))  # noqa: B905
+        fields.update(zip(tail, row[end:]))  # noqa: B905
         return fields
 
     return columns, build
