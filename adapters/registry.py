@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from adapters.base import Adapter
+from adapters.base import Adapter, PortalSession
+from adapters.base.check import Recorder, Walk
+from adapters.base.facts import Facts
 from adapters.browser import BrowserPool
 from adapters.http import DEFAULT_POLICY, RetryPolicy
 
@@ -39,6 +41,37 @@ _FACTORIES: dict[str, Callable[[AdapterParts], Adapter]] = {
     "invisalign": _invisalign,
     "clearcorrect": _clearcorrect,
 }
+
+
+#: A vendor's `portal check`: walk the facts with a session the gate let open.
+PortalCheck = Callable[[Adapter, PortalSession, Walk, "Recorder | None"], Awaitable[None]]
+
+
+def _invisalign_check() -> tuple[Facts, PortalCheck]:
+    from adapters.invisalign import check, site
+
+    return site.FACTS, check.check  # type: ignore[return-value]
+
+
+def _clearcorrect_check() -> tuple[Facts, PortalCheck]:
+    from adapters.clearcorrect import check
+    from adapters.clearcorrect.site import FACTS
+
+    return FACTS, check.check  # type: ignore[return-value]
+
+
+_CHECKS: dict[str, Callable[[], tuple[Facts, PortalCheck]]] = {
+    "invisalign": _invisalign_check,
+    "clearcorrect": _clearcorrect_check,
+}
+
+
+def portal_check(vendor: str) -> tuple[Facts, PortalCheck]:
+    """The facts a vendor's adapter declares and its check."""
+    try:
+        return _CHECKS[vendor]()
+    except KeyError:
+        raise ValueError(f"no portal check for vendor {vendor!r}") from None
 
 
 def vendor_names() -> tuple[str, ...]:

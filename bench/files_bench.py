@@ -1,17 +1,20 @@
-"""Files benchmark: download and serve throughput, and peak memory against file size.
+"""Files benchmark: download and serve throughput, and peak memory against file size, against
+the ClearCorrect sandbox (its own process, so its memory and CPU are not counted).
 
-A local file server (its own process, so its memory is not counted) serves N files of random
-sizes. Measured in the same run:
+The sandbox serves its seeded practice's files at sizes drawn from --min-mb..--max-mb (STL
+meshes and JPEG photos of the Files grid). Measured in the same run, over the same files:
 
-- download: plain httpx streaming of every file to disk (no encryption), then the connector's
-  download turns over the same files (the shared streaming piece, AES-256-GCM chunks, the blob
-  store, one transaction per file);
-- serve: plain httpx streaming of every file from the file server, then `GET
-  /v1/files/{id}/content` from the connector's API (uvicorn on loopback), decrypting as it
-  streams;
+- download: plain httpx streaming of every file to disk with the partner's cookies (no
+  encryption), then the connector's download turns (the ClearCorrect adapter through the
+  shared streaming piece, AES-256-GCM chunks, the blob store, one transaction per file);
+- serve: plain httpx streaming of every file from the sandbox, then `GET
+  /v1/files/{id}/content` from the connector's API (uvicorn in its own process), decrypting
+  as it streams;
 - peak RSS of one process that downloads and serves one file (the API in a child process, as
   in the throughput run; the RSS is the downloading process's), for a small and a large file:
   nothing holds a whole file, so it stays flat.
+
+Every file is fetched once before the timed runs (the sandbox makes a file on first request).
 
 Usage: python bench/files_bench.py [--files 50] [--min-mb 1] [--max-mb 50] [--database URL]
        [--store filesystem|postgresql] [--rss-mb 1,200]
@@ -24,7 +27,6 @@ import asyncio
 import base64
 import json
 import os
-import random
 import resource
 import socket
 import subprocess
@@ -34,27 +36,34 @@ import time
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adapters.base import CaseStatus, CaseSummary, FileKind, FileRef
-from connector.accounts.service import create_account
+from adapters.base import no_code
+from adapters.clearcorrect import ClearCorrectAdapter
+from connector.accounts.gate import AttemptSource
 from connector.api.app import create_app
 from connector.clock import utcnow
 from connector.files import fetch_account, files_services
 from connector.logs import configure_logging
 from connector.settings import Settings
-from connector.store import cases as case_rows
+from connector.store import accounts as account_rows
 from connector.store import files as file_rows
-from connector.sync import SyncServices
-from tests.files.support import FakeFilesAdapter
-from vault import Secret
+from connector.store.schema import cases
+from connector.sync import SyncServices, sync_account
+from connector.sync.portal import open_session
+from sandbox.scenarios import scenario
+from tests.sync.support import add
 
 ROOT = Path(__file__).resolve().parents[1]
 MB = 1_000_000
 TOKEN = "bench-token-0123456789abcdef"
+VENDOR = "clearcorrect"
+PARTNER = scenario(VENDOR, "good")
 
 
 def free_port() -> int:
@@ -63,61 +72,71 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def make_files(root: Path, sizes: list[int]) -> list[str]:
-    root.mkdir(parents=True, exist_ok=True)
-    names = []
-    block = os.urandom(MB)
-    for n, size in enumerate(sizes):
-        name = f"f{n:03d}.stl"
-        with (root / name).open("wb") as handle:
-            left = size
-            handle.write(n.to_bytes(8, "big"))  # distinct content per file (no dedup)
-            left -= 8
-            while left > 0:
-                handle.write(block[: min(left, MB)])
-                left -= MB
-        names.append(name)
-    return names
-
-
 @contextmanager
-def file_server(root: Path) -> Iterator[str]:
+def sandbox_portal(root: Path, min_mb: float, max_mb: float, cases: int) -> Iterator[str]:
+    """The ClearCorrect sandbox in a child process, files made under `root`."""
     port = free_port()
+    config = {
+        "port": port, "files_dir": str(root), "cases": cases,
+        "file_sizes": [int(min_mb * MB), int(max_mb * MB)],
+    }  # fmt: skip
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.files.fileserver", str(root), str(port)],
+        [sys.executable, __file__, "--portal-child", json.dumps(config)],
         cwd=ROOT,
+        stdin=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                httpx.get(f"{url}/files/none", timeout=1)
+                httpx.get(f"{url}/Login.aspx", timeout=1)
                 break
             except httpx.HTTPError:
-                time.sleep(0.05)
+                time.sleep(0.1)
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        process.communicate(input="", timeout=30)
 
 
-async def plain_download(url: str, names: list[str], target: Path) -> float:
-    """Plain httpx streaming of each file to disk (`target` exists)."""
+def portal_child(config: str) -> None:
+    """Serve the sandbox until standard input closes."""
+    from sandbox import create_app as create_portal
+    from sandbox.common.config import SandboxConfig
+    from sandbox.common.server import serve
+
+    options = json.loads(config)
+    sandbox = SandboxConfig(
+        practices=1, cases=options["cases"], seed=7, admin=True,
+        file_sizes=tuple(options["file_sizes"]), files_dir=Path(options["files_dir"]),
+    )  # fmt: skip
+    with serve(create_portal(VENDOR, sandbox), port=options["port"]):
+        sys.stdin.read()
+
+
+async def plain_download(url: str, cookies: httpx.Cookies, paths: list[str], target: Path) -> float:
+    """Plain httpx streaming of each file to disk with the partner's cookies."""
     start = time.perf_counter()
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-        for name in names:
-            async with client.stream("GET", f"/files/{name}") as response:
-                with (target / name).open("wb") as handle:
+    async with httpx.AsyncClient(base_url=url, timeout=60, cookies=cookies) as client:
+        for n, path in enumerate(paths):
+            async with client.stream("GET", path) as response:
+                assert response.status_code == 200, response.status_code
+                with (target / f"{n}.bin").open("wb") as handle:
                     async for piece in response.aiter_raw():
                         handle.write(piece)
     return time.perf_counter() - start
 
 
-async def plain_stream(url: str, paths: list[str]) -> float:
+async def plain_stream(
+    url: str, paths: list[str], *, cookies: httpx.Cookies | None = None
+) -> float:
     start = time.perf_counter()
-    async with httpx.AsyncClient(base_url=url, timeout=30, headers=_auth()) as client:
+    headers = _auth() if cookies is None else {}
+    async with httpx.AsyncClient(
+        base_url=url, timeout=60, headers=headers, cookies=cookies
+    ) as client:
         for path in paths:
             async with client.stream("GET", path) as response:
                 assert response.status_code == 200, response.status_code
@@ -137,58 +156,103 @@ def bench_settings(data_dir: Path, database_url: str, store: str) -> Settings:
         database={"url": database_url},
         vault={"provider": "env", "keys": f"k1:{key}"},
         api={"tokens": [TOKEN]},
-        files={"store": store},
+        files={"store": store, VENDOR: {"kinds": ["stl", "photo"]}},
         log={"level": "warning"},
     )
 
 
-async def connector_run(
-    url: str, names: list[str], sizes: list[int], settings: Settings
-) -> tuple[float, float, float]:
-    """Download every file through download turns, then serve each through the API."""
-    app = create_app(settings)
-    async with AsyncExitStack() as stack:
-        await stack.enter_async_context(app.router.lifespan_context(app))
+class Connector:
+    """The connector over the sandbox: the partner's account, synced, its files listed."""
+
+    def __init__(self, url: str, settings: Settings) -> None:
+        self.url = url
+        self.settings = settings
+        self.stack = AsyncExitStack()
+
+    async def __aenter__(self) -> Connector:
+        app = create_app(self.settings)
+        await self.stack.enter_async_context(app.router.lifespan_context(app))
         ctx = app.state.ctx
-        adapter = FakeFilesAdapter("clearcorrect", url)
-        services = files_services(
-            settings, SyncServices(ctx.runtime.store, ctx.runtime.vault, {"clearcorrect": adapter})
-        )
-        services.turn = services.turn * 100
-        account = await create_account(
-            ctx.runtime.store, ctx.runtime.vault, vendor="clearcorrect",
-            username="bench@tps-planning.example", password=Secret("Bench-password-123"),
-        )  # fmt: skip
-        now = utcnow()
-        async with ctx.runtime.store.transaction() as conn:
-            case_id, _ = await case_rows.upsert_case(
-                conn, account_id=account.id, vendor="clearcorrect", practice_id=None,
-                summary=CaseSummary("CC-1", "P", "1", None, None, CaseStatus.IN_TREATMENT,
-                                    "In treatment", False, 0, now),
-                vendor_created_at=now, now=now,
-            )  # fmt: skip
-            refs = [
-                FileRef(ref=name, kind=FileKind.STL, name=name, size=size)
-                for name, size in zip(names, sizes, strict=True)
+        self.store, self.vault = ctx.runtime.store, ctx.runtime.vault
+        sync = SyncServices(self.store, self.vault, {VENDOR: ClearCorrectAdapter(self.url)})
+        self.services = files_services(self.settings, sync)
+        self.services.turn = self.services.turn * 100
+        self.account = await add(self.store, self.vault, VENDOR, PARTNER)
+        await sync_account(sync, self.account.id, full=True)
+        async with self.store.transaction() as conn:
+            ids = (await conn.execute(sa.select(cases.c.id))).scalars().all()
+            for case_id in ids:
+                await file_rows.request_listing(
+                    conn, case_id, self.account.id, utcnow(), eager=False
+                )
+        await fetch_account(self.services, self.account.id)  # lists, fetches nothing
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stack.aclose()
+
+    async def listed(self, count: int) -> list[Any]:
+        async with self.store.read() as conn:
+            found = [
+                f
+                for case_id in (await conn.execute(sa.select(cases.c.id))).scalars().all()
+                for f in await file_rows.case_files(conn, case_id)
             ]
-            stored = await file_rows.record_listing(
-                conn, account_id=account.id, case_id=case_id, listed=refs, now=now
-            )
-            await file_rows.request_files(conn, [f.id for f in stored], now)
+        return sorted(found, key=lambda f: f.ref)[:count]
+
+    async def cookies(self) -> httpx.Cookies:
+        """The partner's session cookies, as the connector saved them."""
+        async with self.store.read() as conn:
+            account = await account_rows.get_account(conn, self.account.id)
+        session = await open_session(
+            self.services.sync, account, no_code, reason="bench", source=AttemptSource.FILES
+        )
+        state = json.loads((await session.export_state()).reveal())
+        await session.close()
+        jar = httpx.Cookies()
+        for cookie in state["cookies"]:
+            jar.set(cookie["name"], cookie["value"], domain=cookie["domain"], path=cookie["path"])
+        return jar
+
+    async def download(self, files: list[Any]) -> float:
+        async with self.store.transaction() as conn:
+            await file_rows.request_files(conn, [f.id for f in files], utcnow())
         start = time.perf_counter()
-        while (await fetch_account(services, account.id)).outcome == "more":
+        while (await fetch_account(self.services, self.account.id)).outcome == "more":
             pass
-        download = time.perf_counter() - start
-        async with ctx.runtime.store.read() as conn:
-            ids = [f.id for f in await file_rows.case_files(conn, case_id) if f.blob_id]
-        assert len(ids) == len(names), (len(ids), len(names))
-    # Serving: the same app under uvicorn in its own process (as the file server is), streamed
-    # over loopback.
-    paths = [f"/v1/files/{i}/content" for i in ids]
+        seconds = time.perf_counter() - start
+        async with self.store.read() as conn:
+            stored = [await file_rows.get_file(conn, f.id) for f in files]
+        assert all(f.blob_id for f in stored), "a file did not arrive"
+        return seconds
+
+
+def _bytes_under(directory: Path) -> int:
+    return sum(p.stat().st_size for p in directory.iterdir())
+
+
+async def connector_run(
+    url: str, count: int, settings: Settings, plain_dir: Path | None
+) -> dict[str, float]:
+    """Plain download (once untimed, to make the files, then timed), the connector's download,
+    then serving through the API in its own process, and plain streaming from the sandbox."""
+    figures: dict[str, float] = {}
+    async with Connector(url, settings) as connector:
+        files = await connector.listed(count)
+        paths = [f.ref for f in files]
+        cookies = await connector.cookies()
+        if plain_dir is not None:
+            await plain_stream(url, paths, cookies=cookies)  # the sandbox makes the files
+            figures["plain_download"] = await plain_download(url, cookies, paths, plain_dir)
+        figures["download"] = await connector.download(files)
+        if plain_dir is not None:
+            figures["bytes"] = float(_bytes_under(plain_dir))
+            figures["plain_serve"] = await plain_stream(url, paths, cookies=cookies)
     peak: dict[str, float] = {}
     with api_server(settings, peak) as api_url:
-        seconds = await plain_stream(api_url, paths)
-    return download, seconds, peak.get("peak_rss_mb", 0.0)
+        figures["serve"] = await plain_stream(api_url, [f"/v1/files/{f.id}/content" for f in files])
+    figures["serve_peak_mb"] = peak.get("peak_rss_mb", 0.0)
+    return figures
 
 
 @contextmanager
@@ -264,14 +328,14 @@ def rss_child(size_mb: int, database_url: str, store: str) -> None:
     configure_logging(level="warning", fmt="console")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        names = make_files(root / "portal", [size_mb * MB])
         settings = bench_settings(
             root / "data", database_url or f"sqlite+aiosqlite:///{root / 'c.db'}", store
         )
-        with file_server(root / "portal") as url:
-            _, _, serve_peak = asyncio.run(connector_run(url, names, [size_mb * MB], settings))
+        with sandbox_portal(root / "portal", size_mb, size_mb, cases=1) as url:
+            figures = asyncio.run(connector_run(url, 1, settings, None))
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"size_mb": size_mb, "peak_rss_mb": peak_kb / 1024, "serve_mb": serve_peak}))
+    print(json.dumps({"size_mb": size_mb, "peak_rss_mb": peak_kb / 1024,
+                      "serve_mb": figures["serve_peak_mb"]}))  # fmt: skip
 
 
 def main() -> None:
@@ -288,30 +352,34 @@ def main() -> None:
     parser.add_argument("--rss-mb", default="1,200", help="file sizes of the memory runs (MB)")
     parser.add_argument("--rss-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--serve-child", help=argparse.SUPPRESS)
+    parser.add_argument("--portal-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_child:
         serve_child(args.serve_child)
+        return
+    if args.portal_child:
+        portal_child(args.portal_child)
         return
     if args.rss_child:
         rss_child(args.rss_child, args.database, args.store)
         return
     configure_logging(level="warning", fmt="console")
-    rng = random.Random(20)
-    sizes = [rng.randint(args.min_mb * MB, args.max_mb * MB) for _ in range(args.files)]
-    total = sum(sizes) / MB
+    # About 5 files per case (two scans, three photos): enough cases for --files.
+    case_count = max(2, args.files // 3)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        names = make_files(root / "portal", sizes)
         database = args.database or f"sqlite+aiosqlite:///{root / 'connector.db'}"
         settings = bench_settings(root / "data", database, args.store)
         backend = database.split(":", 1)[0]
-        print(f"{args.files} files, {args.min_mb}-{args.max_mb} MB, {total:,.0f} MB in all; "
-              f"database {backend}, blob store {settings.blob_store}")  # fmt: skip
-        with file_server(root / "portal") as url:
-            (root / "plain").mkdir()
-            plain_dl = asyncio.run(plain_download(url, names, root / "plain"))
-            ours_dl, ours_serve, _ = asyncio.run(connector_run(url, names, sizes, settings))
-            plain_serve = asyncio.run(plain_stream(url, [f"/files/{n}" for n in names]))
+        (root / "plain").mkdir()
+        with sandbox_portal(root / "portal", args.min_mb, args.max_mb, case_count) as url:
+            figures = asyncio.run(connector_run(url, args.files, settings, root / "plain"))
+    total = figures["bytes"] / MB
+    print(f"{args.files} files of the ClearCorrect sandbox, {args.min_mb}-{args.max_mb} MB, "
+          f"{total:,.0f} MB in all; database {backend}, "
+          f"blob store {settings.blob_store}")  # fmt: skip
+    plain_dl, ours_dl = figures["plain_download"], figures["download"]
+    plain_serve, ours_serve = figures["plain_serve"], figures["serve"]
     print(f"download  plain httpx to disk   {total / plain_dl:8.0f} MB/s")
     print(f"download  connector (encrypted) {total / ours_dl:8.0f} MB/s   "
           f"{plain_dl / ours_dl:.2f}x of plain")  # fmt: skip
@@ -320,10 +388,10 @@ def main() -> None:
           f"{plain_serve / ours_serve:.2f}x of plain")  # fmt: skip
     peaks, serve_peaks = [], []
     for size in (int(s) for s in args.rss_mb.split(",")):
-        out = subprocess.run(
-            [sys.executable, __file__, "--rss-child", str(size), "--store", args.store],
-            capture_output=True, text=True, check=True, cwd=ROOT,
-        )  # fmt: skip
+        command = [sys.executable, __file__, "--rss-child", str(size), "--store", args.store]
+        if args.database:
+            command += ["--database", args.database]
+        out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
         figure = json.loads(out.stdout.strip().splitlines()[-1])
         peaks.append(figure["peak_rss_mb"])
         serve_peaks.append(figure["serve_mb"])

@@ -1,16 +1,22 @@
-"""Sync benchmark: many accounts, in embedded mode and with two distributed workers.
+"""Sync benchmark: CPU per synced case against a lean floor, embedded and with two workers.
 
-A ClearCorrect sandbox (its own process, `--latency-ms 20` on every call) holds N practices x M
-cases, one partner login each. The connector syncs every account:
-- embedded: `tps-connector sync` over SQLite;
-- workers: two `tps-connector worker` processes over PostgreSQL.
-It prints the full-sync wall time, cases per second and peak memory; then, after a tick that
-changes about 5% of the cases, the incremental sync's portal requests and logins per account
-(aim: no login while sessions are valid, at most 3 requests for an unchanged account). The
-floor, measured in the same run with the same concurrency, is a script that makes only the
-necessary requests and logins and stores nothing. Each wall time is printed as a ratio to it.
+A ClearCorrect sandbox (its own process, `--latency-ms 20` on every call, the Identity app with
+its JSON API: the adapter's fast path) holds N practices x M cases, one partner login each.
 
-Usage: python bench/sync_bench.py [--accounts 1000] [--cases 50] [--concurrency 32]
+- **Lean floor**, in this process: the same necessary requests (sign-in, list pages, detail and
+  comments per case) with a minimal client (aiohttp) and one batched insert per listing page
+  into SQLite; no connector. Its CPU is this process's CPU while it runs.
+- **Embedded**: `tps-connector sync` over SQLite (a full sync, then a run where nothing changed,
+  then one after a tick that changes about 5% of the cases).
+- **Workers**: two `tps-connector worker` processes over PostgreSQL (full sync), then a one-shot
+  `sync` over the same database where nothing changed. PostgreSQL's backend CPU is sampled from
+  `/proc` for the benchmark's own database and printed beside the connector's.
+
+CPU per case is the user + system CPU of the connector's processes (never the sandbox's)
+divided by the cases whose detail was fetched; an unchanged account's CPU is the run's CPU
+divided by the accounts. Every figure is printed with its ratio to the floor of the same run.
+
+Usage: python bench/sync_bench.py [--accounts 200] [--cases 50] [--concurrency 32]
 """
 
 from __future__ import annotations
@@ -18,22 +24,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI_WORKER = [sys.executable, "-m", "connector", "worker"]
+CLI = [sys.executable, "-m", "connector"]
 sys.path.insert(0, str(ROOT))
 
 from connector.accounts.service import create_account  # noqa: E402
@@ -43,6 +53,7 @@ from connector.store import Store, upgrade  # noqa: E402
 from vault import LocalKeyFile, Secret, Vault  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -66,19 +77,76 @@ def peak_kib(pid: int) -> int:
     return int(match.group(1)) if match else 0
 
 
-def run_measured(args: list[str], cwd: Path) -> tuple[float, int, int]:
-    """Run a command to completion; (seconds, exit code, peak resident memory in KiB)."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a live process, from /proc (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+class Backends:
+    """PostgreSQL backend CPU for one database, sampled while the connector runs."""
+
+    def __init__(self, dsn: str | None, database: str | None) -> None:
+        self.dsn, self.database = dsn, database
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+
+    def sample(self) -> None:
+        if self.dsn is None:
+            return
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            pids = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> "
+                    "pg_backend_pid()",
+                    (self.database,),
+                )
+            ]
+        for pid in pids:
+            used = cpu_seconds(pid)
+            self.first.setdefault(pid, used)
+            self.last[pid] = max(used, self.last.get(pid, 0.0))
+
+    def seconds(self) -> float:
+        return sum(self.last[p] - self.first[p] for p in self.last)
+
+
+@dataclass
+class Measured:
+    seconds: float
+    cpu: float  # the connector process's user + system CPU
+    peak_kib: int
+    db_cpu: float = 0.0
+
+
+def run_measured(
+    args: list[str], cwd: Path, backends: Backends | None = None, *, expect: int = 0
+) -> Measured:
+    """Run a command to completion, reaping it with wait4 to read its own CPU."""
     started = time.perf_counter()
     process = subprocess.Popen(
         args, cwd=cwd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     peak = 0
-    while process.poll() is None:
+    backends = backends or Backends(None, None)
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
         peak = max(peak, peak_kib(process.pid))
-        time.sleep(0.2)
-    if process.returncode != 0 and process.stderr is not None:
+        backends.sample()
+        time.sleep(0.1)
+    seconds = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    process.returncode = code
+    if code != expect and process.stderr is not None:
         print(process.stderr.read()[-2000:], file=sys.stderr)
-    return time.perf_counter() - started, process.returncode, peak
+        raise SystemExit(f"{' '.join(args[2:4])} failed with exit status {code}")
+    return Measured(seconds, usage.ru_utime + usage.ru_stime, peak, backends.seconds())
 
 
 def write_config(directory: Path, portal: str, concurrency: int, database: str = "") -> Path:
@@ -109,41 +177,66 @@ async def add_accounts(url: str, key_file: Path, logins: list[dict[str, Any]]) -
         await store.close()
 
 
-async def floor(portal: str, logins: list[dict[str, Any]], concurrency: int) -> tuple[float, int]:
-    """Only the necessary requests: login, list, detail and comments per case; nothing stored."""
+async def lean_floor(
+    portal: str, logins: list[dict[str, Any]], concurrency: int, database: Path
+) -> tuple[float, float, int]:
+    """The necessary requests with a minimal client, one batched insert per listing page.
+
+    Returns (wall seconds, CPU seconds of this process, cases stored)."""
+    db = sqlite3.connect(database)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE cases (login TEXT, number TEXT, detail TEXT, comments TEXT)")
     limit = asyncio.Semaphore(concurrency)
-    cases = 0
+    stored = 0
+    token_pattern = re.compile(r'name="__RequestVerificationToken"[^>]*value="([^"]+)"')
 
-    async def one(login: dict[str, Any]) -> None:
-        nonlocal cases
-        async with limit, httpx.AsyncClient(base_url=portal, timeout=60) as http:
-            page = await http.get("/Identity/Account/Login")
-            token = re.search(r'name="__RequestVerificationToken"[^>]*value="([^"]+)"', page.text)
-            assert token
-            await http.post(
-                "/Identity/Account/Login",
-                data={
-                    "Input.Email": login["username"],
-                    "Input.Password": login["password"],
-                    "__RequestVerificationToken": token.group(1),
-                },
-            )
-            number = 1
-            while True:
-                listing = (
-                    await http.get("/api/cases", params={"page": number, "pageSize": 100})
-                ).json()
-                for item in listing["items"]:
-                    await http.get(f"/api/cases/{item['caseNumber']}")
-                    await http.get(f"/api/cases/{item['caseNumber']}/comments")
-                    cases += 1
-                if number >= listing["totalPages"]:
-                    break
-                number += 1
+    async def one(http: aiohttp.ClientSession, login: dict[str, Any]) -> None:
+        nonlocal stored
+        async with http.get("/Identity/Account/Login") as page:
+            token = token_pattern.search(await page.text())
+        assert token, "no request token on the sign-in page"
+        form = {
+            "Input.Email": login["username"],
+            "Input.Password": login["password"],
+            "__RequestVerificationToken": token.group(1),
+        }
+        async with http.post("/Identity/Account/Login", data=form, allow_redirects=False) as r:
+            assert r.status in (200, 302), r.status
+        number = 1
+        while True:
+            params = {"page": str(number), "pageSize": "100"}
+            async with http.get("/api/cases", params=params) as response:
+                listing = json.loads(await response.read())
+            rows = []
+            for item in listing["items"]:
+                case = item["caseNumber"]
+                async with http.get(f"/api/cases/{case}") as detail:
+                    body = await detail.read()
+                async with http.get(f"/api/cases/{case}/comments") as comments:
+                    notes = await comments.read()
+                rows.append((login["username"], case, body.decode(), notes.decode()))
+            db.executemany("INSERT INTO cases VALUES (?, ?, ?, ?)", rows)
+            db.commit()
+            stored += len(rows)
+            if number >= listing["totalPages"]:
+                break
+            number += 1
 
+    async def account(login: dict[str, Any]) -> None:
+        async with (
+            limit,
+            aiohttp.ClientSession(
+                base_url=portal, cookie_jar=aiohttp.CookieJar(unsafe=True)
+            ) as http,
+        ):
+            await one(http, login)
+
+    cpu = time.process_time()
     started = time.perf_counter()
-    await asyncio.gather(*(one(login) for login in logins))
-    return time.perf_counter() - started, cases
+    await asyncio.gather(*(account(login) for login in logins))
+    wall, used = time.perf_counter() - started, time.process_time() - cpu
+    db.close()
+    return wall, used, stored
 
 
 def admin(portal: str, method: str, path: str, **kwargs: Any) -> Any:
@@ -161,36 +254,42 @@ def changed_usernames(portal: str, state: dict[str, Any], since_tick: int) -> se
     return {x["username"] for x in state["logins"] if touched & set(x["visible_case_ids"])}
 
 
-def wait_all_synced(dsn: str, count: int, since: float, timeout: float) -> float:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with psycopg.connect(dsn) as conn:
-            done = conn.execute(
-                "SELECT count(DISTINCT account_id) FROM sync_runs WHERE outcome = 'succeeded' "
-                "AND started_at > to_timestamp(%s)",
-                (since,),
-            ).fetchone()
-        if done and done[0] >= count:
-            return time.time() - since
-        time.sleep(0.5)
-    raise TimeoutError("the workers did not sync every account in time")
+def synced_accounts(dsn: str, since: float) -> int:
+    with psycopg.connect(dsn) as conn:
+        done = conn.execute(
+            "SELECT count(DISTINCT account_id) FROM sync_runs WHERE outcome = 'succeeded' "
+            "AND started_at > to_timestamp(%s)",
+            (since,),
+        ).fetchone()
+    return int(done[0]) if done else 0
+
+
+def logins_and_requests(
+    portal: str, usernames: set[str], before: dict[str, int]
+) -> tuple[int, dict[str, int]]:
+    after = admin(portal, "GET", "/logins")
+    logins = sum(after[u]["attempts"] - before.get(u, 0) for u in usernames if u in after)
+    return logins, admin(portal, "GET", "/requests")["total_by_user"]
+
+
+def ms(seconds: float, count: int) -> float:
+    return 1000 * seconds / max(1, count)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--accounts", type=int, default=1000)
+    parser.add_argument("--accounts", type=int, default=200)
     parser.add_argument("--cases", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--latency-ms", type=int, default=20)
+    parser.add_argument("--no-workers", action="store_true", help="Skip the PostgreSQL part.")
     args = parser.parse_args()
     configure_logging(level="warning", fmt="console")
     port = free_port()
     portal = f"http://127.0.0.1:{port}"
     sandbox = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "connector",
+            *CLI,
             "sandbox",
             "--vendor",
             "clearcorrect",
@@ -216,26 +315,30 @@ def main() -> None:
                 admin(portal, "GET", "/faults")
                 break
             time.sleep(0.2)
-        # The Identity app with its JSON API (the adapter's fast path), which the floor script
-        # below speaks; the WebForms pages are measured by bench/adapter_bench.py.
         admin(portal, "PUT", "/variant", json={"variant": "aspnetcore-json"})
         state = admin(portal, "GET", "/state")
         logins = [x for x in state["logins"] if x["username"].startswith("tps.")][: args.accounts]
         usernames = {x["username"] for x in logins}
+        accounts = len(logins)
         total_cases = sum(len(x["visible_case_ids"]) for x in logins)
+        load = os.getloadavg()
         print(
-            f"{len(logins)} accounts, {total_cases:,} cases, sandbox latency "
-            f"{args.latency_ms} ms per call, concurrency {args.concurrency}"
-        )
-
-        admin(portal, "DELETE", "/requests")
-        floor_s, floor_cases = asyncio.run(floor(portal, logins, args.concurrency))
-        print(
-            f"  floor script (necessary requests only): {floor_s:7.1f} s, "
-            f"{floor_cases / floor_s:7.0f} cases/s"
+            f"{accounts} accounts, {total_cases:,} cases, sandbox latency {args.latency_ms} ms "
+            f"per call, concurrency {args.concurrency}; load average {load[0]:.2f} "
+            f"{load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores"
         )
 
         with tempfile.TemporaryDirectory() as tmp:
+            floor_wall, floor_cpu, floor_cases = asyncio.run(
+                lean_floor(portal, logins, args.concurrency, Path(tmp) / "floor.db")
+            )
+            assert floor_cases == total_cases, (floor_cases, total_cases)
+            floor_case = ms(floor_cpu, floor_cases)
+            print(
+                f"  lean floor (aiohttp, one insert per page): {floor_wall:6.1f} s, "
+                f"CPU {floor_case:.3f} ms/case"
+            )
+
             # Embedded: SQLite and `tps-connector sync`.
             directory = Path(tmp) / "embedded"
             directory.mkdir()
@@ -247,41 +350,42 @@ def main() -> None:
                     logins,
                 )
             )
-            admin(portal, "DELETE", "/requests")
-            seconds, code, peak = run_measured(
-                [sys.executable, "-m", "connector", "sync", "--config", str(config)], directory
-            )
-            assert code == 0, "the embedded sync failed"
+            sync = [*CLI, "sync", "--config", str(config)]
+            full = run_measured(sync, directory)
+            per_case = ms(full.cpu, total_cases)
             print(
-                f"  embedded full sync: {seconds:7.1f} s, {total_cases / seconds:7.0f} cases/s, "
-                f"peak memory {peak / 1024:.0f} MiB, ratio to floor {seconds / floor_s:.2f}"
+                f"  embedded full sync: {full.seconds:6.1f} s "
+                f"({full.seconds / floor_wall:.2f}x floor wall), CPU {per_case:.3f} ms/case "
+                f"= {per_case / floor_case:.2f}x floor, "
+                f"peak memory {full.peak_kib / 1024:.0f} MiB"
+            )
+            admin(portal, "DELETE", "/requests")
+            before = {u: v["attempts"] for u, v in admin(portal, "GET", "/logins").items()}
+            same = run_measured(sync, directory)
+            new_logins, requests = logins_and_requests(portal, usernames, before)
+            print(
+                f"  embedded, nothing changed: CPU {ms(same.cpu, accounts):.2f} ms/account, "
+                f"{sum(requests.get(u, 0) for u in usernames) / accounts:.2f} requests/account "
+                f"(at most {max(requests.get(u, 0) for u in usernames)}), "
+                f"{new_logins} logins"
             )
             tick = admin(portal, "POST", "/tick", json={"steps": 1})
             changed = len({c["case_id"] for c in tick["changes"]})
-            print(f"  tick: {changed} cases changed ({changed / max(1, len(state['cases'])):.1%})")
             admin(portal, "DELETE", "/requests")
-            before_logins = {u: v["attempts"] for u, v in admin(portal, "GET", "/logins").items()}
-            seconds, code, _ = run_measured(
-                [sys.executable, "-m", "connector", "sync", "--config", str(config)], directory
-            )
-            assert code == 0
-            after_logins = admin(portal, "GET", "/logins")
-            new_logins = sum(
-                after_logins[u]["attempts"] - before_logins.get(u, 0)
-                for u in usernames
-                if u in after_logins
-            )
-            requests = admin(portal, "GET", "/requests")["total_by_user"]
-            changed_users = changed_usernames(portal, state, 0)
-            unchanged = usernames - changed_users
+            before = {u: v["attempts"] for u, v in admin(portal, "GET", "/logins").items()}
+            step = run_measured(sync, directory)
+            new_logins, requests = logins_and_requests(portal, usernames, before)
+            unchanged = usernames - changed_usernames(portal, state, 0)
             worst = max((requests.get(u, 0) for u in unchanged), default=0)
-            per_account = sum(requests.get(u, 0) for u in usernames) / len(usernames)
             print(
-                f"  embedded incremental sync: {seconds:7.1f} s, "
-                f"{per_account:.2f} requests/account, "
-                f"{new_logins / len(usernames):.3f} logins/account; {len(unchanged)} unchanged "
-                f"accounts, at most {worst} requests each"
+                f"  embedded after a tick ({changed} cases changed, {len(unchanged)} accounts "
+                f"untouched): {step.seconds:5.1f} s, CPU {ms(step.cpu, accounts):.2f} "
+                f"ms/account, {sum(requests.get(u, 0) for u in usernames) / accounts:.2f} "
+                f"requests/account, untouched accounts at most {worst} requests, "
+                f"{new_logins} logins"
             )
+            if args.no_workers:
+                return
 
             # Two workers: PostgreSQL.
             with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
@@ -292,12 +396,7 @@ def main() -> None:
             directory = Path(tmp) / "workers"
             directory.mkdir()
             config = write_config(directory, portal, args.concurrency // 2, url)
-            upgraded = subprocess.run(
-                [sys.executable, "-m", "connector", "db", "upgrade", "--config", str(config)],
-                env=env(),
-                capture_output=True,
-            )
-            assert upgraded.returncode == 0, upgraded.stderr
+            run_measured([*CLI, "db", "upgrade", "--config", str(config)], directory)
             asyncio.run(add_accounts(url, directory / "keys.json", logins))
             admin(
                 portal,
@@ -307,10 +406,11 @@ def main() -> None:
             )
             admin(portal, "PUT", "/faults", json={"latency_ms": args.latency_ms})
             since = time.time()
+            backends = Backends(PG_ADMIN, pg_name)
             workers = [
                 subprocess.Popen(
                     # Two on one machine: no metrics port each.
-                    [*CLI_WORKER, "--config", str(config), "--metrics-port", "0"],
+                    [*CLI, "worker", "--config", str(config), "--metrics-port", "0"],
                     env=env(),
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
@@ -319,27 +419,38 @@ def main() -> None:
                 for _ in range(2)
             ]
             peaks = [0, 0]
+            used = [0.0, 0.0]
             try:
-                deadline_s = 3600.0
                 started = time.monotonic()
-                while True:
+                while synced_accounts(dsn, since) < accounts:
+                    if time.monotonic() - started > 3600:
+                        raise TimeoutError("the workers did not sync every account in time")
                     for i, worker in enumerate(workers):
                         peaks[i] = max(peaks[i], peak_kib(worker.pid))
-                    try:
-                        seconds = wait_all_synced(dsn, len(logins), since, timeout=1)
-                        break
-                    except TimeoutError:
-                        if time.monotonic() - started > deadline_s:
-                            raise
+                        used[i] = max(used[i], cpu_seconds(worker.pid))
+                    backends.sample()
+                    time.sleep(0.25)
+                seconds = time.monotonic() - started
+                used = [cpu_seconds(w.pid) for w in workers]
+                backends.sample()
             finally:
                 for worker in workers:
                     os.killpg(worker.pid, signal.SIGTERM)
                 for worker in workers:
                     worker.wait(timeout=120)
+            per_case = ms(sum(used), total_cases)
             print(
-                f"  2 workers full sync:  {seconds:7.1f} s, {total_cases / seconds:7.0f} cases/s, "
-                f"peak memory {max(peaks) / 1024:.0f} MiB per worker, ratio to floor "
-                f"{seconds / floor_s:.2f}"
+                f"  2 workers full sync: {seconds:6.1f} s, CPU {per_case:.3f} ms/case "
+                f"= {per_case / floor_case:.2f}x floor (PostgreSQL backends "
+                f"{ms(backends.seconds(), total_cases):.3f} ms/case), peak memory "
+                f"{max(peaks) / 1024:.0f} MiB per worker"
+            )
+            same = run_measured(
+                [*CLI, "sync", "--config", str(config)], directory, Backends(PG_ADMIN, pg_name)
+            )
+            print(
+                f"  PostgreSQL, nothing changed: CPU {ms(same.cpu, accounts):.2f} ms/account "
+                f"(PostgreSQL backends {ms(same.db_cpu, accounts):.2f} ms/account)"
             )
     finally:
         os.killpg(sandbox.pid, signal.SIGTERM)

@@ -15,11 +15,16 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+import respx.mocks
 
 from adapters.browser import chromium_launch_options
 from connector.store import Store, upgrade
 from sandbox.common.config import SandboxConfig
 from sandbox.common.server import PortalHandle, start_portal
+
+# respx intercepts at the httpx client (not in httpcore), so mocks hold whatever transport a
+# client uses: adapters' clients run on the aiohttp transport (adapters/http/transport.py).
+respx.mocks.DEFAULT_MOCKER = "httpx"
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

@@ -98,12 +98,28 @@ class ChunkCipher:
         aad = chunk_aad(self.account_id, self.blob_id, index, last)
         return nonce + self._aead.encrypt(nonce, plaintext, aad)
 
-    def open(self, index: int, record: bytes, *, last: bool) -> bytes:
+    def seal_into(
+        self, index: int, plaintext: bytes | bytearray | memoryview, record: memoryview, *,
+        last: bool,
+    ) -> int:  # fmt: skip
+        """`seal` into a buffer the caller reuses (`record`, at least `record_size` long): no
+        copy of the chunk but the cipher's own. Returns the record's length."""
+        nonce = os.urandom(NONCE_BYTES)
+        record[:NONCE_BYTES] = nonce
+        size = NONCE_BYTES + len(plaintext) + TAG_BYTES
+        aad = chunk_aad(self.account_id, self.blob_id, index, last)
+        self._aead.encrypt_into(nonce, plaintext, aad, record[NONCE_BYTES:size])
+        return size
+
+    def open(self, index: int, record: bytes | memoryview, *, last: bool) -> bytes:
+        """The chunk's plaintext. `record` may be a view of a buffer the caller reuses: it is
+        read in place, never copied."""
         if len(record) < RECORD_OVERHEAD:
             raise VaultError(f"chunk {index} of the blob is cut short")
+        view = memoryview(record)
         aad = chunk_aad(self.account_id, self.blob_id, index, last)
         try:
-            return self._aead.decrypt(record[:NONCE_BYTES], record[NONCE_BYTES:], aad)
+            return self._aead.decrypt(view[:NONCE_BYTES], view[NONCE_BYTES:], aad)
         except InvalidTag:
             raise VaultError(
                 f"chunk {index} of the blob does not authenticate: it was altered, moved, cut "

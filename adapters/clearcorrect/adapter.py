@@ -42,6 +42,10 @@ from adapters.base import (
     CasePage,
     CodeProvider,
     Credentials,
+    Downloaded,
+    FileRef,
+    FileSink,
+    FilesUnavailable,
     PortalUnavailable,
     PostResult,
     SessionExpired,
@@ -97,6 +101,8 @@ class ClearCorrectAdapter:
 
     vendor = VENDOR
     status_table = STATUS_TABLE
+    #: Scans and photos of the Files grid (`list_files`, `download`): the WebForms pages only.
+    offers_files = True
 
     def __init__(
         self,
@@ -162,6 +168,7 @@ class ClearCorrectSession:
         self._site: Site | None = None
         self._uses_api = False
         self._reader: Reader = PagesReader(self, credentials.username)
+        self._files_reader: PagesReader | None = None
 
     def __repr__(self) -> str:
         return f"ClearCorrectSession(username={self._credentials.username!r})"
@@ -373,6 +380,26 @@ class ClearCorrectSession:
 
     async def find_marker(self, vendor_case_id: str, marker: str) -> bool:
         return await self._reader.find_marker(vendor_case_id, marker)
+
+    # ---- files (adapters.base.FileAccess) -----------------------------------------------------
+
+    def _pages(self) -> PagesReader:
+        """The files are read on the WebForms pages whichever reader lists cases: the JSON
+        fast path shows no download links. The Identity app shows none at all."""
+        if self._site is Site.IDENTITY:
+            raise FilesUnavailable("this portal's pages link no files")
+        if isinstance(self._reader, PagesReader):
+            return self._reader
+        if self._files_reader is None:
+            self._files_reader = PagesReader(self, self._credentials.username)
+        return self._files_reader
+
+    async def list_files(self, vendor_case_id: str) -> tuple[FileRef, ...]:
+        return await self._pages().list_files(vendor_case_id)
+
+    async def download(self, file: FileRef, sink: FileSink) -> Downloaded:
+        self._requests += 1
+        return await self._pages().download(self._client, file, sink, self._adapter.policy)
 
 
 def _cookie(

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 import structlog
@@ -39,10 +40,12 @@ from adapters.base import (
     has_marker,
     with_marker,
 )
+from adapters.base.files import Downloaded, FileKind, FileRef, FileSink
 from adapters.clearcorrect import cursor as cursors
 from adapters.clearcorrect.channel import Channel
 from adapters.clearcorrect.cursor import Cursor
 from adapters.clearcorrect.site import html, webforms
+from adapters.http import RetryPolicy, fetch_to_sink
 
 _log = structlog.get_logger("adapters.clearcorrect")
 
@@ -274,6 +277,67 @@ class PagesReader:
             )
         return CaseDetail(page.summary, None, tuple(setups), page.comments)
 
+    # ---- files --------------------------------------------------------------------------------
+
+    async def list_files(self, vendor_case_id: str) -> tuple[FileRef, ...]:
+        """The files of every submission version: the case page's newest submission link
+        opens the case submission pop-up; the version dropdown posts back for each older
+        version (its values are submission ids: an unverified fact). Navigation only."""
+        url = webforms.case_url(
+            self._channel.base_url, webforms.number(vendor_case_id, "case number")
+        )
+        base = self._channel.base_url
+
+        async def read(_: int) -> tuple[FileRef, ...]:
+            response = await self._get(url)
+            doc = self._page(
+                response, "the case page", "the case does not exist or is no longer shared"
+            )
+            links = webforms.submission_links(doc)
+            if not links:
+                return ()
+            form = webforms.postback_form(doc, str(response.url), base)
+            response = await self._post(form, form.postback(links[-1]), changes=False)
+            doc = self._page(response, "the case submission pop-up")
+            name, versions = webforms.submission_versions(doc)
+            shown = webforms.selected_version(doc) or versions[0]
+            found: dict[str, FileRef] = {}
+            for value in [shown, *[v for v in versions if v != shown]]:
+                if value != shown:
+                    form = webforms.postback_form(doc, str(response.url), base)
+                    data = form.postback(name, "", **{name: value})
+                    response = await self._post(form, data, changes=False)
+                    doc = self._page(response, "the case submission pop-up")
+                    if webforms.selected_version(doc) != value:
+                        raise PortalChanged(
+                            "the version dropdown did not show the version asked for",
+                            facts=("cc.wf.setup.version-dropdown", "cc.wf.setup.version-values"),
+                        )
+                for row in webforms.parse_file_rows(doc, str(response.url), base):
+                    found.setdefault(row.url, _file_ref(row, older=value != shown))
+            return tuple(found.values())
+
+        return await self._step("the Files grid", read)
+
+    async def download(
+        self, client: httpx.AsyncClient, file: FileRef, sink: FileSink, policy: RetryPolicy
+    ) -> Downloaded:
+        """A plain GET of the link (`cc.wf.files.stl-download`) with the session's cookies;
+        the sign-in page instead of the file means the session ended: one new login, then
+        the download starts over."""
+
+        def check(response: httpx.Response) -> None:
+            if webforms.signed_out(response):
+                raise _SignedOut
+
+        async def fetch(_: int) -> Downloaded:
+            return await fetch_to_sink(
+                client, file.ref, sink, expected_size=file.size, checksum=file.checksum,
+                check=check, policy=policy,
+            )  # fmt: skip
+
+        return await self._step("a download", fetch)
+
     # ---- acting -------------------------------------------------------------------------------
 
     async def post_comment(self, vendor_case_id: str, body: str, marker: str) -> PostResult:
@@ -372,3 +436,22 @@ class PagesReader:
         if any(has_marker(row.decline_reason, marker) for row in page.setups):
             return True
         return any(has_marker(comment.body, marker) for comment in page.comments)
+
+
+#: What a listed file rests on that no source confirms.
+_PHOTO_FACTS = ("cc.wf.files.type-photo",)
+_OLDER_VERSION_FACTS = ("cc.wf.setup.version-values",)
+
+
+def _file_ref(row: webforms.FileRow, *, older: bool) -> FileRef:
+    """A Files grid row as the connector lists it: scans are STL meshes of one arch, photos
+    are photos. The grid shows no sizes and publishes no checksums."""
+    assumed = (_PHOTO_FACTS if row.photo else ()) + (_OLDER_VERSION_FACTS if older else ())
+    place = urlsplit(row.url)
+    return FileRef(
+        ref=f"{place.path}?{place.query}" if place.query else place.path,
+        kind=FileKind.PHOTO if row.photo else FileKind.STL,
+        name=row.name,
+        size=None,
+        assumed_facts=assumed,
+    )

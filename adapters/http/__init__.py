@@ -17,6 +17,7 @@ from adapters.http.policy import (
     classify,
     send,
 )
+from adapters.http.redirects import redirect_chain
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -28,5 +29,6 @@ __all__ = [
     "classify",
     "fetch_to_sink",
     "make_client",
+    "redirect_chain",
     "send",
 ]

@@ -57,6 +57,10 @@ from adapters.base import (
     CaseSummary,
     CodeProvider,
     Credentials,
+    Downloaded,
+    FileKind,
+    FileRef,
+    FileSink,
     NotFound,
     OutcomeUnknown,
     PortalChanged,
@@ -70,7 +74,7 @@ from adapters.base import (
     with_marker,
 )
 from adapters.browser import BrowserPool, StorageState
-from adapters.http import DEFAULT_POLICY, RetryPolicy, make_client, send
+from adapters.http import DEFAULT_POLICY, RetryPolicy, fetch_to_sink, make_client, send
 from adapters.http.parse import expect_json
 from adapters.invisalign import fastpath, site
 from adapters.invisalign.browsing import Tab
@@ -104,6 +108,8 @@ class InvisalignAdapter:
 
     vendor = VENDOR
     status_table: StatusTable = STATUS_TABLE
+    #: ClinCheck plan files (`list_files`, `download`), with the session's cookies.
+    offers_files = True
 
     def __init__(
         self,
@@ -227,6 +233,21 @@ def _iso(moment: datetime | None) -> str | None:
 
 class _Shifted(Exception):
     """The patient list changed under a listing (total count or page sizes): start over."""
+
+
+class _Expired(Exception):
+    """A download was answered with the sign-in (the session ended before it started)."""
+
+
+#: Plan files rest on an assumed download URL and kind rule.
+_FILE_FACTS = ("ids.plan.file-download", "ids.plan.file-kinds")
+_KINDS = {".pdf": FileKind.PDF, ".zip": FileKind.ARCHIVE, ".stl": FileKind.STL}
+
+
+def _file_kind(name: str) -> FileKind:
+    """By the name's extension (`ids.plan.file-kinds`): the kind text is localized."""
+    dot = name.rfind(".")
+    return _KINDS.get(name[dot:].lower() if dot >= 0 else "", FileKind.ARCHIVE)
 
 
 class _FastPathGone(Exception):
@@ -739,6 +760,51 @@ class InvisalignSession:
         if response.status_code != 200:
             raise self._refused(response, "patient detail")
         return fastpath.parse_detail(self._json(response, "patient detail"), self._adapter.base_url)
+
+    # Files (adapters.base.FileAccess) -----------------------------------------------------------
+
+    async def list_files(self, vendor_case_id: str) -> tuple[FileRef, ...]:
+        """The files of every ClinCheck plan, as the patient file lists them (JSON or page);
+        each downloads from an assumed URL (`ids.plan.file-download`): all are unverified."""
+        detail = await self.get_case(vendor_case_id)
+        return tuple(
+            FileRef(
+                ref=site.plan_file_url(vendor_case_id, plan.vendor_setup_id, file.name),
+                kind=_file_kind(file.name),
+                name=file.name,
+                size=file.size,
+                setup_version=plan.version,
+                vendor_setup_id=plan.vendor_setup_id,
+                assumed_facts=_FILE_FACTS,
+            )
+            for plan in detail.setups
+            for file in plan.files
+        )
+
+    async def download(self, file: FileRef, sink: FileSink) -> Downloaded:
+        """A GET with the session's cookies (the browser's, where it signed in); an expired
+        session is renewed once and the download starts over."""
+
+        def check(response: httpx.Response) -> None:
+            if self._expired(response):
+                raise _Expired
+
+        for attempt in (1, 2):
+            generation = self._generation
+            try:
+                return await fetch_to_sink(
+                    self._http, file.ref, sink, expected_size=file.size,
+                    checksum=file.checksum, check=check, policy=self._adapter.policy,
+                )  # fmt: skip
+            except _Expired:
+                if attempt == 2:
+                    raise SessionExpired(
+                        "the portal ended the session again right away (a download)"
+                    ) from None
+                async with self._renewing:
+                    if self._generation == generation:
+                        await self._renew("download")
+        raise AssertionError("unreachable")
 
     async def post_comment(self, vendor_case_id: str, body: str, marker: str) -> PostResult:
         await self._require(Capability.POST_COMMENT, vendor_case_id)

@@ -34,7 +34,7 @@ from adapters.invisalign.browsing import Broken, Tab
 from adapters.invisalign.pages import ListView, PatientFile, ProfileView
 from adapters.invisalign.signin import Hosts, Step
 
-_LIST_READY = ", ".join(
+LIST_READY = ", ".join(
     (
         site.CARD,
         site.EMPTY_CONTAINER,
@@ -46,7 +46,7 @@ _LIST_READY = ", ".join(
 )
 _LIST_FACTS = ("ids.list.card", "ids.list.root", "ids.list.classic-table")
 _FILTER_FACTS = ("ids.list.filter-container", "ids.list.legacy-tab", "ids.list.param.filter")
-_CASE_READY = ", ".join(
+CASE_READY = ", ".join(
     (
         site.CASE_DOCTOR,
         site.ERROR_PAGE,
@@ -164,7 +164,7 @@ class DomReader:
         """The list once it rendered and shows what `done` expects."""
         what = "patient list"
         self._signed_in()
-        await self.tab.rendered(_LIST_READY, mark, what, _LIST_FACTS)
+        await self.tab.rendered(LIST_READY, mark, what, _LIST_FACTS)
         deadline = time.monotonic() + self.tab.render_timeout
         unknown_since: float | None = None
         while True:
@@ -202,7 +202,7 @@ class DomReader:
             raise PortalChanged(f"the patient file answered {response.status}", _CASE_FACTS)
         self._signed_in()
         what = "patient file"
-        await self.tab.rendered(_CASE_READY, mark, what, _CASE_FACTS)
+        await self.tab.rendered(CASE_READY, mark, what, _CASE_FACTS)
         deadline = time.monotonic() + self.tab.render_timeout
         while True:
             found = pages.read_patient_file((await self.tab.snapshot()).root(), self.base_url)

@@ -189,6 +189,10 @@ PLAN_VIEWER = _value("ids.plan.viewer-link", '[data-testid="Plan-viewer-link"]')
 PLAN_FILE = _value("ids.plan.file", '[data-testid="Plan-file"]')
 PLAN_FILE_KIND = _value("ids.plan.file-kind-attr", "data-file-kind")
 PLAN_FILE_BYTES = _value("ids.plan.file-bytes", "[data-bytes]")
+PLAN_FILE_DOWNLOAD = _value(
+    "ids.plan.file-download",
+    "/v3/auth/clincheck/file.action?patientId=<id>&planId=<plan>&file=<name>",
+)
 COMMENT = _value("ids.comment.card", '[data-testid="Comment"]')
 COMMENT_ID_ATTRIBUTE = _value("ids.comment.id-attr", "data-comment-id")
 COMMENT_UNREAD_ATTRIBUTE = _value("ids.comment.unread-attr", "data-unread")
@@ -466,6 +470,12 @@ def api_patients_page(page: int, page_size: int) -> str:
     return f"{API_PATIENTS}?{urlencode(query)}"
 
 
+def plan_file_url(patient_id: str, plan_id: str, name: str) -> str:
+    """Where a plan file downloads (`ids.plan.file-download`, assumed)."""
+    path = PLAN_FILE_DOWNLOAD.split("?", 1)[0]
+    return f"{path}?{urlencode({'patientId': patient_id, 'planId': plan_id, 'file': name})}"
+
+
 #: Facts the sync needs that no public source confirms: their readers are unverified, and
 #: `portal check` reports them (register rows marked `unverified`).
 UNVERIFIED: tuple[str, ...] = (
@@ -479,6 +489,7 @@ UNVERIFIED: tuple[str, ...] = (
     "ids.plan.card",
     "ids.plan.version",
     "ids.plan.state-cell",
+    "ids.plan.file-download",
     "ids.comment.card",
     "ids.comment.author",
     "ids.comment.body",

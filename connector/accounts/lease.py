@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -46,6 +47,8 @@ class AccountLease:
     ttl: timedelta
     lost: bool = False
     _renewer: asyncio.Task[None] | None = field(default=None, repr=False)
+    #: When it was last taken or renewed (monotonic seconds).
+    renewed_at: float = field(default_factory=time.monotonic)
 
     async def renew_in(self, conn: Connection) -> None:
         """Renew inside the caller's transaction; raises `LeaseLost` (so it writes nothing)."""
@@ -54,6 +57,12 @@ class AccountLease:
         ):
             self.lost = True
             raise LeaseLost(f"lost the lease of {self.account_id}")
+        self.renewed_at = time.monotonic()
+
+    def renewal_due(self) -> bool:
+        """A third of the lease's life has passed since it was last renewed: work with nothing
+        to write renews it now (a transaction of its own), otherwise it need not."""
+        return time.monotonic() - self.renewed_at >= self.ttl.total_seconds() / 3
 
     async def renew(self) -> None:
         async with self.store.transaction() as conn:

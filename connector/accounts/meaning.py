@@ -222,7 +222,7 @@ ERROR_TABLE: tuple[_Row, ...] = (
         ),
         lambda e, now: (
             "A portal page no longer reads as expected "
-            f"({getattr(e, 'detail', e)}); the adapter needs an update."
+            f"({getattr(e, 'detail', e)}){_failed_facts(e)}; the adapter needs an update."
         ),
     ),
     _Row(
@@ -263,6 +263,12 @@ def _row(error: AdapterError) -> _Row | None:
         if isinstance(error, row.error):
             return row
     return None
+
+
+def _failed_facts(error: BaseException) -> str:
+    """The register facts a `PortalChanged` names, for the account's status message."""
+    facts = getattr(error, "facts", ())
+    return f" [register facts: {', '.join(facts)}]" if facts else ""
 
 
 def outcome_of_error(error: AdapterError, now: datetime) -> AccountOutcome:

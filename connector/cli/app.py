@@ -10,7 +10,7 @@ import click
 import typer
 
 from connector import __version__
-from connector.cli import accounts, actions, db, files, keys, webhooks
+from connector.cli import accounts, actions, db, files, keys, portal, webhooks
 from connector.cli.demo import demo_command
 from connector.cli.sandbox import sandbox_command
 from connector.cli.serve import serve_command
@@ -54,6 +54,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(actions.app, name="actions")
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(files.app, name="files")
+app.add_typer(portal.app, name="portal")
 app.command("sandbox")(sandbox_command)
 app.command("demo")(demo_command)
 app.command("sync")(sync_command)

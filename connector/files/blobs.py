@@ -31,7 +31,9 @@ DB_BATCH = 4
 
 
 class BlobWriter(Protocol):
-    async def append(self, index: int, record: bytes) -> None: ...
+    async def append(self, index: int, record: memoryview) -> None:
+        """Store sealed record `index`. The caller reuses the buffer once this returns."""
+        ...
 
     async def truncate(self) -> None:
         """Drop everything written so far (the download restarts from byte 0)."""
@@ -51,8 +53,9 @@ class BlobBackend(Protocol):
 
     def read(
         self, account_id: str, blob_id: str, first: int, last: int, record_size: int
-    ) -> AsyncIterator[bytes]:
-        """Sealed records `first`..`last` (inclusive), in order."""
+    ) -> AsyncIterator[bytes | memoryview]:
+        """Sealed records `first`..`last` (inclusive), in order; each one is valid until the
+        next is asked for (a store may read them into one reused buffer)."""
         ...
 
     async def delete(self, account_id: str, blob_id: str) -> None: ...
@@ -74,7 +77,7 @@ class _FileWriter:
         self._final = final
         self._next = 0
 
-    async def append(self, index: int, record: bytes) -> None:
+    async def append(self, index: int, record: memoryview) -> None:
         if index != self._next:
             raise VaultError("chunks are written in order")
         self._handle.write(record)
@@ -138,18 +141,20 @@ class FilesystemBlobs:
 
     async def read(
         self, account_id: str, blob_id: str, first: int, last: int, record_size: int
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncIterator[bytes | memoryview]:
         try:
-            handle = self.path(account_id, blob_id).open("rb")
+            handle = self.path(account_id, blob_id).open("rb", buffering=0)
         except FileNotFoundError:
             raise VaultError("the blob's file is missing") from None
+        buffer = bytearray(record_size)
+        view = memoryview(buffer)
         with handle:
             handle.seek(first * record_size)
             for _ in range(first, last + 1):
-                record = handle.read(record_size)
-                if not record:
+                size = handle.readinto(buffer)  # the last record may be shorter
+                if not size:
                     return
-                yield record
+                yield view[:size]
 
     async def delete(self, account_id: str, blob_id: str) -> None:
         self.path(account_id, blob_id).unlink(missing_ok=True)
@@ -192,8 +197,8 @@ class _DatabaseWriter:
                 await file_rows.insert_chunks(conn, self._blob_id, self._pending)
             self._pending = []
 
-    async def append(self, index: int, record: bytes) -> None:
-        self._pending.append((index, record))
+    async def append(self, index: int, record: memoryview) -> None:
+        self._pending.append((index, bytes(record)))
         if len(self._pending) >= DB_BATCH:
             await self._flush()
 
@@ -227,7 +232,7 @@ class DatabaseBlobs:
 
     async def read(
         self, account_id: str, blob_id: str, first: int, last: int, record_size: int
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncIterator[bytes | memoryview]:
         index = first
         while index <= last:
             async with self.store.read() as conn:

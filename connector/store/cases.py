@@ -89,6 +89,32 @@ def summary_hash(summary: CaseSummary) -> str:
     return content_hash(summary_values(summary))
 
 
+def setup_values(setup: Setup) -> dict[str, Any]:
+    """A setup's stored values (what its content hash covers)."""
+    return {
+        "version": setup.version,
+        "vendor_created_at": setup.created_at,
+        "state": str(setup.state),
+        "vendor_state": setup.vendor_state,
+        "viewer_url": setup.viewer_url,
+        "files": [{"name": f.name, "kind": f.kind, "size": f.size} for f in setup.files],
+    }
+
+
+def comment_values(comment: Comment) -> dict[str, Any]:
+    """A comment's stored values; one the connector posted carries its action's marker."""
+    action_id = connector_action_id(comment.body)
+    return {
+        "author_role": str(comment.author_role),
+        "author_name": comment.author_name,
+        "body": comment.body,
+        "vendor_created_at": comment.created_at,
+        "unread": comment.unread,
+        "posted_by_connector": action_id is not None,
+        "action_id": action_id,
+    }
+
+
 @dataclass(frozen=True)
 class StoredCase:
     id: str
@@ -193,14 +219,7 @@ async def upsert_setups(
     changes: list[SetupChange] = []
     inserts: list[dict[str, Any]] = []
     for setup in items:
-        values = {
-            "version": setup.version,
-            "vendor_created_at": setup.created_at,
-            "state": str(setup.state),
-            "vendor_state": setup.vendor_state,
-            "viewer_url": setup.viewer_url,
-            "files": [{"name": f.name, "kind": f.kind, "size": f.size} for f in setup.files],
-        }
+        values = setup_values(setup)
         digest = content_hash(values)
         row = existing.get(setup.vendor_setup_id)
         if row is None:
@@ -256,16 +275,7 @@ async def upsert_comments(
     changes: list[tuple[str, Change]] = []
     inserts: list[dict[str, Any]] = []
     for comment in items:
-        action_id = connector_action_id(comment.body)
-        values = {
-            "author_role": str(comment.author_role),
-            "author_name": comment.author_name,
-            "body": comment.body,
-            "vendor_created_at": comment.created_at,
-            "unread": comment.unread,
-            "posted_by_connector": action_id is not None,
-            "action_id": action_id,
-        }
+        values = comment_values(comment)
         digest = content_hash(values)
         row = existing.get(comment.vendor_comment_id)
         if row is None:
@@ -345,15 +355,27 @@ def case_fields(m: Mapping[str, Any] | sa.RowMapping) -> dict[str, Any]:
     }
 
 
-def case_json(row: sa.Row[Any]) -> dict[str, Any]:
-    fields = case_fields(row._mapping)
+def case_json_of(m: Mapping[str, Any] | sa.RowMapping) -> dict[str, Any]:
+    """A case's public JSON from its row, or from the values just written."""
+    fields = case_fields(m)
     for name in _CASE_TIMES:
         fields[name] = _iso(fields[name])
     return fields
 
 
+def case_json(row: sa.Row[Any]) -> dict[str, Any]:
+    return case_json_of(row._mapping)
+
+
 def setup_json(row: sa.Row[Any]) -> dict[str, Any]:
-    m = row._mapping
+    return setup_json_of(row._mapping)
+
+
+def comment_json(row: sa.Row[Any]) -> dict[str, Any]:
+    return comment_json_of(row._mapping)
+
+
+def setup_json_of(m: Mapping[str, Any] | sa.RowMapping) -> dict[str, Any]:
     return {
         "id": m["id"],
         "case_id": m["case_id"],
@@ -369,8 +391,7 @@ def setup_json(row: sa.Row[Any]) -> dict[str, Any]:
     }
 
 
-def comment_json(row: sa.Row[Any]) -> dict[str, Any]:
-    m = row._mapping
+def comment_json_of(m: Mapping[str, Any] | sa.RowMapping) -> dict[str, Any]:
     return {
         "id": m["id"],
         "case_id": m["case_id"],

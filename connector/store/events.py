@@ -6,6 +6,7 @@ webhooks read events by `position`, stamped after commit (see `connector.store.f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -78,6 +79,30 @@ async def append_event(
         },
     )
     return event_id
+
+
+async def append_events(
+    conn: AsyncConnection,
+    *,
+    account_id: str | None,
+    items: Sequence[tuple[EventType, str | None, dict[str, Any]]],
+    now: datetime,
+) -> list[str]:
+    """Append several events of one account in one statement (the sync writes a page's)."""
+    rows: list[dict[str, Any]] = [
+        {
+            "id": new_id("evt"),
+            "type": str(kind),
+            "account_id": account_id,
+            "subject_id": subject_id,
+            "data": data,
+            "created_at": now,
+        }
+        for kind, subject_id, data in items
+    ]
+    if rows:
+        await conn.execute(events.insert(), rows)
+    return [str(row["id"]) for row in rows]
 
 
 async def read_events(

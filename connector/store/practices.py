@@ -74,3 +74,16 @@ async def practice_for(conn: AsyncConnection, vendor: str, vendor_doctor_id: str
     result = await conn.execute(_PRACTICE_FOR, {"b_vendor": vendor, "b_doctor": vendor_doctor_id})
     value = result.scalar_one_or_none()
     return str(value) if value is not None else None
+
+
+async def practices_for(
+    conn: AsyncConnection, vendor: str, vendor_doctor_ids: set[str]
+) -> dict[str, str]:
+    """The practices mapped to these doctors (one query for a whole page of cases)."""
+    if not vendor_doctor_ids:
+        return {}
+    query = sa.select(practice_mappings.c.vendor_doctor_id, practice_mappings.c.practice_id).where(
+        practice_mappings.c.vendor == vendor,
+        practice_mappings.c.vendor_doctor_id.in_(sorted(vendor_doctor_ids)),
+    )
+    return {str(d): str(p) for d, p in (await conn.execute(query)).all()}

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -35,7 +35,6 @@ from adapters.base import (
     PortalSession,
     PortalUnavailable,
     SessionExpired,
-    SetupState,
     SignInRefused,
     no_code,
 )
@@ -52,7 +51,7 @@ from connector.accounts.meaning import (
 from connector.clock import utcnow
 from connector.domain import Account, AccountStatus, EventType, RunOutcome
 from connector.errors import NotFoundError
-from connector.store import Connection, events, practices, runs
+from connector.store import Connection, case_pages, events, practices, runs
 from connector.store import accounts as account_rows
 from connector.store import cases as case_rows
 from connector.store.ids import new_id
@@ -102,6 +101,10 @@ class SyncResult:
     reason: str | None
     counts: dict[str, int]
     run_id: str | None = None
+
+
+#: Writes the end of a complete listing (cursor, removals) in the run's last transaction.
+_ListingClose = Callable[[Connection, datetime], Awaitable[None]]
 
 
 class _AccountGone(Exception):
@@ -168,6 +171,7 @@ class _Run:
         #: For metrics: the account's vendor, when the run began.
         self.account: Account | None = None
         self.began = time.monotonic()
+        self._outcome = RunOutcome.ABANDONED
 
     # --- the run ----------------------------------------------------------------------------
 
@@ -234,11 +238,16 @@ class _Run:
         account = await self._apply_access(
             account, access_roles=access.roles, caps=access.capabilities, outcome=outcome
         )
+        close_listing: _ListingClose | None = None
         if outcome.status is not AccountStatus.INSUFFICIENT_PERMISSIONS:
-            await self._sync_cases(account, session)
+            close_listing = await self._sync_cases(account, session)
         await keep_session(self.s, account, session)
         now = utcnow()
+        # One transaction ends the run: the cursor and removals, the status, the run record.
         async with self.s.store.transaction() as conn:
+            await self.lease.renew_in(conn)
+            if close_listing is not None:
+                await close_listing(conn, now)
             current = await self._locked_account(conn)
             account = await self._set_status(
                 conn,
@@ -252,7 +261,8 @@ class _Run:
                     outcome.status, now, failures=0, locked_until=None, transient=False
                 ),
             )
-        await self._finish(RunOutcome.SUCCEEDED, None)
+            await self._finish_in(conn, RunOutcome.SUCCEEDED, None)
+        self._finished()
         if before is AccountStatus.PORTAL_CHANGED:
             await vendor_health.note_run(self.s.store, account.vendor)
         self.progress("done", counts=self._counts())
@@ -277,7 +287,9 @@ class _Run:
 
     # --- cases ------------------------------------------------------------------------------
 
-    async def _sync_cases(self, account: Account, session: PortalSession) -> None:
+    async def _sync_cases(self, account: Account, session: PortalSession) -> _ListingClose:
+        """Every page's cases, each page committed as it is read; returns what the run's last
+        transaction writes: the cursor and the removals, once the listing is complete."""
         store = self.s.store
         now = utcnow()
         full = (
@@ -292,7 +304,7 @@ class _Run:
         seen: set[str] = set()
         resume: str | None = None
         #: Details that failed transiently: tried again after the listing.
-        later: dict[str, str] = {}
+        later: set[str] = set()
         self.progress("listing", full=full)
         position = None if full else account.sync_cursor
         resumed = 0
@@ -301,11 +313,11 @@ class _Run:
                 async for page in session.list_cases(position):
                     if page.resume_cursor is not None:
                         resume = page.resume_cursor
-                    for summary in page.items:
-                        await self._listed(
-                            account, session, summary, stored, seen, later, first_sync
-                        )
-                    await self.lease.renew()
+                    changed = self._changed_rows(page.items, stored, seen, later)
+                    details = await self._fetch(session, changed, later)
+                    # One transaction per page: the cases, their setups, comments and events,
+                    # and the lease renewed in it (a run that lost its lease writes nothing).
+                    await self._write(account, details, stored, first_sync)
                     self.progress("page", listed=self.counts["cases_listed"])
                     if page.next_cursor is not None:
                         position = page.next_cursor
@@ -322,28 +334,24 @@ class _Run:
         for _ in range(MAX_DETAIL_PASSES):
             if not later:
                 break
-            for vendor_case_id in list(later):
-                self.counts["details_retried"] += 1
-                try:
-                    await self._fetch_and_store(account, session, vendor_case_id, first_sync)
-                except (PortalUnavailable, SessionExpired):
-                    continue
-                later.pop(vendor_case_id)
-        for vendor_case_id in list(later):
-            await self._fetch_and_store(account, session, vendor_case_id, first_sync)
+            retry = sorted(later)
+            self.counts["details_retried"] += len(retry)
+            later.clear()
+            await self._write(account, await self._fetch(session, retry, later), stored, first_sync)
+        if later:
+            retry = sorted(later)
+            await self._write(account, await self._fetch(session, retry, None), stored, first_sync)
         # The listing completed: only now may the cursor move and removals be recorded.
         present = set(seen)
         if full:
             # Never delete on doubt: a case missing from the listing is removed only when the
             # portal also refuses its detail (paging can skip a row when others move).
-            for vendor_case_id, known in stored.items():
-                if known.removed or vendor_case_id in seen:
-                    continue
-                if await self._fetch_and_store(account, session, vendor_case_id, first_sync):
-                    present.add(vendor_case_id)
-        now = utcnow()
-        async with store.transaction() as conn:
-            await self.lease.renew_in(conn)
+            missing = [n for n, known in stored.items() if not known.removed and n not in seen]
+            found = await self._fetch(session, missing, None)
+            await self._write(account, found, stored, first_sync)
+            present.update(d.summary.vendor_case_id for d in found)
+
+        async def close_listing(conn: Connection, now: datetime) -> None:
             values: dict[str, Any] = {"sync_cursor": resume or account.sync_cursor}
             if full:
                 values["last_full_sync_at"] = now
@@ -356,127 +364,112 @@ class _Run:
                         await case_rows.get_case_json(conn, case_id),
                         now,
                     )
-            await account_rows.update_account(conn, self.account_id, now=now, **values)
+            if values != {"sync_cursor": account.sync_cursor}:
+                await account_rows.update_account(conn, self.account_id, now=now, **values)
 
-    async def _listed(
+        return close_listing
+
+    def _changed_rows(
         self,
-        account: Account,
-        session: PortalSession,
-        summary: CaseSummary,
+        items: tuple[CaseSummary, ...],
         stored: dict[str, case_rows.StoredCase],
         seen: set[str],
-        later: dict[str, str],
+        later: set[str],
+    ) -> list[str]:
+        """The listing rows whose detail must be read: new, changed, or back after removal."""
+        changed: dict[str, None] = {}
+        for summary in items:
+            number = summary.vendor_case_id
+            if number not in seen:
+                self.counts["cases_listed"] += 1
+            seen.add(number)
+            if summary.status is CaseStatus.UNKNOWN:
+                self.unknown_labels.add(summary.vendor_status[:80])
+            known = stored.get(number)
+            # A listing may show a case twice (it moved while paging): the newer copy wins.
+            if (
+                known is not None
+                and not known.removed
+                and known.summary_hash == case_rows.summary_hash(summary)
+            ):
+                self.counts["cases_unchanged"] += 1
+                later.discard(number)
+                continue
+            changed[number] = None
+        return list(changed)
+
+    async def _fetch(
+        self, session: PortalSession, numbers: list[str], later: set[str] | None
+    ) -> list[CaseDetail]:
+        """The details of these cases, in order; a case the portal no longer has is left out.
+        With `later`, one a passing fault took is noted there instead of failing the run."""
+        details = []
+        for number in numbers:
+            try:
+                details.append(await session.get_case(number))
+            except NotFound:
+                continue
+            except (PortalUnavailable, SessionExpired):
+                if later is None:
+                    raise
+                later.add(number)
+                self.counts["details_deferred"] += 1
+                continue
+            if later is not None:
+                later.discard(number)
+            self.counts["details_fetched"] += 1
+        return details
+
+    async def _write(
+        self,
+        account: Account,
+        details: list[CaseDetail],
+        stored: dict[str, case_rows.StoredCase],
         first_sync: bool,
     ) -> None:
-        """One row of the listing: fetch the detail only when the row changed."""
-        if summary.vendor_case_id not in seen:
-            self.counts["cases_listed"] += 1
-        seen.add(summary.vendor_case_id)
-        if summary.status is CaseStatus.UNKNOWN:
-            self.unknown_labels.add(summary.vendor_status[:80])
-        known = stored.get(summary.vendor_case_id)
-        digest = case_rows.summary_hash(summary)
-        # A listing may show a case twice (it moved while paging): the newer copy wins.
-        if known is not None and not known.removed and known.summary_hash == digest:
-            self.counts["cases_unchanged"] += 1
-            later.pop(summary.vendor_case_id, None)
-            return
-        try:
-            if not await self._fetch_and_store(
-                account, session, summary.vendor_case_id, first_sync
-            ):
-                return
-        except (PortalUnavailable, SessionExpired):
-            later[summary.vendor_case_id] = digest
-            self.counts["details_deferred"] += 1
-            return
-        later.pop(summary.vendor_case_id, None)
-        stored[summary.vendor_case_id] = case_rows.StoredCase(
-            known.id if known else "", digest, False
-        )
-        self.progress("case", listed=self.counts["cases_listed"])
-
-    async def _fetch_and_store(
-        self, account: Account, session: PortalSession, vendor_case_id: str, first_sync: bool
-    ) -> bool:
-        """Fetch one case's detail and store it; False when the portal no longer has it."""
-        try:
-            detail = await session.get_case(vendor_case_id)
-        except NotFound:
-            return False
-        self.counts["details_fetched"] += 1
-        await self._store_case(account, detail, first_sync=first_sync)
-        return True
-
-    async def _store_case(self, account: Account, detail: CaseDetail, *, first_sync: bool) -> None:
-        summary = detail.summary
+        if not details and not self.lease.renewal_due():
+            return  # a page of unchanged cases writes nothing
         now = utcnow()
         async with self.s.store.transaction() as conn:
-            # The lease is renewed in the same transaction: a run that lost it writes nothing.
             await self.lease.renew_in(conn)
-            practice_id = account.practice_id
-            if practice_id is None and summary.vendor_doctor_id:
-                practice_id = await practices.practice_for(
-                    conn, account.vendor, summary.vendor_doctor_id
-                )
-            case_id, change = await case_rows.upsert_case(
+            if not details:
+                return
+            mapped: dict[str, str] = {}
+            if account.practice_id is None:
+                doctors = {
+                    d.summary.vendor_doctor_id for d in details if d.summary.vendor_doctor_id
+                }
+                mapped = await practices.practices_for(conn, account.vendor, doctors)
+            written = await case_pages.write_page(
                 conn,
                 account_id=self.account_id,
                 vendor=account.vendor,
-                practice_id=practice_id,
-                summary=summary,
-                vendor_created_at=detail.created_at,
+                items=[
+                    case_pages.CaseWrite(
+                        d,
+                        case_pages.practice_lookup(
+                            account.practice_id, mapped, d.summary.vendor_doctor_id
+                        ),
+                    )
+                    for d in details
+                ],
                 now=now,
+                first_sync=first_sync,
             )
-            new_case = change is case_rows.Change.CREATED
-            setup_changes = await case_rows.upsert_setups(
-                conn, case_id, detail.setups, now, new_case=new_case
-            )
-            comment_changes = await case_rows.upsert_comments(
-                conn, case_id, detail.comments, now, new_case=new_case
-            )
+            if written.events:
+                await events.append_events(
+                    conn, account_id=self.account_id, items=written.events, now=now
+                )
+        self.counts["events"] += len(written.events)
+        for change in written.changes.values():
             self.counts[f"cases_{change}"] += 1
-            if change is case_rows.Change.CREATED:
-                await self._event(
-                    conn,
-                    EventType.CASE_CREATED,
-                    case_id,
-                    await case_rows.get_case_json(conn, case_id),
-                    now,
-                )
-                return  # a new case brings its history: no setup or comment events for it
-            if change is case_rows.Change.UPDATED:
-                await self._event(
-                    conn,
-                    EventType.CASE_UPDATED,
-                    case_id,
-                    await case_rows.get_case_json(conn, case_id),
-                    now,
-                )
-            if first_sync:
-                return
-            for setup in setup_changes:
-                became_reviewable = setup.state == SetupState.IN_REVIEW and (
-                    setup.change is case_rows.Change.CREATED
-                    or (
-                        setup.change is case_rows.Change.UPDATED
-                        and setup.previous_state != SetupState.IN_REVIEW
-                    )
-                )
-                if became_reviewable:
-                    await self._event(
-                        conn,
-                        EventType.SETUP_READY_FOR_REVIEW,
-                        setup.setup_id,
-                        await case_rows.get_setup_json(conn, setup.setup_id),
-                        now,
-                    )
-            for comment_id, comment_change in comment_changes:
-                if comment_change is not case_rows.Change.CREATED:
-                    continue
-                data = await case_rows.get_comment_json(conn, comment_id)
-                if not data["posted_by_connector"]:
-                    await self._event(conn, EventType.COMMENT_RECEIVED, comment_id, data, now)
+        for detail in details:
+            number = detail.summary.vendor_case_id
+            known = stored.get(number)
+            stored[number] = case_rows.StoredCase(
+                known.id if known else "", case_rows.summary_hash(detail.summary), False
+            )
+        self.progress("case", listed=self.counts["cases_listed"])
 
     async def _event(
         self,
@@ -520,16 +513,21 @@ class _Run:
         caps: frozenset[Any],
         outcome: AccountOutcome,
     ) -> Account:
+        capabilities = sorted(str(c) for c in caps)
+        access = {"roles": list(access_roles)}
+        if (
+            account.status is outcome.status
+            and account.status_reason == outcome.reason
+            and account.status_message == outcome.message
+            and account.capabilities == capabilities
+            and account.access == access
+        ):
+            return account  # the run's own account row already says so: nothing to write
         now = utcnow()
         async with self.s.store.transaction() as conn:
             current = await self._locked_account(conn)
             return await self._set_status(
-                conn,
-                current,
-                outcome,
-                now,
-                capabilities=sorted(str(c) for c in caps),
-                access={"roles": list(access_roles)},
+                conn, current, outcome, now, capabilities=capabilities, access=access
             )
 
     async def _fail(self, account: Account, error: AdapterError) -> SyncResult:
@@ -588,24 +586,34 @@ class _Run:
         return updated
 
     async def _finish(self, outcome: RunOutcome, error: str | None) -> None:
+        async with self.s.store.transaction() as conn:
+            await self._finish_in(conn, outcome, error)
+        self._finished()
+
+    async def _finish_in(self, conn: Connection, outcome: RunOutcome, error: str | None) -> None:
+        """Record the run's end in the caller's transaction; `_finished()` once it committed."""
         details: dict[str, list[str]] = {}
         if self.failed_facts:
             details["failed_facts"] = list(self.failed_facts)
         if self.unknown_labels:
             details["unknown_labels"] = sorted(self.unknown_labels)
-        async with self.s.store.transaction() as conn:
-            await runs.finish_run(
-                conn,
-                self.run_id,
-                outcome=outcome,
-                counts=self._counts(),
-                error=error,
-                now=utcnow(),
-                details=details or None,
-            )
+        await runs.finish_run(
+            conn,
+            self.run_id,
+            outcome=outcome,
+            counts=self._counts(),
+            error=error,
+            now=utcnow(),
+            details=details or None,
+        )
+        self._outcome = outcome
+
+    def _finished(self) -> None:
         self.finished = True
         if self.account is not None:
-            metrics.count_sync(self.account.vendor, str(outcome), time.monotonic() - self.began)
+            metrics.count_sync(
+                self.account.vendor, str(self._outcome), time.monotonic() - self.began
+            )
 
     async def close(self) -> None:
         """Always: mark an unfinished run abandoned (the lease is released by its holder)."""

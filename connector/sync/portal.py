@@ -4,7 +4,9 @@ password or a lockout must affect the account identically whichever of them met 
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
+from weakref import WeakKeyDictionary
 
 from adapters.base import AdapterError, CodeProvider, Credentials, PortalSession
 from connector.accounts import gate, service
@@ -22,6 +24,7 @@ from connector.store import accounts as account_rows
 from connector.store import credentials as credential_rows
 from connector.sync.schedule import SchedulePolicy
 from connector.sync.services import SyncServices
+from vault import Secret
 
 
 async def open_session(
@@ -53,18 +56,27 @@ async def open_session(
     )
     credentials = Credentials(login.username, login.password, login.totp_secret)
     guard = GatedSignIns(services.store, subject, holder=services.holder)
-    return await adapter.open(credentials, state, code_provider, guard=guard)
+    session = await adapter.open(credentials, state, code_provider, guard=guard)
+    if state is not None:
+        _restored[session] = state
+    return session
+
+
+#: The state each open session was restored from, so an unchanged one is not sealed again.
+_restored: WeakKeyDictionary[PortalSession, Secret] = WeakKeyDictionary()
 
 
 async def keep_session(services: SyncServices, account: Account, session: PortalSession) -> None:
-    """Seal and store the session's state, so the next run needs no login."""
+    """Seal and store the session's state, so the next run needs no login; a state equal to
+    the one the session was restored from is already stored (no write, no new ciphertext)."""
+    state = await session.export_state()
+    restored = _restored.get(session)
+    if restored is not None and hmac.compare_digest(restored.reveal_bytes(), state.reveal_bytes()):
+        return
     await save_session_state(
-        services.store,
-        services.vault,
-        account.id,
-        account.credential_version,
-        await session.export_state(),
+        services.store, services.vault, account.id, account.credential_version, state
     )
+    _restored[session] = state
 
 
 async def record_error(

@@ -139,13 +139,15 @@ class SetupFile:
 
 @dataclass
 class CaseFile:
-    """A file of a case submission: an STL scan of one arch, or a photo."""
+    """A file of a case submission: an STL scan of one arch, or a photo. `draw` is the
+    generator's number for it; the bytes served are made from the portal's seed and the file
+    id (`ClearCorrectPortal.file_content`)."""
 
     file_id: str
     name: str
     kind: str  # stl, photo
     arch: str | None  # upper, lower (STL scans only)
-    size: int
+    draw: int
 
 
 @dataclass
@@ -348,7 +350,6 @@ def dump_case(case: Case, doctor_name: str) -> dict[str, Any]:
                         "name": f.name,
                         "kind": f.kind,
                         "arch": f.arch,
-                        "size": f.size,
                     }
                     for f in s.files
                 ],

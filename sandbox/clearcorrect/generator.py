@@ -355,7 +355,8 @@ def add_setup(data: PortalData, rng: random.Random, case: Case, at: datetime) ->
 
 
 def _scans(data: PortalData, rng: random.Random, case: Case, version: int) -> list[CaseFile]:
-    """STL scans of both arches (exports name the arch either way) and a few photos."""
+    """STL scans of both arches (exports name the arch either way) and a few photos. (The
+    draws once gave sizes; they are kept so a seed still makes the same cases.)"""
     stem = f"{case.case_id}_r{version}" if version > 1 else case.case_id
     upper, lower = ("upper", "lower") if rng.random() < 0.5 else ("maxillary", "mandibular")
     files = [

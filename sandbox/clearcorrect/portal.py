@@ -23,12 +23,15 @@ from sandbox.clearcorrect.data import (
     AWAITING_SETUP,
     EVALUATING,
     LANGUAGES,
+    LOWER,
     REJECT_SETUPS,
     SETUP_APPROVED,
     SETUP_AWAITING,
     SETUP_DECLINED,
+    STL,
     VIEW,
     Case,
+    CaseFile,
     Comment,
     Login,
     PortalData,
@@ -43,6 +46,8 @@ from sandbox.clearcorrect.sessions import PendingSignIn, SessionStore
 from sandbox.common.clock import VirtualClock
 from sandbox.common.config import SandboxConfig
 from sandbox.common.faults import Faults
+from sandbox.common.files import JPEG, Content, FileCache, content_for, originals
+from sandbox.common.files import STL as MESH
 from sandbox.common.recorder import LoginCounter, Recorder
 
 VENDOR = "clearcorrect"
@@ -99,6 +104,8 @@ class ClearCorrectPortal:
         self._sorted: dict[str, list[Case]] = {}
         self._setup_case: dict[str, str] = {}
         self._file_case: dict[str, str] = {}
+        #: Made files, kept across reseeds (a file's bytes depend only on seed and id).
+        self.files = FileCache(config.files_dir)
         self._load(config.practices, config.cases, config.seed)
 
     # ---- data lifecycle (admin) -------------------------------------------------------------
@@ -166,8 +173,34 @@ class ClearCorrectPortal:
     def changes(self, since_tick: int) -> list[dict[str, Any]]:
         return [entry for entry in self._log if entry["tick"] > since_tick]
 
+    def file_content(self, file: CaseFile) -> Content:
+        """What a submission file holds: a mesh of its arch or a photo, made from the file's id
+        (ids follow the seed; the scenario practice's are the same under every seed), sized by
+        `config.file_sizes`."""
+        return content_for(
+            MESH if file.kind == STL else JPEG,
+            f"clearcorrect:{file.file_id}",
+            label=file.name,
+            upper=file.arch != LOWER,
+            sizes=self.config.file_sizes,
+        )
+
+    def files_json(self) -> list[dict[str, Any]]:
+        made = [
+            (case.case_id, f.name, self.files.make(self.file_content(f)))
+            for case in self.data.cases.values()
+            for submission in case.submissions
+            for f in submission.files
+        ]
+        return originals(made)
+
     def dump(self) -> dict[str, Any]:
         data = self.data
+        cases = [dump_case(c, data.doctor_name(c.doctor_id)) for c in data.cases.values()]
+        for case, dumped in zip(data.cases.values(), cases, strict=True):
+            for submission, shown in zip(case.submissions, dumped["submissions"], strict=True):
+                for file, entry in zip(submission.files, shown["files"], strict=True):
+                    entry["size"] = self.file_content(file).exact_size()
         return {
             "vendor": VENDOR,
             "seed": self.seed_value,
@@ -185,7 +218,7 @@ class ClearCorrectPortal:
                 for d in data.doctors.values()
             ],
             "tps_wide_partner": data.tps_wide_username,
-            "cases": [dump_case(c, data.doctor_name(c.doctor_id)) for c in data.cases.values()],
+            "cases": cases,
         }
 
     def mailbox(self, to: str | None) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ when the sandbox is started with `admin=True`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, Protocol
 
@@ -46,6 +47,10 @@ class AdminPortal(Protocol):
     def unlock(self, username: str) -> bool: ...
 
     def expire_sessions(self, username: str | None) -> int: ...
+
+    def files_json(self) -> list[dict[str, Any]]:
+        """Every file the portal serves, made: case id, name, size, SHA-256, a sample run."""
+        ...
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -132,6 +137,10 @@ def admin_routes(portal: AdminPortal) -> list[Route]:
         count = portal.expire_sessions(request.query_params.get("username"))
         return JSONResponse({"expired": count})
 
+    async def files(request: Request) -> Response:
+        made = await asyncio.to_thread(portal.files_json)
+        return JSONResponse({"files": made})
+
     p = ADMIN_PREFIX
     return [
         Route(f"{p}/seed", seed, methods=["POST"]),
@@ -145,4 +154,5 @@ def admin_routes(portal: AdminPortal) -> list[Route]:
         Route(f"{p}/posted", posted, methods=["GET"]),
         Route(f"{p}/requests", requests, methods=["GET", "DELETE"]),
         Route(f"{p}/sessions/expire", expire_sessions, methods=["POST"]),
+        Route(f"{p}/files", files, methods=["GET"]),
     ]

@@ -75,6 +75,11 @@ class SandboxAdmin:
         result: dict[str, Any] = self._call("GET", "/requests")
         return result
 
+    def files(self) -> list[dict[str, Any]]:
+        """Every file the portal serves: case id, name, size, SHA-256, a sample run (hex)."""
+        result: list[dict[str, Any]] = self._call("GET", "/files")["files"]
+        return result
+
     def reset_requests(self) -> None:
         self._call("DELETE", "/requests")
 

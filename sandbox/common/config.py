@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sandbox.common.faults import Faults
 
@@ -42,3 +43,8 @@ class SandboxConfig:
     # the profile language of every generated login (None: each follows its browser).
     variant: str | None = None
     language: str | None = None
+    # The size range (bytes) each served file's size is drawn from, per file; None: small files
+    # (meshes of about 130 kB, photos and PDFs of a few kB). Benchmarks ask for large ones.
+    file_sizes: tuple[int, int] | None = None
+    # Where made files are kept (None: a temporary directory removed when the process ends).
+    files_dir: Path | None = None

@@ -1,4 +1,5 @@
-"""Faults on demand: added latency, server errors, 429s, dropped sessions, a changed layout.
+"""Faults on demand: added latency, server errors, 429s, dropped sessions, downloads whose
+connection drops mid-body, a changed layout.
 
 Faults apply to portal routes only, never to `/__sandbox/`, so a test can always turn them off.
 They draw from their own seeded random generator, independent of the data generator, so that
@@ -40,6 +41,9 @@ class Faults:
     rate_limit_rate: float = 0.0
     retry_after_seconds: int | None = 1
     session_drop_rate: float = 0.0
+    # Share of file downloads whose connection drops at a random byte of the body (the
+    # client has part of the file and may resume it with a Range request).
+    transfer_drop_rate: float = 0.0
     # 1 is the portal as documented; 2 renames markup and JSON fields parsers depend on.
     layout_version: int = 1
     # Empty means every portal route; otherwise only paths starting with one of these.
@@ -52,7 +56,13 @@ class Faults:
         self.validate()
 
     def validate(self) -> None:
-        for name in ("error_rate", "late_error_rate", "rate_limit_rate", "session_drop_rate"):
+        for name in (
+            "error_rate",
+            "late_error_rate",
+            "rate_limit_rate",
+            "session_drop_rate",
+            "transfer_drop_rate",
+        ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
@@ -101,6 +111,13 @@ class Faults:
     def should_drop_session(self) -> bool:
         """Vendor apps call this when they look a session up: True means forget it now."""
         return self.roll(self.session_drop_rate)
+
+    def transfer_drop(self, first: int, last: int) -> int | None:
+        """Where a file answer sending bytes `first`..`last` drops its connection (a byte
+        offset in that span), or None to send it whole."""
+        if last <= first or not self.roll(self.transfer_drop_rate):
+            return None
+        return self._rng.randint(first, last)
 
 
 class FaultsMiddleware:

@@ -50,6 +50,8 @@ class Recorder:
     requests_by_user: dict[str, Counter[str]] = field(default_factory=dict)
     logins: dict[str, LoginCounter] = field(default_factory=dict)
     posted: list[dict[str, Any]] = field(default_factory=list)
+    #: File answers by how they went: `whole`, `ranged` (206), `refused` (416), `dropped`.
+    transfers: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count_request(self, method: str, path: str, status: int, user: str | None) -> None:
@@ -58,6 +60,10 @@ class Recorder:
             self.requests[key] += 1
             if user is not None:
                 self.requests_by_user.setdefault(user, Counter())[key] += 1
+
+    def count_transfer(self, how: str) -> None:
+        with self._lock:
+            self.transfers[how] += 1
 
     def login(self, username: str) -> LoginCounter:
         """The counter of one username (created on first use); callers update it in place."""
@@ -74,6 +80,7 @@ class Recorder:
         with self._lock:
             self.requests.clear()
             self.requests_by_user.clear()
+            self.transfers.clear()
             self.logins.clear()
             self.posted.clear()
 
@@ -81,6 +88,7 @@ class Recorder:
         with self._lock:
             self.requests.clear()
             self.requests_by_user.clear()
+            self.transfers.clear()
 
     def requests_json(self) -> dict[str, Any]:
         with self._lock:
@@ -89,6 +97,7 @@ class Recorder:
                 "by_endpoint": dict(self.requests),
                 "by_user": {u: dict(c) for u, c in self.requests_by_user.items()},
                 "total_by_user": {u: sum(c.values()) for u, c in self.requests_by_user.items()},
+                "transfers": dict(self.transfers),
             }
 
     def logins_json(self) -> dict[str, Any]:

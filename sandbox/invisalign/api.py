@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -42,6 +42,7 @@ from sandbox.invisalign.data import (
     Case,
     Comment,
     Login,
+    PlanFile,
     Setup,
     detail_url,
     iso,
@@ -153,7 +154,11 @@ def comment_json(comment: Comment, viewer: Login) -> dict[str, Any]:
     }
 
 
-def plan_json(case: Case, setup: Setup, lang: str) -> dict[str, Any]:
+#: The size a plan file is served with (the portal makes its bytes: `file_content`).
+SizeOf = Callable[[Setup, PlanFile], int]
+
+
+def plan_json(case: Case, setup: Setup, lang: str, size_of: SizeOf) -> dict[str, Any]:
     return {
         "planId": setup.setup_id,
         "version": setup.version,
@@ -162,18 +167,21 @@ def plan_json(case: Case, setup: Setup, lang: str) -> dict[str, Any]:
         "reviewable": flow.reviewable(case, setup),
         "viewerUrl": viewer_url(case.case_id, setup.setup_id),
         "files": [
-            {"fileName": f.name, "fileType": f.kind, "fileSize": f.size} for f in setup.files
+            {"fileName": f.name, "fileType": f.kind, "fileSize": size_of(setup, f)}
+            for f in setup.files
         ],
     }
 
 
-def patient_detail(case: Case, doctor_name: str, viewer: Login, lang: str) -> dict[str, Any]:
+def patient_detail(
+    case: Case, doctor_name: str, viewer: Login, lang: str, size_of: SizeOf
+) -> dict[str, Any]:
     return {
         **patient_summary(case, doctor_name, viewer, lang),
         "statusHistory": [
             {"status": i18n.status(h.status, lang), "date": iso(h.at)} for h in case.history
         ],
-        "clinCheckPlans": [plan_json(case, s, lang) for s in case.setups],
+        "clinCheckPlans": [plan_json(case, s, lang, size_of) for s in case.setups],
         "comments": [comment_json(c, viewer) for c in case.comments],
         "permissions": {
             "canComment": viewer.can_post,
@@ -307,7 +315,8 @@ def api_routes(portal: InvisalignPortal, base: str, guessed: bool) -> list[Route
         if isinstance(case, Response):
             return case
         login = checked[0].login
-        return out(patient_detail(case, doctor_name(case), login, lang_of(login, request)))
+        lang = lang_of(login, request)
+        return out(patient_detail(case, doctor_name(case), login, lang, portal.file_size))
 
     async def post_comment(request: Request) -> Response:
         checked = await guard(request, post=True)

@@ -14,9 +14,10 @@ from typing import Any
 
 from sandbox.common.clock import VirtualClock
 from sandbox.common.config import SandboxConfig
+from sandbox.common.files import PDF, ZIP, Content, FileCache, content_for, originals
 from sandbox.common.recorder import LoginCounter, Recorder
 from sandbox.invisalign import activity, flow, i18n
-from sandbox.invisalign.data import Case, Comment, Login, Setup, case_json, iso
+from sandbox.invisalign.data import Case, Comment, Login, PlanFile, Setup, case_json, iso
 from sandbox.invisalign.generator import SCENARIO_PROFILES, generate
 from sandbox.invisalign.sessions import Sessions
 from sandbox.invisalign.store import Dataset
@@ -55,6 +56,8 @@ class InvisalignPortal:
         self.tick_count = 0
         self.tick_log: list[dict[str, Any]] = []
         self.mail: list[dict[str, Any]] = []
+        #: Made files, kept across reseeds (a file's bytes depend only on seed and identity).
+        self.files = FileCache(config.files_dir)
         self._load(config.practices, config.cases, config.seed)
 
     # Admin API (AdminPortal) ------------------------------------------------------------------
@@ -99,8 +102,38 @@ class InvisalignPortal:
                 {"doctor_id": d.doctor_id, "name": d.name, "practice": d.practice}
                 for d in data.doctors.values()
             ],
-            "cases": [case_json(c, data.doctors[c.doctor_id]) for c in data.cases.values()],
+            "cases": [self._case_json(c) for c in data.cases.values()],
         }
+
+    def _case_json(self, case: Case) -> dict[str, Any]:
+        """The case as the data holds it, with each plan file's size as it is served."""
+        dumped = case_json(case, self.data.doctors[case.doctor_id])
+        for setup, shown in zip(case.setups, dumped["setups"], strict=True):
+            for file, entry in zip(setup.files, shown["files"], strict=True):
+                entry["size"] = self.file_size(setup, file)
+        return dumped
+
+    def file_content(self, setup: Setup, file: PlanFile) -> Content:
+        """What a plan file holds: a PDF (overview, IPR form) or a zip of meshes (staging
+        models), made from the plan's id and the name, sized by `config.file_sizes`."""
+        return content_for(
+            ZIP if file.name.lower().endswith(".zip") else PDF,
+            f"invisalign:{setup.setup_id}:{file.name}",
+            label=f"{file.kind}: {file.name}",
+            sizes=self.config.file_sizes,
+        )
+
+    def files_json(self) -> list[dict[str, Any]]:
+        made = [
+            (case.case_id, f.name, self.files.make(self.file_content(setup, f)))
+            for case in self.data.cases.values()
+            for setup in case.setups
+            for f in setup.files
+        ]
+        return originals(made)
+
+    def file_size(self, setup: Setup, file: PlanFile) -> int:
+        return self.file_content(setup, file).exact_size()
 
     def mailbox(self, to: str | None) -> list[dict[str, Any]]:
         if to is None:

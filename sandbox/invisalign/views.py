@@ -6,6 +6,7 @@ A request without a live session is redirected to the hosted login (and comes ba
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
@@ -15,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from sandbox.common.files import FileAnswer
 from sandbox.invisalign import i18n, layout, pages
 from sandbox.invisalign.access import HOME, Viewer, authorize_url, current_viewer, to_login
 from sandbox.invisalign.data import FILTER_ACTION, FILTER_ALL, Case
@@ -147,6 +149,24 @@ def view_routes(portal: InvisalignPortal) -> list[Route]:
             return not_found(page.lang)
         return html(pages.viewer_page(page, case, setup))
 
+    async def plan_file(request: Request) -> Response:
+        """A plan file, to the signed-in session that may see the patient (assumed URL
+        `ids.plan.file-download`); its bytes answer ranges (`ids.files.range`)."""
+        viewer = current_viewer(portal, request)
+        if viewer is None:
+            return to_login(portal, request)
+        page = frame(viewer, request)
+        params = request.query_params
+        case = portal.data.visible_case(viewer.login, params.get("patientId", ""))
+        setup = case.setup(params.get("planId", "")) if case else None
+        name = params.get("file", "")
+        wanted = next((f for f in setup.files if f.name == name), None) if setup else None
+        if setup is None or wanted is None:
+            return not_found(page.lang)
+        content = portal.file_content(setup, wanted)
+        made = await asyncio.to_thread(portal.files.make, content)
+        return FileAnswer(request, made, wanted.name, content.media_type, portal)
+
     async def bundle(request: Request) -> Response:
         script = _BUNDLES.get(request.path_params["name"])
         if script is None:
@@ -165,6 +185,7 @@ def view_routes(portal: InvisalignPortal) -> list[Route]:
         Route("/v3/auth/patient/patientFile.action", patient_file, methods=["GET"]),
         Route("/v3/auth/account/profile.action", profile, methods=["GET"]),
         Route("/v3/auth/clincheck/viewer.action", clincheck_viewer, methods=["GET"]),
+        Route("/v3/auth/clincheck/file.action", plan_file, methods=["GET"]),
         Route("/v3/assets/{name}", bundle, methods=["GET"]),
     ]
 

@@ -64,6 +64,13 @@ def partial(first: int, etag: str = ETAG) -> httpx.Response:
     )
 
 
+@pytest.fixture(autouse=True)
+def _mock_in_httpcore(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These clients use httpx's own transport: respx's httpcore mocker replays a body that
+    breaks half-way faithfully (the httpx-level mocker would hand the same stream out twice)."""
+    monkeypatch.setattr(respx.mocks, "DEFAULT_MOCKER", "httpcore")
+
+
 async def no_sleep(_: float) -> None:
     return None
 

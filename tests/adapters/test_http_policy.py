@@ -44,7 +44,7 @@ def sleeps() -> Sleeps:
 
 @pytest.fixture
 async def client():
-    async with make_client(BASE, http2=False) as c:
+    async with make_client(BASE) as c:
         yield c
 
 

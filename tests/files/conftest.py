@@ -18,7 +18,6 @@ import pytest_asyncio
 
 from adapters.base import CaseSummary, Checksum, FileKind, FileRef, Setup, SetupState
 from connector.accounts.service import create_account
-from connector.api.app import create_app
 from connector.api.state import ApiContext
 from connector.clock import utcnow
 from connector.domain import Account, CaseStatus
@@ -29,7 +28,8 @@ from connector.store import cases as case_rows
 from connector.sync import SyncServices
 from sandbox.common.server import serve
 from tests.files.fileserver import FileServer
-from tests.files.support import FakeFilesAdapter, sha, write_files
+from tests.files.sandbox_env import connect  # noqa: F401 (a fixture of the sandbox tests)
+from tests.files.support import FakeFilesAdapter, connector_api, sha, write_files
 from vault import Secret
 
 TOKEN = "files-test-token-0123456789"
@@ -139,16 +139,7 @@ async def env_factory(
 
         async def make(database_url: str, blob_store: str, **files: Any) -> Env:
             settings = files_settings(tmp_path, database_url, blob_store, **files)
-            app = create_app(settings)
-            await stack.enter_async_context(app.router.lifespan_context(app))
-            client = await stack.enter_async_context(
-                httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app),
-                    base_url="http://connector.test",
-                    headers={"Authorization": f"Bearer {TOKEN}"},
-                )
-            )
-            ctx: ApiContext = app.state.ctx
+            ctx, client = await connector_api(stack, settings, TOKEN)
             adapter = FakeFilesAdapter(VENDOR, url)
             sync = SyncServices(ctx.runtime.store, ctx.runtime.vault, {VENDOR: adapter})
             services = files_services(settings, sync)

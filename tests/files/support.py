@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,9 @@ from adapters.base import (
     StatusTable,
 )
 from adapters.http import RetryPolicy, fetch_to_sink
+from connector.api.app import create_app
+from connector.api.state import ApiContext
+from connector.settings import Settings
 from vault import Secret
 
 FAST = RetryPolicy(max_attempts=6, max_total_seconds=20, initial_backoff=0.001, max_backoff=0.01)
@@ -146,6 +150,23 @@ class FakeFilesAdapter:
         session = FakeFilesSession(self.base_url, self.listing)
         self.sessions.append(session)
         return session
+
+
+async def connector_api(
+    stack: AsyncExitStack, settings: Settings, token: str
+) -> tuple[ApiContext, httpx.AsyncClient]:
+    """The connector's app (its lifespan entered on `stack`) and an API client in-process."""
+    app = create_app(settings)
+    await stack.enter_async_context(app.router.lifespan_context(app))
+    client = await stack.enter_async_context(
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app),
+            base_url="http://connector.test",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    )
+    ctx: ApiContext = app.state.ctx
+    return ctx, client
 
 
 def write_files(root: Path, sizes: Mapping[str, int], seed: int = 0) -> dict[str, bytes]:

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from connector.domain import AccountStatus
 from connector.store import Store
+from connector.store import accounts as account_rows
 from connector.store.schema import events
 from connector.sync import sync_account, vendor_health
 from tests.conftest import PortalFactory
@@ -45,6 +46,12 @@ async def test_a_changed_layout_is_one_event_per_vendor_and_shows_in_health(
     assert len(changed) == 1 and changed[0]["state"] == "changed"
     health = await vendor_health.current(store, VENDOR)
     assert health["state"] == "changed"
+    # The failing register facts, by name: the orders grid layout 2 renamed.
+    assert "cc.wf.list.grid" in health["failing_facts"]
+    assert changed[0]["failing_facts"] == health["failing_facts"]
+    async with store.read() as conn:
+        shown = [await account_rows.get_account(conn, a.id) for a in accounts]
+    assert all("cc.wf.list.grid" in (a.status_message or "") for a in shown)
     assert health["recent"]["portal_changed"] == len(accounts)
     assert 0 < health["recent"]["portal_changed_share"] < 1  # the earlier good runs count too
 

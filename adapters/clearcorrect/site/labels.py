@@ -190,6 +190,10 @@ ARCHES = {
     ),
 }
 
+FILE_PHOTO = Words(
+    {"cc.wf.files.type-photo": _w("cc.wf.files.type-photo", "Photo", "Foto", "Zdjęcie")}
+)
+
 SIGNIN_MESSAGES = Words(
     {
         "cc.wf.signin.msg-invalid": _unverified(

@@ -148,6 +148,20 @@ FILES_GRID = _id(
 )
 _FILES_LINK = FACTS.value("cc.wf.setup.files-link", 'td:nth-child(1) a[href*=".stl" i]')
 STL = _FILES_LINK.split('"')[1]
+SUBMISSION_LINK = set(
+    FACTS.value("cc.wf.case.submission-link", "tr .btnlgray.bdlgray.hand img")
+    .split()[1]
+    .strip(".")
+    .split(".")
+)
+VERSION_DROPDOWN = _id(
+    FACTS.value(
+        "cc.wf.setup.version-dropdown",
+        "#ctl00_MainPH_frmCaseSubmission_tcRecord_tpFiles_ddlCaseSubmissionID",
+    )
+)
+#: Older submission versions are chosen by the dropdown's option values (submission ids).
+UNVERIFIED.add("cc.wf.setup.version-values")
 
 # My Account
 ACCOUNT_PATH = unverified("cc.wf.account.path", "/account.aspx")
@@ -901,6 +915,85 @@ def parse_files(doc: html.Document) -> tuple[SetupFile, ...]:
             continue
         files.append(SetupFile(name=link.words(), kind=_arch(cells[1].words()), size=None))
     return tuple(files)
+
+
+@dataclass(frozen=True)
+class FileRow:
+    """One row of the Files grid that links a file: an STL scan of an arch, or a photo."""
+
+    url: str
+    name: str
+    photo: bool
+    arch: str
+
+
+_POSTBACK_HREF = re.compile(r"^javascript:__doPostBack\('([^']+)','([^']*)'\)$")
+
+
+def submission_links(doc: html.Document) -> list[str]:
+    """The postback targets of the case page's submission links, oldest first (the last row
+    is the newest: `cc.wf.case.submission-link`)."""
+    targets = []
+    for link in doc.iter("a"):
+        if not link.classes >= SUBMISSION_LINK or link.first("img") is None:
+            continue
+        match = _POSTBACK_HREF.match(link.get("href").strip())
+        if match is not None:
+            targets.append(match.group(1))
+    return targets
+
+
+def submission_versions(doc: html.Document) -> tuple[str, list[str]]:
+    """The version dropdown's field name and its option values, newest first, each once (a
+    revision's header entry carries the same value as its dated entry)."""
+    select = _label(doc, VERSION_DROPDOWN, "cc.wf.setup.version-dropdown")
+    values: list[str] = []
+    for option in select.iter("option"):
+        value = option.get("value")
+        if value and value not in values:
+            values.append(value)
+    name = select.get("name")
+    if not name or not values:
+        raise PortalChanged(
+            "the version dropdown has no name or no versions",
+            facts=("cc.wf.setup.version-dropdown", "cc.wf.setup.version-values"),
+        )
+    return name, values
+
+
+def selected_version(doc: html.Document) -> str | None:
+    select = doc.by_id(VERSION_DROPDOWN)
+    chosen = None
+    for option in select.iter("option") if select is not None else ():
+        if "selected" in option.attrs:
+            chosen = option.get("value")
+    return chosen
+
+
+def parse_file_rows(doc: html.Document, page_url: str, base_url: str) -> list[FileRow]:
+    """The Files grid's rows with a link: STL scans (`cc.wf.setup.files-link`) and photos
+    (a type cell reading `cc.wf.files.type-photo`). Links off the portal's origin are
+    ignored: a download never leaves the portal with its cookies."""
+    table = _label(doc, FILES_GRID, "cc.wf.setup.files-grid")
+    origin = urlsplit(base_url)
+    rows = []
+    for row in table.rows()[1:]:
+        cells = row.cells()
+        if len(cells) < 2:
+            continue
+        link = cells[0].first("a")
+        if link is None or not link.get("href"):
+            continue
+        url = urljoin(page_url, link.get("href"))
+        target = urlsplit(url)
+        if (target.scheme, target.netloc) != (origin.scheme, origin.netloc):
+            continue
+        kind = cells[1].words()
+        stl = STL.casefold() in link.get("href").casefold()
+        photo = not stl and labels.FILE_PHOTO.fact(kind) is not None
+        if stl or photo:
+            rows.append(FileRow(url, link.words(), photo, "" if photo else _arch(kind)))
+    return rows
 
 
 def parse_setup(doc: html.Document, setup_id: str, page_url: str, base_url: str) -> SetupPage:

@@ -11,6 +11,8 @@ marks a note read. Every change a client posts is recorded for the admin API.
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -29,6 +31,7 @@ from sandbox.clearcorrect.data import (
     UPPER,
     VIEW,
     Case,
+    CaseFile,
     Comment,
     Login,
     Setup,
@@ -57,6 +60,9 @@ from sandbox.clearcorrect.webforms.common import (
 )
 from sandbox.clearcorrect.webforms.markup import Page, Tab, e
 from sandbox.clearcorrect.webforms.viewstate import Signer
+from sandbox.common.files import JPEG as PHOTO_TYPE
+from sandbox.common.files import MEDIA_TYPES, FileAnswer
+from sandbox.common.files import STL as MESH_TYPE
 
 PAGE_SIZE = 25
 MAX_NOTE = 4000
@@ -76,6 +82,10 @@ VERSION_DROPDOWN = "ctl00$MainPH$frmCaseSubmission$tcRecord$tpFiles$ddlCaseSubmi
 SUBMISSIONS = "ctl00$MainPH$tcRecord$tpSubmissions$grdSubmissions"
 CASE_TABS = "ctl00_MainPH_tcRecord"
 _PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="
+
+
+def media_type(file: CaseFile) -> str:
+    return MEDIA_TYPES[MESH_TYPE if file.kind == STL else PHOTO_TYPE]
 
 
 class Names:
@@ -668,17 +678,8 @@ def page_routes(portal: ClearCorrectPortal, signer: Signer) -> list[Route]:
             wanted = next((f for f in submission.files if f.file_id == file_id), wanted)
         if wanted is None:
             return not_found()
-        if wanted.kind == STL:
-            body = f"solid {wanted.name}\nendsolid {wanted.name}\n".encode()
-            kind = "model/stl"
-        else:
-            body = b"\xff\xd8\xff\xe0" + wanted.name.encode() + b"\xff\xd9"
-            kind = "image/jpeg"
-        return Response(
-            body,
-            media_type=kind,
-            headers={"content-disposition": f'attachment; filename="{wanted.name}"'},
-        )
+        made = await asyncio.to_thread(portal.files.make, portal.file_content(wanted))
+        return FileAnswer(request, made, wanted.name, media_type(wanted), portal)
 
     return [
         Route(CASES_PATH, cases, methods=["GET", "POST"]),

@@ -1,0 +1,81 @@
+"""An account whose portal has nothing new costs little: counted by the portal and the database.
+
+After a first sync, a second run on an unchanged portal makes no sign-in (the sandbox's
+counter), no more requests than the listing needs plus one, writes nothing for pages of
+unchanged cases, and does not re-seal a session whose state did not change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from connector.store import Store
+from connector.store.schema import audit_log, browser_sessions
+from connector.sync import sync_account
+from sandbox.clearcorrect.admin_client import ClearCorrectAdmin
+from tests.conftest import BOTH_DATABASES, PortalFactory
+from tests.sync.support import add, make_services, make_vault
+
+VENDOR = "clearcorrect"
+
+
+def count_transactions(store: Store) -> list[int]:
+    """A list whose length is the number of transactions begun on the store's engine."""
+    begun: list[int] = []
+
+    def begin(conn: Any) -> None:
+        begun.append(1)
+
+    sa.event.listen(store.engine.sync_engine, "begin", begin)
+    return begun
+
+
+@BOTH_DATABASES
+@pytest.mark.parametrize("variant", ["webforms", "aspnetcore-json"])
+async def test_an_unchanged_account_is_cheap(
+    store: Store, start_portals: PortalFactory, variant: str
+) -> None:
+    portal = start_portals(VENDOR, practices=2, cases=6, seed=4)
+    with ClearCorrectAdmin(portal.url) as admin:
+        admin.variant(variant)
+    state = portal.admin.state()
+    login = next(x for x in state["logins"] if x["username"].startswith("tps."))
+    vault = make_vault(store)
+    services = make_services(store, vault, {VENDOR: portal.url})
+    account = await add(store, vault, VENDOR, login)
+    first = await sync_account(services, account.id)
+    assert first.outcome == "succeeded", first
+    async with store.read() as conn:
+        sealed = (await conn.execute(sa.select(browser_sessions))).one()
+        audits = len((await conn.execute(sa.select(audit_log))).all())
+
+    # The listing alone, as the portal counts it: one run that only lists.
+    attempts = portal.admin.logins()[login["username"]]["attempts"]
+    portal.admin.reset_requests()
+    begun = count_transactions(store)
+    again = await sync_account(services, account.id)
+    assert again.outcome == "succeeded", again
+    requests = portal.admin.requests()["total_by_user"][login["username"]]
+
+    assert portal.admin.logins()[login["username"]]["attempts"] == attempts  # no sign-in
+    assert requests <= LISTING_REQUESTS[variant] + 1
+    # Taking and releasing the lease, starting the run, the gate, the login and the session
+    # (each decryption audited first), the stored cases, and one closing transaction.
+    assert len(begun) <= MAX_TRANSACTIONS[variant], len(begun)
+    async with store.read() as conn:
+        if variant == "webforms":
+            # The WebForms session's cookies did not change: it is not sealed again.
+            # (The JSON app renews its request-token cookie on every call: a new state.)
+            assert (await conn.execute(sa.select(browser_sessions))).one() == sealed
+        decryptions = len((await conn.execute(sa.select(audit_log))).all()) - audits
+    assert decryptions == 2  # the login and the saved session, each audited; no more
+
+
+#: Requests a listing of a few cases takes: WebForms, the list page and a postback for each
+#: other status group; the JSON app, one page. The `+ 1` above is the access check.
+LISTING_REQUESTS = {"webforms": 3, "aspnetcore-json": 1}
+#: The JSON app's session changes on every call, so it is sealed again: one more.
+MAX_TRANSACTIONS = {"webforms": 10, "aspnetcore-json": 11}
