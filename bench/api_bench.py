@@ -19,14 +19,23 @@ process, read from /proc) and its ratio to `/healthz`'s, requests per second and
 PostgreSQL also the CPU of the database's backends per request. The server's pool is sized to
 the clients (`database.pool_size`). Figures only: no target is asserted.
 
-Figures on the 2-CPU development machine (shared with other work; load average 2.9-3.0), first
-page at 50 clients, before this change set (pydantic revalidating the list, datetimes parsed and
-formatted per value, a pool of 10 + 10 pinged before each use) and after:
+Figures on the 2-CPU development machine (shared with other work), first page (`limit=100`) at
+50 clients, ranges over runs of this bench: before this change set (pydantic revalidating the
+list, datetimes parsed and formatted per value, h11, a pool of 10 + 10 pinged before each use;
+three runs, load average 4.1-12.4) and after it (two runs, load average 4.3-7.5):
 
-| first page, limit=100 | server CPU per request | requests/s | p50 |
-|---|---|---|---|
-| SQLite, before | 5.01 ms (healthz 0.32 ms) | 181 | 231 ms |
-| PostgreSQL, before | 4.54 ms (healthz 0.27 ms) | 202 | 222 ms |
+| first page, limit=100 | server CPU per request | /healthz | requests/s | p50 |
+|---|---|---|---|---|
+| SQLite, before | 3.91-4.24 ms | 0.26-0.36 ms | 131-244 | 178-317 ms |
+| SQLite, after | 1.96-2.15 ms | 0.18-0.19 ms | 431-477 | 82-97 ms |
+| PostgreSQL, before | 4.56-5.17 ms (backends 0.22-0.26) | 0.28-0.34 ms | 85-157 | 231-364 ms |
+| PostgreSQL, after | 1.82-1.91 ms (backends 0.37-0.38) | 0.18 ms | 422-437 | 99-103 ms |
+
+PostgreSQL's backends now format the times (`to_char`), hence their share grows. What is left
+per request (same-process measurements): uvicorn and Starlette about 0.2 ms (`/healthz`),
+FastAPI reading the nine query parameters 0.2-0.3 ms, the connection and SQLAlchemy's execution
+0.3-0.5 ms, SQLite's own work with its row objects 0.3-0.4 ms, building the rows 0.15 ms,
+orjson 0.03 ms.
 
 Usage: python bench/api_bench.py [--cases 100000] [--clients 50] [--requests 2000]
                                  [--kinds "first page,deep page"] [--pool-size N]
