@@ -85,7 +85,9 @@ async def connect_store(settings: Settings) -> Store:
     """Connect and make one round trip: the database's own words when it cannot be used."""
     url = settings.database_url
     try:
-        store = Store.connect(url, echo=settings.database.echo)
+        store = Store.connect(
+            url, echo=settings.database.echo, pool_size=settings.database.pool_size
+        )
     except (ValueError, OSError) as exc:
         raise database_error(exc, url) from None
     try:

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from connector.errors import ConfigError
+from connector.store.database import DEFAULT_POOL_SIZE
 from connector.store.events import EVENT_TYPES
 from vault import Secret
 
@@ -77,6 +78,13 @@ class DatabaseSettings(_Section):
     )
     auto_upgrade: bool = Field(True, description="Apply pending migrations at start-up.")
     echo: bool = Field(False, description="Log every SQL statement (development only).")
+    pool_size: int = Field(
+        DEFAULT_POOL_SIZE,
+        ge=1,
+        le=1000,
+        description="Database connections each process keeps open: as many as it uses at once "
+        "(API requests in flight plus sync.concurrency); up to as many again for bursts.",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -10,7 +10,7 @@ remote `playwright launch-server`, which must run the same Playwright version.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -35,6 +35,7 @@ class BrowserPool:
         max_contexts: int = 4,
         default_timeout_ms: float = 30_000,
         sandbox: bool = False,
+        launch_options: Callable[[str | None], dict[str, Any]] = chromium_launch_options,
     ) -> None:
         if max_contexts < 1:
             raise ValueError("max_contexts must be at least 1")
@@ -43,6 +44,7 @@ class BrowserPool:
         # Chromium's own sandbox (Playwright's default is off); some container runtimes' seccomp
         # profiles block it.
         self._sandbox = sandbox
+        self._launch_options = launch_options
         self._slots = asyncio.Semaphore(max_contexts)
         self._start_lock = asyncio.Lock()
         self._playwright: Playwright | None = None
@@ -64,7 +66,7 @@ class BrowserPool:
             if self._ws_endpoint:
                 self._browser = await self._playwright.chromium.connect(self._ws_endpoint)
             else:
-                options = chromium_launch_options(self._executable_path)
+                options = self._launch_options(self._executable_path)
                 options["chromium_sandbox"] = self._sandbox
                 self._browser = await self._playwright.chromium.launch(**options)
             self.launches += 1

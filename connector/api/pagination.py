@@ -10,6 +10,14 @@ Each list's cursor pattern is in the OpenAPI document, and every string that mat
 valid position, so the schema says exactly which cursors are accepted: one that does not match
 is a 422 whose message does not repeat it. Clients should still treat cursors as opaque and pass
 back the `next_cursor` they were given; the format may change.
+
+A list the store renders in its public shape (`page_response`) is written out as it is, without
+a pydantic model: the route declares its `response_model` for the OpenAPI document, and a test
+holds the rendered items to that model. Encoding a 100-case page, measured on the 2-CPU
+development machine (min-max of 5 x 1,000 pages, same run): pydantic `model_validate` +
+`model_dump_json` 0.46-0.56 ms, pydantic `TypeAdapter(dict).dump_json` (no validation)
+0.11-0.14 ms, `json.dumps` as FastAPI's `JSONResponse` does it 0.30-0.32 ms, orjson
+0.032-0.033 ms, hence orjson.
 """
 
 from __future__ import annotations
@@ -19,7 +27,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Query
+from fastapi.responses import Response
 
 from adapters.registry import vendor_names
 from connector.errors import InputError
@@ -149,3 +159,12 @@ def page(rows: list[Any], limit: int, key: Any, kind: str) -> tuple[list[Any], s
         return rows, None
     items = rows[:limit]
     return items, encode_cursor(kind, **key(items[-1]))
+
+
+def page_response(rows: list[Any], limit: int, key: Any, kind: str) -> Response:
+    """`page`, written out as the JSON response `{items, next_cursor}` (rows already in their
+    public JSON shape: strings, numbers, booleans, nulls, lists and dicts)."""
+    items, next_cursor = page(rows, limit, key, kind)
+    return Response(
+        orjson.dumps({"items": items, "next_cursor": next_cursor}), media_type="application/json"
+    )

@@ -53,8 +53,8 @@ from connector.cli import app as cli_app
 from connector.domain import ActionKind
 from connector.logs import configure_logging
 from connector.settings import Settings
-from connector.store import cases as case_rows
 from connector.store import signins
+from connector.store.case_list import list_case_page
 from connector.sync import Scheduler, SyncServices, sync_account
 from connector.verify import Login, verify_login
 from sandbox.clearcorrect import LOGIN_PATH
@@ -363,7 +363,7 @@ class Sequence(RuleBasedStateMachine):
 
         async def act() -> None:
             async with store.read() as conn:
-                items = await case_rows.list_case_items(conn, account_id=self.account_id, limit=1)
+                items = await list_case_page(conn, account_id=self.account_id, limit=1)
             if not items:
                 return
             await request_action(

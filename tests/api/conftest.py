@@ -34,9 +34,10 @@ VENDOR = "clearcorrect"
 def settings_for(tmp_path: Path, database_url: str | None = None, **values: Any) -> Settings:
     key = base64.b64encode(os.urandom(32)).decode()
     values.setdefault("api", {"tokens": [TOKEN, OTHER_TOKEN]})
+    database = {"url": database_url or "", **values.pop("database", {})}
     return Settings(
         data_dir=tmp_path,
-        database={"url": database_url or ""},
+        database=database,
         vault={"provider": "env", "keys": f"k1:{key}"},
         **values,
     )

@@ -3,7 +3,7 @@ cases, one case with its setups and comments, and the data a real sandbox sync s
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from connector.store.schema import cases
 from connector.sync import sync_account
 from sandbox.scenarios import scenario
 from tests.api.conftest import VENDOR, Api, seed_cases
-from tests.conftest import PortalFactory
+from tests.conftest import BOTH_DATABASES, PortalFactory
 from tests.sync.support import make_services, portal_snapshot
 
 
@@ -261,3 +261,60 @@ async def test_list_items_are_the_event_shape(api: Api) -> None:
     ]
     assert listed["items"] == expected
     assert {c["removed_at"] is None for c in listed["items"]} == {True, False}
+
+
+#: Times whose text is easy to get wrong: no fraction, one microsecond, the last one of a day,
+#: before 1970, a fraction with trailing zeros.
+_EDGE_TIMES = [
+    datetime(2026, 1, 1, tzinfo=UTC),
+    datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+    datetime(2026, 1, 1, 23, 59, 59, 999_999, tzinfo=UTC),
+    datetime(1969, 7, 20, 20, 17, 40, 120_000, tzinfo=UTC),
+    datetime(2999, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC),
+]
+
+
+@BOTH_DATABASES
+async def test_list_renders_times_as_the_events_do(api_factory: Any, database_url: str) -> None:
+    """The database writes the list's times (once, as stored): the text must be `case_json`'s
+    on both databases, whatever the session's time zone, and the cursors built from it must
+    page without gaps."""
+    api: Api = await api_factory(database_url=database_url)
+    account = await api.add_account("times@tps.example")
+    made = await seed_cases(api.store, account["id"], range(len(_EDGE_TIMES)))
+    async with api.store.transaction() as conn:
+        for n, (case_id, when) in enumerate(zip(made, _EDGE_TIMES, strict=True)):
+            later = _EDGE_TIMES[(n + 1) % len(_EDGE_TIMES)]
+            await conn.execute(
+                cases.update()
+                .where(cases.c.id == case_id)
+                .values(
+                    vendor_created_at=when,
+                    vendor_updated_at=later,
+                    # Paged on: every updated_at after 1970, two of them equal (the id breaks it).
+                    updated_at=max(when, _EDGE_TIMES[0]),
+                    removed_at=later if n % 2 else None,
+                )
+            )
+    if api.store.dialect == "postgresql":
+        name = database_url.rsplit("/", 1)[1]
+        async with api.store.transaction() as conn:
+            await conn.execute(sa.text(f"ALTER DATABASE \"{name}\" SET timezone = 'Asia/Kolkata'"))
+        await api.store.engine.dispose()  # new sessions start in that zone
+
+    pages = await api.pages("/v1/cases", include_removed="true", limit=2)
+    listed = [c for p in pages for c in p]
+    async with api.store.read() as conn:
+        if api.store.dialect == "postgresql":
+            assert await conn.scalar(sa.text("SHOW timezone")) == "Asia/Kolkata"
+        rows = (await conn.execute(sa.select(cases).order_by(cases.c.updated_at, cases.c.id))).all()
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert listed == [case_rows.case_json(r) for r in rows]
+    assert listed == [CaseOut.model_validate(c).model_dump(mode="json") for c in listed]
+    assert {c["vendor_created_at"] for c in listed} == {
+        "2026-01-01T00:00:00Z",
+        "2026-01-01T00:00:00.000001Z",
+        "2026-01-01T23:59:59.999999Z",
+        "1969-07-20T20:17:40.120000Z",
+        "2999-12-31T23:59:59.500000Z",
+    }

@@ -8,9 +8,10 @@ follow changes reliably (commit order, nothing missed), read `/v1/changes` inste
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from connector.api.errors import NOT_FOUND
 from connector.api.models import (
@@ -23,10 +24,11 @@ from connector.api.models import (
     SetupList,
     Vendor,
 )
-from connector.api.pagination import CASES, CasesCursor, Limit, decode_cursor, page, utc
+from connector.api.pagination import CASES, CasesCursor, Limit, decode_cursor, page_response, utc
 from connector.api.state import context
 from connector.domain import CaseStatus
 from connector.store import cases as case_rows
+from connector.store.case_list import list_case_page
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -45,6 +47,7 @@ CaseId = Annotated[
     summary="List cases",
     description="Filters combine with AND. Removed cases (gone from the portal) are left out "
     "unless `include_removed=true`.",
+    response_model=CaseList,
 )
 async def list_cases(
     request: Request,
@@ -68,10 +71,10 @@ async def list_cases(
     include_removed: bool = False,
     limit: Limit = 100,
     cursor: CasesCursor = None,
-) -> CaseList:
+) -> Response:
     after = decode_cursor(cursor, CASES) if cursor else None
-    async with context(request).runtime.store.read() as conn:
-        rows = await case_rows.list_case_items(
+    async with context(request).runtime.store.statement() as conn:
+        rows = await list_case_page(
             conn,
             practice_id=practice_id,
             vendor=vendor,
@@ -83,8 +86,12 @@ async def list_cases(
             after=after,
             limit=limit + 1,
         )
-    items, next_cursor = page(rows, limit, lambda r: {"t": r["updated_at"], "i": r["id"]}, "cases")
-    return CaseList.model_validate({"items": items, "next_cursor": next_cursor})
+    return page_response(rows, limit, _sort_key, "cases")
+
+
+def _sort_key(row: dict[str, Any]) -> dict[str, Any]:
+    """The cursor values of a listed case (its `updated_at` comes as RFC 3339 text)."""
+    return {"t": datetime.fromisoformat(row["updated_at"]), "i": row["id"]}
 
 
 @router.get(

@@ -1,0 +1,136 @@
+"""The case list as the API serves it: one keyset page, read the way it is written out.
+
+`GET /v1/cases` is the API's busiest read (a TPS polls it), so this query hands back rows that
+need no more work than JSON encoding: times come out of the database as RFC 3339 text
+(`rfc3339_text`: no `datetime` parsed and formatted again per value), booleans as booleans, and
+each row takes the public shape `case_fields` defines (the columns and their order are read
+from it), so the list and an event's `data` cannot drift apart. One statement per combination
+of filters is built once per dialect and reused with parameters: building and compiling it
+per request cost more CPU than SQLite's work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.base import CaseStatus
+from connector.store.cases import case_fields
+from connector.store.dialect import rfc3339_text
+from connector.store.schema import cases
+from connector.store.types import UtcDateTime
+
+_TIMES = ("vendor_created_at", "vendor_updated_at", "created_at", "updated_at", "removed_at")
+#: The filters a page may combine, each a column compared for equality with its parameter.
+_EQUALS = ("practice_id", "vendor", "account_id", "status", "action_required")
+
+Row = Sequence[Any]
+
+
+class _ColumnNames(dict[str, str]):
+    """A row whose every value is its own column name: `case_fields` of it is the shape of a
+    case with column names where the values go."""
+
+    def __missing__(self, key: str) -> str:
+        return key
+
+
+def _shape() -> tuple[list[str], Callable[[Row], dict[str, Any]]]:
+    """The columns to select, in the order `case_fields` writes them, and a function that
+    builds `case_fields`' dict from a row of them: plain keys, one nested object (the doctor),
+    plain keys, each part zipped in one call (0.15 ms for a page of 100 against 0.22 ms for a
+    loop over the parts, and more for a mapping per row handed to `case_fields`)."""
+    template = case_fields(_ColumnNames())
+    nested = [key for key, value in template.items() if isinstance(value, dict)]
+    if len(nested) != 1:
+        raise RuntimeError("case_fields changed shape: update the case list's row builder")
+    keys = list(template)
+    at = keys.index(nested[0])
+    head, inner, tail = keys[:at], template[nested[0]], keys[at + 1 :]
+    columns = [template[k] for k in head] + list(inner.values()) + [template[k] for k in tail]
+    name, inner_keys = nested[0], tuple(inner)
+    start, end = len(head), len(head) + len(inner)
+
+    # zip without `strict`: the slices have the keys' lengths by construction, and passing the
+    # keyword (even `strict=False`) cost 0.06 ms a page.
+    def build(row: Row) -> dict[str, Any]:
+        fields = dict(zip(head, row[:start]))  # noqa: B905
+        fields[name] = dict(zip(inner_keys, row[start:end]))  # noqa: B905
+        fields.update(zip(tail, row[end:]))  # noqa: B905
+        return fields
+
+    return columns, build
+
+
+_COLUMNS, _build = _shape()
+
+
+@cache
+def _statement(dialect: str, filters: frozenset[str]) -> sa.Select[Any]:
+    """The page query for one dialect and one set of filters, with bound parameters
+    (`b_<filter>`, `b_updated_since`, `b_after_t`/`b_after_i`, `b_limit`)."""
+    columns = [
+        rfc3339_text(cases.c[name], dialect).label(name) if name in _TIMES else cases.c[name]
+        for name in _COLUMNS
+    ]
+    query = (
+        sa.select(*columns)
+        .order_by(cases.c.updated_at, cases.c.id)
+        .limit(sa.bindparam("b_limit", type_=sa.Integer))
+    )
+    for name in _EQUALS:
+        if name in filters:
+            column = cases.c[name]
+            query = query.where(column == sa.bindparam(f"b_{name}", type_=column.type))
+    if "updated_since" in filters:
+        since = sa.bindparam("b_updated_since", type_=UtcDateTime)
+        query = query.where(cases.c.updated_at >= since)
+    if "include_removed" not in filters:
+        query = query.where(cases.c.removed_at.is_(None))
+    if "after" in filters:
+        after = sa.tuple_(
+            sa.bindparam("b_after_t", type_=UtcDateTime),
+            sa.bindparam("b_after_i", type_=cases.c.id.type),
+        )
+        query = query.where(sa.tuple_(cases.c.updated_at, cases.c.id) > after)
+    return query
+
+
+async def list_case_page(
+    conn: AsyncConnection,
+    *,
+    practice_id: str | None = None,
+    vendor: str | None = None,
+    account_id: str | None = None,
+    status: CaseStatus | None = None,
+    action_required: bool | None = None,
+    updated_since: datetime | None = None,
+    include_removed: bool = False,
+    after: tuple[datetime, str] | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Cases ordered by (`updated_at`, `id`), after the keyset `after`, in their public shape
+    with times as RFC 3339 text (the same text `case_json` writes)."""
+    values: dict[str, Any] = {
+        "practice_id": practice_id,
+        "vendor": vendor,
+        "account_id": account_id,
+        "status": None if status is None else str(status),
+        "action_required": action_required,
+        "updated_since": updated_since,
+    }
+    params: dict[str, Any] = {f"b_{k}": v for k, v in values.items() if v is not None}
+    filters = {k for k, v in values.items() if v is not None}
+    if include_removed:
+        filters.add("include_removed")
+    if after is not None:
+        filters.add("after")
+        params["b_after_t"], params["b_after_i"] = after
+    params["b_limit"] = limit
+    result = await conn.execute(_statement(conn.dialect.name, frozenset(filters)), params)
+    return [_build(row) for row in result.all()]
