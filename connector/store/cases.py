@@ -24,7 +24,6 @@ from connector.domain import EventType
 from connector.errors import NotFoundError
 from connector.store import events
 from connector.store.ids import new_id
-from connector.store.paging import after_key
 from connector.store.schema import accounts, cases, comments, setups
 
 _ACTION_MARKER = re.compile(r"\[ref:(act_[0-9a-z]{26})\]")
@@ -432,43 +431,6 @@ async def get_comment_json(conn: AsyncConnection, comment_id: str) -> dict[str, 
 
 #: What the public JSON of a case needs (not the content hashes).
 _CASE_COLUMNS = [c for c in cases.c if c.name not in ("summary_hash", "content_hash")]
-
-
-async def list_case_items(
-    conn: AsyncConnection,
-    *,
-    practice_id: str | None = None,
-    vendor: str | None = None,
-    account_id: str | None = None,
-    status: CaseStatus | None = None,
-    action_required: bool | None = None,
-    updated_since: datetime | None = None,
-    include_removed: bool = False,
-    after: tuple[datetime, str] | None = None,
-    limit: int = 100,
-) -> list[dict[str, Any]]:
-    """Cases ordered by (`updated_at`, `id`), after the keyset `after`, as `case_fields` gives
-    them (rows read with `zip`: a RowMapping per row costs ~5 us)."""
-    query = sa.select(*_CASE_COLUMNS).order_by(cases.c.updated_at, cases.c.id).limit(limit)
-    if practice_id is not None:
-        query = query.where(cases.c.practice_id == practice_id)
-    if vendor is not None:
-        query = query.where(cases.c.vendor == vendor)
-    if account_id is not None:
-        query = query.where(cases.c.account_id == account_id)
-    if status is not None:
-        query = query.where(cases.c.status == str(status))
-    if action_required is not None:
-        query = query.where(cases.c.action_required == action_required)
-    if updated_since is not None:
-        query = query.where(cases.c.updated_at >= updated_since)
-    if not include_removed:
-        query = query.where(cases.c.removed_at.is_(None))
-    if after is not None:
-        query = query.where(after_key((cases.c.updated_at, cases.c.id), after))
-    result = await conn.execute(query)
-    keys = list(result.keys())
-    return [case_fields(dict(zip(keys, row, strict=True))) for row in result.all()]
 
 
 async def case_setups_json(conn: AsyncConnection, case_id: str) -> list[dict[str, Any]]:
