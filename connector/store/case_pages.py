@@ -51,6 +51,7 @@ class PageWrite:
     """What a page's write changed: counts and the events to append (type, subject, data)."""
 
     changes: dict[str, Change] = field(default_factory=dict)  # vendor case id -> change
+    ids: dict[str, str] = field(default_factory=dict)  # vendor case id -> case id
     events: list[tuple[EventType, str, dict[str, Any]]] = field(default_factory=list)
 
 
@@ -171,6 +172,7 @@ async def write_page(
             record = {"id": case_id, **base, "created_at": row.created_at, **update}
             events.append((EventType.CASE_UPDATED, case_id, case_json_of(record)))
         result.changes[summary.vendor_case_id] = change
+        result.ids[summary.vendor_case_id] = case_id
         quiet = change is Change.CREATED or first_sync  # a new case brings its history
         case_setups = old_setups.get(case_id, {})
         for setup in item.detail.setups:

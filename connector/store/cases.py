@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -23,7 +23,6 @@ from adapters.base import CaseStatus, CaseSummary, Comment, Setup
 from connector.domain import EventType
 from connector.errors import NotFoundError
 from connector.store import events
-from connector.store.ids import new_id
 from connector.store.schema import accounts, cases, comments, setups
 
 _ACTION_MARKER = re.compile(r"\[ref:(act_[0-9a-z]{26})\]")
@@ -35,21 +34,8 @@ class Change(StrEnum):
     UNCHANGED = "unchanged"
 
 
-# Statements run for every synced case are built once, with parameters: building them per call
-# (coercing every value into the expression tree) cost more CPU than the database work itself.
-_EXISTING_CASE = sa.select(cases.c.id, cases.c.content_hash, cases.c.removed_at).where(
-    cases.c.account_id == sa.bindparam("b_account"),
-    cases.c.vendor_case_id == sa.bindparam("b_vendor_case"),
-)
-_CASE_BY_ID_UPDATE = cases.update().where(cases.c.id == sa.bindparam("b_id"))
-_CASE_SETUPS = sa.select(
-    setups.c.id, setups.c.vendor_setup_id, setups.c.content_hash, setups.c.state
-).where(setups.c.case_id == sa.bindparam("b_case"))
-_SETUP_BY_ID_UPDATE = setups.update().where(setups.c.id == sa.bindparam("b_id"))
-_CASE_COMMENTS = sa.select(
-    comments.c.id, comments.c.vendor_comment_id, comments.c.content_hash
-).where(comments.c.case_id == sa.bindparam("b_case"))
-_COMMENT_BY_ID_UPDATE = comments.update().where(comments.c.id == sa.bindparam("b_id"))
+# Statements run often are built once, with parameters: building them per call (coercing
+# every value into the expression tree) cost more CPU than the database work itself.
 _BY_ID = {
     table.name: sa.select(table).where(table.c.id == sa.bindparam("b_id"))
     for table in (cases, setups, comments)
@@ -131,177 +117,10 @@ async def stored_cases(conn: AsyncConnection, account_id: str) -> dict[str, Stor
     }
 
 
-async def upsert_case(
-    conn: AsyncConnection,
-    *,
-    account_id: str,
-    vendor: str,
-    practice_id: str | None,
-    summary: CaseSummary,
-    vendor_created_at: datetime | None,
-    now: datetime,
-) -> tuple[str, Change]:
-    """Insert or update one case from the portal; a case seen again after removal comes back."""
-    values = summary_values(summary)
-    values["practice_id"] = practice_id
-    values["vendor_created_at"] = vendor_created_at
-    digest = content_hash(values)
-    existing = (
-        await conn.execute(
-            _EXISTING_CASE, {"b_account": account_id, "b_vendor_case": summary.vendor_case_id}
-        )
-    ).first()
-    if existing is None:
-        case_id = new_id("case")
-        await conn.execute(
-            cases.insert(),
-            {
-                "id": case_id,
-                "account_id": account_id,
-                "vendor": vendor,
-                "vendor_case_id": summary.vendor_case_id,
-                "summary_hash": summary_hash(summary),
-                "content_hash": digest,
-                "created_at": now,
-                "updated_at": now,
-                "removed_at": None,
-                **values,
-            },
-        )
-        return case_id, Change.CREATED
-    if existing.content_hash == digest and existing.removed_at is None:
-        await conn.execute(
-            _CASE_BY_ID_UPDATE, {"b_id": existing.id, "summary_hash": summary_hash(summary)}
-        )
-        return existing.id, Change.UNCHANGED
-    await conn.execute(
-        _CASE_BY_ID_UPDATE,
-        {
-            "b_id": existing.id,
-            "summary_hash": summary_hash(summary),
-            "content_hash": digest,
-            "updated_at": now,
-            "removed_at": None,
-            **values,
-        },
-    )
-    return existing.id, Change.UPDATED
-
-
-@dataclass(frozen=True)
-class SetupChange:
-    setup_id: str
-    change: Change
-    state: str
-    previous_state: str | None
-
-
-async def upsert_setups(
-    conn: AsyncConnection,
-    case_id: str,
-    items: Sequence[Setup],
-    now: datetime,
-    *,
-    new_case: bool = False,
-) -> list[SetupChange]:
-    """Upsert the setups the portal lists; setups it no longer lists are kept (never delete on
-    doubt). `new_case`: the case row was inserted in this transaction, so it has no setups yet
-    (one query fewer per new case)."""
-    existing = (
-        {}
-        if new_case
-        else {
-            r.vendor_setup_id: r
-            for r in (await conn.execute(_CASE_SETUPS, {"b_case": case_id})).all()
-        }
-    )
-    changes: list[SetupChange] = []
-    inserts: list[dict[str, Any]] = []
-    for setup in items:
-        values = setup_values(setup)
-        digest = content_hash(values)
-        row = existing.get(setup.vendor_setup_id)
-        if row is None:
-            setup_id = new_id("setup")
-            inserts.append(
-                {
-                    "id": setup_id,
-                    "case_id": case_id,
-                    "vendor_setup_id": setup.vendor_setup_id,
-                    "content_hash": digest,
-                    "created_at": now,
-                    "updated_at": now,
-                    **values,
-                }
-            )
-            changes.append(SetupChange(setup_id, Change.CREATED, str(setup.state), None))
-        elif row.content_hash != digest:
-            await conn.execute(
-                _SETUP_BY_ID_UPDATE,
-                {"b_id": row.id, "content_hash": digest, "updated_at": now, **values},
-            )
-            changes.append(SetupChange(row.id, Change.UPDATED, str(setup.state), row.state))
-        else:
-            changes.append(SetupChange(row.id, Change.UNCHANGED, row.state, row.state))
-    if inserts:
-        await conn.execute(setups.insert(), inserts)  # one executemany for all new setups
-    return changes
-
-
 def connector_action_id(body: str) -> str | None:
     """The action id of the marker the connector appended, if the comment carries one."""
     match = _ACTION_MARKER.search(body)
     return match.group(1) if match else None
-
-
-async def upsert_comments(
-    conn: AsyncConnection,
-    case_id: str,
-    items: Sequence[Comment],
-    now: datetime,
-    *,
-    new_case: bool = False,
-) -> list[tuple[str, Change]]:
-    """Upsert the comments the portal shows (`new_case` as for `upsert_setups`)."""
-    existing = (
-        {}
-        if new_case
-        else {
-            r.vendor_comment_id: r
-            for r in (await conn.execute(_CASE_COMMENTS, {"b_case": case_id})).all()
-        }
-    )
-    changes: list[tuple[str, Change]] = []
-    inserts: list[dict[str, Any]] = []
-    for comment in items:
-        values = comment_values(comment)
-        digest = content_hash(values)
-        row = existing.get(comment.vendor_comment_id)
-        if row is None:
-            comment_id = new_id("cmt")
-            inserts.append(
-                {
-                    "id": comment_id,
-                    "case_id": case_id,
-                    "vendor_comment_id": comment.vendor_comment_id,
-                    "content_hash": digest,
-                    "created_at": now,
-                    "updated_at": now,
-                    **values,
-                }
-            )
-            changes.append((comment_id, Change.CREATED))
-        elif row.content_hash != digest:
-            await conn.execute(
-                _COMMENT_BY_ID_UPDATE,
-                {"b_id": row.id, "content_hash": digest, "updated_at": now, **values},
-            )
-            changes.append((row.id, Change.UPDATED))
-        else:
-            changes.append((row.id, Change.UNCHANGED))
-    if inserts:
-        await conn.execute(comments.insert(), inserts)  # one executemany for all new comments
-    return changes
 
 
 async def mark_removed(
@@ -448,8 +267,8 @@ async def case_comments_json(conn: AsyncConnection, case_id: str) -> list[dict[s
 
 
 def _practice_content_hash(row: sa.Row[object], practice_id: str) -> str:
-    """The case's content hash as the sync engine computes it (`upsert_case`), so that the next
-    sync does not see the new practice as a change of its own."""
+    """The case's content hash as the sync engine computes it (`case_pages.write_page`), so
+    that the next sync does not see the new practice as a change of its own."""
     m = row._mapping
     summary = CaseSummary(
         vendor_case_id=m["vendor_case_id"],

@@ -23,7 +23,7 @@ from connector.clock import utcnow
 from connector.domain import AuthorRole, CaseStatus, SetupState
 from connector.settings import Settings
 from connector.store import Store
-from connector.store import cases as case_rows
+from tests.seeding import seed_case
 
 TOKEN = "api-test-token-0123456789"
 OTHER_TOKEN = "api-test-token-rotated-9876"
@@ -181,7 +181,7 @@ async def seed_cases(
     for n in numbers:
         async with store.transaction() as conn:
             now = utcnow()
-            case_id, _ = await case_rows.upsert_case(
+            case_id, _ = await seed_case(
                 conn,
                 account_id=account_id,
                 vendor=VENDOR,
@@ -189,23 +189,18 @@ async def seed_cases(
                 summary=summary(n, **kwargs),
                 vendor_created_at=now - timedelta(days=3),
                 now=now,
+                setups=[
+                    Setup(f"S-{n}-1", 1, now, SetupState.SUPERSEDED, "Superseded", None),
+                    Setup(f"S-{n}-2", 2, now, SetupState.IN_REVIEW, "Awaiting approval", None),
+                ]
+                if setups
+                else [],
+                comments=[
+                    Comment(f"M-{n}", AuthorRole.TECHNICIAN, "Tech", "Setup ready.", now, True)
+                ]
+                if setups
+                else [],
             )
-            if setups:
-                await case_rows.upsert_setups(
-                    conn,
-                    case_id,
-                    [
-                        Setup(f"S-{n}-1", 1, now, SetupState.SUPERSEDED, "Superseded", None),
-                        Setup(f"S-{n}-2", 2, now, SetupState.IN_REVIEW, "Awaiting approval", None),
-                    ],
-                    now,
-                )
-                await case_rows.upsert_comments(
-                    conn,
-                    case_id,
-                    [Comment(f"M-{n}", AuthorRole.TECHNICIAN, "Tech", "Setup ready.", now, True)],
-                    now,
-                )
         ids.append(case_id)
     return ids
 

@@ -8,6 +8,7 @@ from typing import Any
 from connector.clock import utcnow
 from connector.store import cases as case_rows
 from tests.api.conftest import VENDOR, Api, seed_cases, summary
+from tests.seeding import seed_case
 
 
 async def _changes(api: Api) -> list[dict[str, Any]]:
@@ -63,7 +64,7 @@ async def test_mapping_assigns_cases_and_emits_events(api: Api) -> None:
 
     # The next sync sees the same content: no change of its own, no extra event.
     async with api.store.transaction() as conn:
-        _, change = await case_rows.upsert_case(
+        _, change = await seed_case(
             conn,
             account_id=shared["id"],
             vendor=VENDOR,

@@ -24,12 +24,12 @@ from connector.domain import Account, CaseStatus
 from connector.files import FilesServices, files_services
 from connector.settings import Settings
 from connector.store import Store
-from connector.store import cases as case_rows
 from connector.sync import SyncServices
 from sandbox.common.server import serve
 from tests.files.fileserver import FileServer
 from tests.files.sandbox_env import connect  # noqa: F401 (a fixture of the sandbox tests)
 from tests.files.support import FakeFilesAdapter, connector_api, sha, write_files
+from tests.seeding import seed_case
 from vault import Secret
 
 TOKEN = "files-test-token-0123456789"
@@ -82,14 +82,12 @@ class Env:
             "Awaiting approval", in_review, 0, now,
         )  # fmt: skip
         async with self.store.transaction() as conn:
-            case_id, _ = await case_rows.upsert_case(
-                conn, account_id=account.id, vendor=VENDOR, practice_id=None,
-                summary=summary, vendor_created_at=now - timedelta(days=1), now=now,
-            )  # fmt: skip
             state = SetupState.IN_REVIEW if in_review else SetupState.APPROVED
-            await case_rows.upsert_setups(
-                conn, case_id, [Setup(f"S-{n}-2", 2, now, state, "Awaiting approval", None)], now
-            )
+            case_id, _ = await seed_case(
+                conn, account_id=account.id, vendor=VENDOR, summary=summary, now=now,
+                vendor_created_at=now - timedelta(days=1),
+                setups=[Setup(f"S-{n}-2", 2, now, state, "Awaiting approval", None)],
+            )  # fmt: skip
         refs = []
         for name, kind, size, version in files or PORTAL_FILES:
             stored_name = f"{n}-{name}"

@@ -21,11 +21,11 @@ from connector.cli.app import app
 from connector.clock import utcnow
 from connector.runtime import Runtime, open_runtime
 from connector.settings import load_settings
-from connector.store import cases as case_rows
 from connector.store import files as file_rows
 from connector.sync import SyncServices
 from tests.files.fileserver import FileServer
 from tests.files.support import FakeFilesAdapter, write_files
+from tests.seeding import seed_case
 from vault import Secret
 
 
@@ -53,11 +53,11 @@ def test_files_fetch_with_progress(
             )  # fmt: skip
             now = utcnow()
             async with rt.store.transaction() as conn:
-                case_id, _ = await case_rows.upsert_case(
-                    conn, account_id=account.id, vendor="clearcorrect", practice_id=None,
+                case_id, _ = await seed_case(
+                    conn, account_id=account.id, vendor="clearcorrect", now=now,
                     summary=CaseSummary("CC-1", "P", "1", None, None, CaseStatus.IN_TREATMENT,
                                         "In treatment", False, 0, now),
-                    vendor_created_at=now, now=now,
+                    vendor_created_at=now,
                 )  # fmt: skip
             return case_id
 
