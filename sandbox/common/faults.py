@@ -44,6 +44,8 @@ class Faults:
     # Share of file downloads whose connection drops at a random byte of the body (the
     # client has part of the file and may resume it with a Range request).
     transfer_drop_rate: float = 0.0
+    # Pause between two pieces (256 KiB) of a file's body: a slow transfer, caught in the middle.
+    transfer_pause_ms: float = 0.0
     # 1 is the portal as documented; 2 renames markup and JSON fields parsers depend on.
     layout_version: int = 1
     # Empty means every portal route; otherwise only paths starting with one of these.
@@ -66,7 +68,7 @@ class Faults:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
-        if self.latency_ms < 0 or self.response_latency_ms < 0:
+        if self.latency_ms < 0 or self.response_latency_ms < 0 or self.transfer_pause_ms < 0:
             raise ValueError("latencies must not be negative")
         if self.layout_version not in (1, 2):
             raise ValueError("layout_version must be 1 or 2")

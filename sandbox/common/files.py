@@ -15,6 +15,7 @@ random byte of the body.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import hashlib
 import os
@@ -214,6 +215,7 @@ class FileAnswer(Response):
             if match and (match.group(1) or match.group(2)):
                 self._range(match.group(1), match.group(2))
         self.drop = faults.transfer_drop(self.first, self.last) if self.status_code != 416 else None
+        self.pause = faults.transfer_pause_ms / 1000
 
     def _range(self, start: str, end: str) -> None:
         size = self.made.size
@@ -258,6 +260,8 @@ class FileAnswer(Response):
                 position += len(piece)
                 more = position <= self.last
                 await send({"type": "http.response.body", "body": piece, "more_body": more})
+                if more and self.pause:
+                    await asyncio.sleep(self.pause)
 
 
 def originals(made: list[tuple[str, str, Made]]) -> list[dict[str, Any]]:

@@ -10,7 +10,6 @@ connection; `drop_rate` drops a random answer at a random byte; `ranges=False` i
 
 from __future__ import annotations
 
-import asyncio
 import random
 import re
 import sys
@@ -38,9 +37,6 @@ class FileServer:
     drop_rate: float = 0.0
     drop_at: dict[str, list[int]] = field(default_factory=dict)
     seed: int = 0
-    #: Seconds to wait between pieces of a body (a slow portal, for a download to be caught
-    #: in the middle); can be changed while serving.
-    pause: float = 0.0
     requests: list[tuple[str, str | None, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -118,8 +114,6 @@ class FileServer:
                     raise Dropped(f"dropped {name} at byte {drop}")
                 piece = handle.read(want)
                 position += len(piece)
-                if self.pause:
-                    await asyncio.sleep(self.pause)
                 await send(
                     {"type": "http.response.body", "body": piece, "more_body": position <= last}
                 )

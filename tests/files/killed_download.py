@@ -1,7 +1,8 @@
-"""A download turn in its own process, to be SIGKILLed in the middle (tests/files/test_kill.py).
+"""A download turn in its own process, SIGKILLed in the middle (test_sandbox_kill.py).
 
 `python -m tests.files.killed_download ARGS_JSON`: runs one turn for the account and prints
 `receiving` once more than `after_bytes` arrived, then keeps going (slowly, the server is slow).
+The turn uses the vendor's real adapter against `server_url` (a sandbox portal).
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import json
 import sys
 from typing import Any
 
+from adapters.browser import BrowserPool
+from adapters.registry import AdapterParts, build_adapter
 from connector.files import fetch_account, files_services
 from connector.runtime import open_runtime
 from connector.settings import Settings
 from connector.sync import SyncServices
-from tests.files.support import FakeFilesAdapter
+from tests.sync.support import FAST
 
 
 async def main(args: dict[str, Any]) -> None:
@@ -30,10 +33,11 @@ async def main(args: dict[str, Any]) -> None:
             sys.stdout.flush()
 
     async with open_runtime(settings) as rt:
-        adapter = FakeFilesAdapter("clearcorrect", args["server_url"])
-        services = files_services(
-            settings, SyncServices(rt.store, rt.vault, {"clearcorrect": adapter})
+        vendor = args["vendor"]
+        adapter = build_adapter(
+            vendor, AdapterParts(base_url=args["server_url"], pool=BrowserPool(), policy=FAST)
         )
+        services = files_services(settings, SyncServices(rt.store, rt.vault, {vendor: adapter}))
         await fetch_account(services, args["account_id"], progress=progress)
     sys.stdout.write("finished\n")
 
