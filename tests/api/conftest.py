@@ -23,6 +23,7 @@ from connector.clock import utcnow
 from connector.domain import AuthorRole, CaseStatus, SetupState
 from connector.settings import Settings
 from connector.store import Store
+from tests.inprocess import in_process_api
 from tests.seeding import seed_case
 
 TOKEN = "api-test-token-0123456789"
@@ -118,16 +119,7 @@ async def api_factory(
 
         async def make(database_url: str | None = None, **values: Any) -> Api:
             settings = settings_for(tmp_path, database_url, **values)
-            app = create_app(settings)
-            await stack.enter_async_context(app.router.lifespan_context(app))
-            client = await stack.enter_async_context(
-                httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app),
-                    base_url="http://connector.test",
-                    headers={"Authorization": f"Bearer {TOKEN}"},
-                )
-            )
-            ctx: ApiContext = app.state.ctx
+            app, ctx, client = await in_process_api(stack, settings, TOKEN)
             api = Api(app, client, ctx)
             ctx.wakers.scheduler.append(api.sync_wakes)
             ctx.wakers.actions_loops.append(api.action_wakes)

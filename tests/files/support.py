@@ -27,9 +27,9 @@ from adapters.base import (
     StatusTable,
 )
 from adapters.http import RetryPolicy, fetch_to_sink
-from connector.api.app import create_app
 from connector.api.state import ApiContext
 from connector.settings import Settings
+from tests.inprocess import in_process_api
 from vault import Secret
 
 FAST = RetryPolicy(max_attempts=6, max_total_seconds=20, initial_backoff=0.001, max_backoff=0.01)
@@ -156,16 +156,7 @@ async def connector_api(
     stack: AsyncExitStack, settings: Settings, token: str
 ) -> tuple[ApiContext, httpx.AsyncClient]:
     """The connector's app (its lifespan entered on `stack`) and an API client in-process."""
-    app = create_app(settings)
-    await stack.enter_async_context(app.router.lifespan_context(app))
-    client = await stack.enter_async_context(
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app),
-            base_url="http://connector.test",
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    )
-    ctx: ApiContext = app.state.ctx
+    _, ctx, client = await in_process_api(stack, settings, token)
     return ctx, client
 
 
