@@ -133,9 +133,7 @@ async def sync_account(
             ttl=services.lease_ttl,
             on_take=start,
         ) as lease:
-            run = _Run(
-                services, lease, start, full=full, code_provider=code_provider, progress=progress
-            )
+            run = _Run(services, lease, start, code_provider=code_provider, progress=progress)
             try:
                 return await run.execute()
             except (LeaseLost, _AccountGone, NotFoundError) as gone:
@@ -184,7 +182,6 @@ class _Run:
         lease: AccountLease,
         start: _Start,
         *,
-        full: bool,
         code_provider: CodeProvider,
         progress: Progress,
     ) -> None:
@@ -193,7 +190,7 @@ class _Run:
         self.start = start
         self.account_id = lease.account_id
         self.holder = lease.holder
-        self.full = full
+        self.full = start.full
         self.code_provider = code_provider
         self.progress = progress
         self.run_id = start.run_id

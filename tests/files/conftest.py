@@ -28,7 +28,8 @@ from connector.sync import SyncServices
 from sandbox.common.server import serve
 from tests.files.fileserver import FileServer
 from tests.files.sandbox_env import connect  # noqa: F401 (a fixture of the sandbox tests)
-from tests.files.support import FakeFilesAdapter, connector_api, sha, write_files
+from tests.files.support import FakeFilesAdapter, sha, write_files
+from tests.inprocess import in_process_api
 from tests.seeding import seed_case
 from vault import Secret
 
@@ -137,7 +138,7 @@ async def env_factory(
 
         async def make(database_url: str, blob_store: str, **files: Any) -> Env:
             settings = files_settings(tmp_path, database_url, blob_store, **files)
-            ctx, client = await connector_api(stack, settings, TOKEN)
+            _, ctx, client = await in_process_api(stack, settings, TOKEN)
             adapter = FakeFilesAdapter(VENDOR, url)
             sync = SyncServices(ctx.runtime.store, ctx.runtime.vault, {VENDOR: adapter})
             services = files_services(settings, sync)

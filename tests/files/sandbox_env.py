@@ -28,7 +28,7 @@ from connector.store.schema import cases
 from connector.sync import SyncServices, sync_account
 from sandbox.common.server import PortalHandle
 from sandbox.scenarios import scenario
-from tests.files.support import connector_api
+from tests.inprocess import in_process_api
 from tests.sync.support import FAST, add
 
 TOKEN = "files-sandbox-token-0123456789"
@@ -111,7 +111,7 @@ async def connect(
 
         async def make(portal: PortalHandle, database_url: str, blob_store: str) -> Connected:
             settings = sandbox_settings(tmp_path, database_url, blob_store)
-            ctx, client = await connector_api(stack, settings, TOKEN)
+            _, ctx, client = await in_process_api(stack, settings, TOKEN)
             adapter = build_adapter(
                 portal.vendor, AdapterParts(base_url=portal.url, pool=pool, policy=FAST)
             )

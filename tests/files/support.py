@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import AsyncIterator, Mapping
-from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,9 +26,6 @@ from adapters.base import (
     StatusTable,
 )
 from adapters.http import RetryPolicy, fetch_to_sink
-from connector.api.state import ApiContext
-from connector.settings import Settings
-from tests.inprocess import in_process_api
 from vault import Secret
 
 FAST = RetryPolicy(max_attempts=6, max_total_seconds=20, initial_backoff=0.001, max_backoff=0.01)
@@ -150,14 +146,6 @@ class FakeFilesAdapter:
         session = FakeFilesSession(self.base_url, self.listing)
         self.sessions.append(session)
         return session
-
-
-async def connector_api(
-    stack: AsyncExitStack, settings: Settings, token: str
-) -> tuple[ApiContext, httpx.AsyncClient]:
-    """The connector's app (its lifespan entered on `stack`) and an API client in-process."""
-    _, ctx, client = await in_process_api(stack, settings, token)
-    return ctx, client
 
 
 def write_files(root: Path, sizes: Mapping[str, int], seed: int = 0) -> dict[str, bytes]:
