@@ -36,10 +36,7 @@ class Change(StrEnum):
 
 # Statements run often are built once, with parameters: building them per call (coercing
 # every value into the expression tree) cost more CPU than the database work itself.
-_BY_ID = {
-    table.name: sa.select(table).where(table.c.id == sa.bindparam("b_id"))
-    for table in (cases, setups, comments)
-}
+_CASE_BY_ID = sa.select(cases).where(cases.c.id == sa.bindparam("b_id"))
 
 
 def content_hash(value: Any) -> str:
@@ -226,26 +223,11 @@ def comment_json_of(m: Mapping[str, Any] | sa.RowMapping) -> dict[str, Any]:
     }
 
 
-async def _one_json(
-    conn: AsyncConnection, table: sa.Table, row_id: str, render: Any, label: str
-) -> dict[str, Any]:
-    row = (await conn.execute(_BY_ID[table.name], {"b_id": row_id})).first()
-    if row is None:
-        raise NotFoundError(f"no {label} {row_id}")
-    result: dict[str, Any] = render(row)
-    return result
-
-
 async def get_case_json(conn: AsyncConnection, case_id: str) -> dict[str, Any]:
-    return await _one_json(conn, cases, case_id, case_json, "case")
-
-
-async def get_setup_json(conn: AsyncConnection, setup_id: str) -> dict[str, Any]:
-    return await _one_json(conn, setups, setup_id, setup_json, "setup")
-
-
-async def get_comment_json(conn: AsyncConnection, comment_id: str) -> dict[str, Any]:
-    return await _one_json(conn, comments, comment_id, comment_json, "comment")
+    row = (await conn.execute(_CASE_BY_ID, {"b_id": case_id})).first()
+    if row is None:
+        raise NotFoundError(f"no case {case_id}")
+    return case_json(row)
 
 
 #: What the public JSON of a case needs (not the content hashes).
