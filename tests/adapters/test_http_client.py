@@ -83,9 +83,133 @@ async def test_per_request_cookies_and_a_restored_jar_are_sent() -> None:
 
 
 def test_the_httpx_hook_it_relies_on_is_still_there() -> None:
-    # PortalClient overrides a private method of httpx 0.28; a new httpx must be checked.
+    # PortalClient relies on private parts of httpx 0.28; a new httpx must be checked.
     assert httpx.__version__.startswith("0.28.")
-    assert callable(getattr(httpx.AsyncClient, "_merge_cookies", None))
+    for name in ("_merge_cookies", "_merge_headers", "_transport_for_url", "_set_timeout"):
+        assert callable(getattr(httpx.AsyncClient, name, None)), name
+    assert hasattr(httpx.URL("https://portal.test/")._uri_reference, "_replace")
+
+
+# Paths as adapters build them, and the characters httpx quotes, normalises or refuses.
+path_text = st.lists(
+    st.one_of(
+        st.sampled_from(["api", "cases", "7", "detail", "case.aspx", ".", "..", "%41", "%zz"]),
+        st.text(
+            alphabet="aZ09-._~!$&'()*+,;=:@/%?# \u00e9\u0142\"<>[]{}|^`", min_size=0, max_size=6
+        ),
+    ),
+    min_size=1,
+    max_size=4,
+).map(lambda parts: "/" + "/".join(parts))
+params = st.one_of(
+    st.none(),
+    st.dictionaries(st.sampled_from(["page", "pageSize", "q", "ä"]), st.text(max_size=4)),
+)
+extra_headers = st.one_of(
+    st.none(),
+    st.dictionaries(
+        st.sampled_from(["Accept", "X-Requested-With", "Cookie", "RequestVerificationToken"]),
+        st.text("abc=; ", min_size=1, max_size=6),
+        max_size=2,
+    ),
+)
+base_url = st.sampled_from(
+    ["https://portal.test", "https://portal.test/", "http://127.0.0.1:8080", "https://p.test/x/"]
+)
+
+
+def sent(request: httpx.Request) -> tuple[str, str, list[tuple[str, str]], bytes]:
+    return (request.method, str(request.url), request.headers.multi_items(), request.read())
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    base_url,
+    st.sampled_from(["GET", "HEAD", "DELETE", "POST"]),
+    path_text,
+    params,
+    extra_headers,
+    st.lists(cookie, max_size=3),
+)
+async def test_requests_are_built_as_httpx_builds_them(
+    base: str,
+    method: str,
+    path: str,
+    query: dict[str, str] | None,
+    headers: dict[str, str] | None,
+    cookies: list[Cookie],
+) -> None:
+    async with make_client(base) as ours, httpx.AsyncClient(base_url=base) as plain:
+        ours.headers = plain.headers = {"User-Agent": "t"}
+        # The same cookies in both jars, set by an answer; then two requests (the second is
+        # the one a warm cache answers).
+        answer = [("Set-Cookie", set_cookie(*c)) for c in cookies]
+        for client in (ours, plain):
+            with respx.mock(using="httpx") as router:
+                router.route().mock(return_value=httpx.Response(200, headers=answer))
+                await client.get("/")
+        for _ in range(2):
+            try:
+                expected = sent(plain.build_request(method, path, params=query, headers=headers))
+            except (httpx.InvalidURL, UnicodeEncodeError) as refused:
+                with pytest.raises(type(refused)):
+                    ours.build_request(method, path, params=query, headers=headers)
+                return
+            assert sent(ours.build_request(method, path, params=query, headers=headers)) == expected
+
+
+answers = st.tuples(
+    st.sampled_from([200, 204, 301, 302, 303, 307, 404, 500]),
+    st.sampled_from([None, "/next", "https://elsewhere.test/x", "relative"]),
+    st.lists(cookie, max_size=2),
+    st.binary(max_size=20),
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(answers, min_size=1, max_size=4), st.booleans())
+async def test_answers_come_back_as_httpx_gives_them(
+    steps: list[tuple[int, str | None, list[Cookie], bytes]], streamed: bool
+) -> None:
+    async with make_client(BASE) as ours, httpx.AsyncClient(base_url=BASE) as plain:
+        ours.headers = plain.headers = {"User-Agent": "t"}
+        seen: list[list[object]] = [[], []]
+        for index, client in enumerate((ours, plain)):
+            for status, location, cookies, body in steps:
+                headers = [("Set-Cookie", set_cookie(*c)) for c in cookies]
+                if location is not None:
+                    headers.append(("Location", location))
+                with respx.mock(using="httpx") as router:
+                    router.route().mock(
+                        return_value=httpx.Response(status, headers=headers, content=body)
+                    )
+                    request = client.build_request("GET", "/api/cases/7")
+                    response = await client.send(request, stream=streamed)
+                    content = await response.aread()
+                    await response.aclose()
+                next_request = response.next_request
+                seen[index].append(
+                    (
+                        response.status_code,
+                        response.headers.multi_items(),
+                        content,
+                        response.request is request,
+                        response.history,
+                        None if next_request is None else sent(next_request),
+                        response.encoding,
+                        jar(client),
+                    )
+                )
+        assert seen[0] == seen[1]
+
+
+async def test_a_transport_error_names_its_request() -> None:
+    async with make_client(BASE) as client:
+        with respx.mock(using="httpx") as router:
+            router.get(f"{BASE}/api/cases/7").mock(side_effect=httpx.ConnectError("refused"))
+            with pytest.raises(httpx.ConnectError) as caught:
+                await client.get("/api/cases/7")
+        assert caught.value.request.url == f"{BASE}/api/cases/7"
 
 
 @pytest.mark.parametrize("path", ["/", "/api/cases/7"])
