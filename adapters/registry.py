@@ -10,7 +10,7 @@ from adapters.base import Adapter, PortalSession
 from adapters.base.check import Recorder, Walk
 from adapters.base.facts import Facts
 from adapters.browser import BrowserPool
-from adapters.http import DEFAULT_POLICY, RetryPolicy
+from adapters.http import DEFAULT_POLICY, ConnectionPool, RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -23,18 +23,25 @@ class AdapterParts:
     #: The caller's clock, so a lockout's end ("in 20 minutes") is read on the same clock that
     #: later decides whether it has passed.
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    #: Keep-alive connections shared by the process's portal sessions (None: each session
+    #: opens its own).
+    connections: ConnectionPool | None = None
 
 
 def _invisalign(parts: AdapterParts) -> Adapter:
     from adapters.invisalign import InvisalignAdapter
 
-    return InvisalignAdapter(parts.base_url, parts.pool, policy=parts.policy)
+    return InvisalignAdapter(
+        parts.base_url, parts.pool, policy=parts.policy, connections=parts.connections
+    )
 
 
 def _clearcorrect(parts: AdapterParts) -> Adapter:
     from adapters.clearcorrect import ClearCorrectAdapter
 
-    return ClearCorrectAdapter(parts.base_url, policy=parts.policy, clock=parts.clock)
+    return ClearCorrectAdapter(
+        parts.base_url, policy=parts.policy, clock=parts.clock, connections=parts.connections
+    )
 
 
 _FACTORIES: dict[str, Callable[[AdapterParts], Adapter]] = {

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import structlog
 
 from adapters.browser import BrowserPool
+from adapters.http import connection_pool
 from adapters.registry import AdapterParts, build_adapter, vendor_names
 from connector.clock import utcnow
 from connector.credentials import store_audit_sink
@@ -287,6 +288,7 @@ async def open_sync_services(rt: Runtime, *, check: bool = False) -> AsyncIterat
     """Adapters for every vendor (one browser pool for the process) and the sync services.
     `check` reaches a configured remote browser first (long-running commands and `sync`)."""
     pool = browser_pool(rt.settings)
+    connections = connection_pool()
     try:
         if check:
             await check_browser(pool, rt.settings)
@@ -297,10 +299,12 @@ async def open_sync_services(rt: Runtime, *, check: bool = False) -> AsyncIterat
                     base_url=rt.settings.vendors.for_vendor(vendor).base_url,
                     pool=pool,
                     clock=utcnow,
+                    connections=connections,
                 ),
             )
             for vendor in vendor_names()
         }
         yield SyncServices(rt.store, rt.vault, adapters, policy=schedule_policy(rt.settings))
     finally:
+        await connections.close()
         await pool.close()

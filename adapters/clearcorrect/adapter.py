@@ -56,7 +56,7 @@ from adapters.clearcorrect.pages import PagesReader
 from adapters.clearcorrect.signin import SignInFlow, Site, session_cookie
 from adapters.clearcorrect.site import app, webforms
 from adapters.clearcorrect.status import STATUS_TABLE
-from adapters.http import DEFAULT_POLICY, RetryPolicy, make_client, send
+from adapters.http import DEFAULT_POLICY, ConnectionPool, RetryPolicy, make_client, send
 from vault import Secret
 
 _log = structlog.get_logger("adapters.clearcorrect")
@@ -110,6 +110,7 @@ class ClearCorrectAdapter:
         *,
         policy: RetryPolicy = DEFAULT_POLICY,
         transport: httpx.AsyncBaseTransport | None = None,
+        connections: ConnectionPool | None = None,
         max_relogins: int = MAX_RELOGINS,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
@@ -118,6 +119,7 @@ class ClearCorrectAdapter:
         self.max_relogins = max_relogins
         self.clock = clock
         self._transport = transport
+        self._connections = connections
 
     def __repr__(self) -> str:
         return f"ClearCorrectAdapter({self.base_url!r})"
@@ -131,7 +133,9 @@ class ClearCorrectAdapter:
         guard: SignInGuard,
     ) -> ClearCorrectSession:
         """Restore `session_state` if the portal still honours it; otherwise log in once."""
-        client = make_client(self.base_url, transport=self._transport)
+        client = make_client(
+            self.base_url, transport=self._transport, connections=self._connections
+        )
         session = ClearCorrectSession(self, client, credentials, code_provider, guard)
         try:
             if session_state is None or not await session._restore(session_state):

@@ -6,7 +6,7 @@ total time; 429 honours Retry-After up to a cap; a POST is retried blindly only 
 left (connect error); authentication failures are never retried.
 """
 
-from adapters.http.client import DEFAULT_USER_AGENT, make_client
+from adapters.http.client import DEFAULT_USER_AGENT, connection_pool, make_client
 from adapters.http.download import fetch_to_sink
 from adapters.http.policy import (
     DEFAULT_POLICY,
@@ -18,15 +18,18 @@ from adapters.http.policy import (
     send,
 )
 from adapters.http.redirects import redirect_chain
+from adapters.http.transport import ConnectionPool
 
 __all__ = [
     "DEFAULT_POLICY",
     "DEFAULT_USER_AGENT",
     "ERROR_TABLE",
+    "ConnectionPool",
     "Outcome",
     "RetryPolicy",
     "Rule",
     "classify",
+    "connection_pool",
     "fetch_to_sink",
     "make_client",
     "redirect_chain",

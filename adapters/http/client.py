@@ -32,7 +32,7 @@ import httpx
 from httpx import Timeout
 from httpx._client import USE_CLIENT_DEFAULT, ClientState, UseClientDefault
 
-from adapters.http.transport import AiohttpTransport
+from adapters.http.transport import AiohttpTransport, ConnectionPool
 
 
 def _version() -> str:
@@ -303,9 +303,12 @@ def make_client(
     user_agent: str = DEFAULT_USER_AGENT,
     cookies: httpx.Cookies | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    connections: ConnectionPool | None = None,
 ) -> httpx.AsyncClient:
     """A client for one portal session. Redirects are not followed automatically: login flows
     need to see them, and a redirect to a login page is how many portals say "session expired".
+    With `connections`, the client's requests use that pool's keep-alive connections (its
+    cookies stay its own).
     """
     return PortalClient(
         base_url=base_url,
@@ -317,6 +320,14 @@ def make_client(
         cookies=cookies,
         follow_redirects=False,
         transport=transport
-        or AiohttpTransport(ssl_context=_ssl_context(), max_connections=max_connections),
+        or AiohttpTransport(
+            ssl_context=_ssl_context(), max_connections=max_connections, pool=connections
+        ),
         verify=_ssl_context(),
     )
+
+
+def connection_pool() -> ConnectionPool:
+    """Connections for the portal sessions of one process, with the verified TLS context of
+    every client; the caller closes it."""
+    return ConnectionPool(ssl_context=_ssl_context())

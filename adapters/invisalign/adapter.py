@@ -74,7 +74,14 @@ from adapters.base import (
     with_marker,
 )
 from adapters.browser import BrowserPool, StorageState
-from adapters.http import DEFAULT_POLICY, RetryPolicy, fetch_to_sink, make_client, send
+from adapters.http import (
+    DEFAULT_POLICY,
+    ConnectionPool,
+    RetryPolicy,
+    fetch_to_sink,
+    make_client,
+    send,
+)
 from adapters.http.parse import expect_json
 from adapters.invisalign import fastpath, site
 from adapters.invisalign.browsing import Tab
@@ -121,6 +128,7 @@ class InvisalignAdapter:
         overlap: timedelta = DEFAULT_OVERLAP,
         max_listing_restarts: int = MAX_LISTING_RESTARTS,
         transport: httpx.AsyncBaseTransport | None = None,
+        connections: ConnectionPool | None = None,
         login_hosts: tuple[str, ...] = (),
         fast_path: bool = True,
         render_timeout: float = RENDER_TIMEOUT,
@@ -144,12 +152,13 @@ class InvisalignAdapter:
             allowed_login_hosts(self.base_url, login_hosts),
         )
         self._transport = transport
+        self._connections = connections
 
     def __repr__(self) -> str:
         return f"InvisalignAdapter({self.base_url!r})"
 
     def http_client(self) -> httpx.AsyncClient:
-        return make_client(self.base_url, transport=self._transport)
+        return make_client(self.base_url, transport=self._transport, connections=self._connections)
 
     async def open(
         self,
