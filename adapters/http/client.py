@@ -2,7 +2,8 @@
 
 Requests go over `adapters.http.transport.AiohttpTransport` (aiohttp's pool and C parser)
 unless a caller passes its own transport (tests pass httpx's or respx's). Measured on this
-2-core machine against the sandbox, client CPU per request, two runs each:
+2-core machine against the sandbox, client CPU per request, two runs each
+(`bench/http_client_bench.py` measures them again):
 
 | transport | us per request |
 |---|---|

@@ -2,9 +2,10 @@
 
 A page of up to a hundred cases is written with a constant number of statements, whatever its
 size: one query for the cases already stored, one for their setups, one for their comments,
-then `executemany` inserts and updates, and every event built from the values in hand (no
-re-read of what was just written). The rules are `connector.store.cases`' (what changed, what a
-case's JSON looks like); this module only does them for many cases at once.
+then inserts (`connector.store.bulk`: COPY on PostgreSQL) and `executemany` updates, and every
+event built from the values in hand (no re-read of what was just written). The rules are
+`connector.store.cases`' (what changed, what a case's JSON looks like); this module only does
+them for many cases at once.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.base import CaseDetail, SetupState
 from connector.domain import EventType
+from connector.store.bulk import insert_rows
 from connector.store.cases import (
     Change,
     case_json_of,
@@ -234,15 +236,12 @@ async def write_page(
                 comment_updates.append(
                     {"b_id": old.id, "content_hash": digest, "updated_at": now, **values}
                 )
-    if case_inserts:
-        await conn.execute(cases.insert(), case_inserts)
+    await insert_rows(conn, cases, case_inserts)
     await _update_many(conn, _CASE_UPDATE, case_updates)
     await _update_many(conn, _CASE_UPDATE, hash_updates)
-    if setup_inserts:
-        await conn.execute(setups.insert(), setup_inserts)
+    await insert_rows(conn, setups, setup_inserts)
     await _update_many(conn, _SETUP_UPDATE, setup_updates)
-    if comment_inserts:
-        await conn.execute(comments.insert(), comment_inserts)
+    await insert_rows(conn, comments, comment_inserts)
     await _update_many(conn, _COMMENT_UPDATE, comment_updates)
     return result
 
