@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import re
 import subprocess
 import sys
 import time
@@ -35,9 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from adapters.http import connection_pool, make_client, send  # noqa: E402
-from bench.sync_bench import CLI, admin, env, free_port  # noqa: E402
-
-TOKEN = re.compile(r'name="__RequestVerificationToken"[^>]*value="([^"]+)"')
+from bench.sync_bench import CLI, admin, env, free_port, sign_in_bare  # noqa: E402
 
 
 async def sign_in(portal: str) -> tuple[dict[str, str], list[str]]:
@@ -46,16 +43,7 @@ async def sign_in(portal: str) -> tuple[dict[str, str], list[str]]:
     login = next(x for x in state["logins"] if x["username"].startswith("tps."))
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(base_url=portal, cookie_jar=jar) as http:
-        async with http.get("/Identity/Account/Login") as page:
-            token = TOKEN.search(await page.text())
-        assert token, "no request token on the sign-in page"
-        form = {
-            "Input.Email": login["username"],
-            "Input.Password": login["password"],
-            "__RequestVerificationToken": token.group(1),
-        }
-        async with http.post("/Identity/Account/Login", data=form, allow_redirects=False):
-            pass
+        await sign_in_bare(http, login)
         async with http.get("/api/cases", params={"page": "1", "pageSize": "100"}) as r:
             numbers = [item["caseNumber"] for item in (await r.json())["items"]]
     return {c.key: c.value for c in jar}, numbers

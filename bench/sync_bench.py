@@ -177,6 +177,22 @@ async def add_accounts(url: str, key_file: Path, logins: list[dict[str, Any]]) -
         await store.close()
 
 
+async def sign_in_bare(http: aiohttp.ClientSession, login: dict[str, Any]) -> None:
+    """The sandbox's Identity sign-in with a minimal client (the floor's and baselines')."""
+    async with http.get("/Identity/Account/Login") as page:
+        token = re.search(
+            r'name="__RequestVerificationToken"[^>]*value="([^"]+)"', await page.text()
+        )
+    assert token, "no request token on the sign-in page"
+    form = {
+        "Input.Email": login["username"],
+        "Input.Password": login["password"],
+        "__RequestVerificationToken": token.group(1),
+    }
+    async with http.post("/Identity/Account/Login", data=form, allow_redirects=False) as r:
+        assert r.status in (200, 302), r.status
+
+
 async def lean_floor(
     portal: str, logins: list[dict[str, Any]], concurrency: int, database: Path
 ) -> tuple[float, float, int]:
@@ -188,20 +204,10 @@ async def lean_floor(
     db.execute("CREATE TABLE cases (login TEXT, number TEXT, detail TEXT, comments TEXT)")
     limit = asyncio.Semaphore(concurrency)
     stored = 0
-    token_pattern = re.compile(r'name="__RequestVerificationToken"[^>]*value="([^"]+)"')
 
     async def one(http: aiohttp.ClientSession, login: dict[str, Any]) -> None:
         nonlocal stored
-        async with http.get("/Identity/Account/Login") as page:
-            token = token_pattern.search(await page.text())
-        assert token, "no request token on the sign-in page"
-        form = {
-            "Input.Email": login["username"],
-            "Input.Password": login["password"],
-            "__RequestVerificationToken": token.group(1),
-        }
-        async with http.post("/Identity/Account/Login", data=form, allow_redirects=False) as r:
-            assert r.status in (200, 302), r.status
+        await sign_in_bare(http, login)
         number = 1
         while True:
             params = {"page": str(number), "pageSize": "100"}
