@@ -59,11 +59,24 @@ async def load_session_state(
     return await saved.open(vault) if saved is not None else None
 
 
+async def seal_session_state(vault: Vault, account_id: str, state: Secret) -> SealedRecord:
+    """Seal a session's state for the account (outside any transaction: sealing needs none)."""
+    return await vault.seal(state, account_id, Purpose.BROWSER_SESSION)
+
+
+async def store_sealed_session(
+    conn: Connection, account_id: str, credential_version: int, record: SealedRecord
+) -> None:
+    """Make a sealed session the account's saved one in the caller's transaction, shredding
+    the one it replaces."""
+    await browser_sessions.replace_session(
+        conn, account_id, credential_version, record, new_id("sec"), utcnow()
+    )
+
+
 async def save_session_state(
     store: Store, vault: Vault, account_id: str, credential_version: int, state: Secret
 ) -> None:
-    record = await vault.seal(state, account_id, Purpose.BROWSER_SESSION)
+    record = await seal_session_state(vault, account_id, state)
     async with store.transaction() as conn:
-        await browser_sessions.replace_session(
-            conn, account_id, credential_version, record, new_id("sec"), utcnow()
-        )
+        await store_sealed_session(conn, account_id, credential_version, record)

@@ -176,6 +176,47 @@ async def update_account(
     return await get_account(conn, account_id)
 
 
+async def update_account_if_status(
+    conn: AsyncConnection,
+    account_id: str,
+    expected: AccountStatus,
+    *,
+    now: datetime,
+    **values: Any,
+) -> bool:
+    """`update_account` while the stored status is still `expected`, without reading the row
+    back; False when it is not (changed meanwhile, or the account is gone)."""
+    unknown = set(values) - _UPDATABLE - {"username_key"}
+    if unknown or "username" in values:
+        raise ValueError(f"not updatable here: {', '.join(sorted(unknown or {'username'}))}")
+    if "status" in values:
+        values["status"] = str(values["status"])
+    statement = _status_update(frozenset(values))
+    params = {f"v_{k}": v for k, v in values.items()}
+    result = await conn.execute(
+        statement, {**params, "v_updated_at": now, "b_id": account_id, "b_status": str(expected)}
+    )
+    return bool(result.rowcount)
+
+
+#: `update_account_if_status` statements by the columns they set (a sync's end sets the same
+#: ones every time: built once, its compiled form cached).
+_STATUS_UPDATES: dict[frozenset[str], sa.Update] = {}
+
+
+def _status_update(columns: frozenset[str]) -> sa.Update:
+    statement = _STATUS_UPDATES.get(columns)
+    if statement is None:
+        statement = (
+            accounts.update()
+            .where(accounts.c.id == sa.bindparam("b_id"))
+            .where(accounts.c.status == sa.bindparam("b_status"))
+            .values({c: sa.bindparam(f"v_{c}") for c in sorted(columns | {"updated_at"})})
+        )
+        _STATUS_UPDATES[columns] = statement
+    return statement
+
+
 async def due_account_ids(
     conn: AsyncConnection, now: datetime, limit: int, *, skip_statuses: Iterable[AccountStatus]
 ) -> list[str]:
