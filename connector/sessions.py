@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from connector.clock import utcnow
 from connector.credentials import audit_in
-from connector.store import Connection, browser_sessions, sealed
+from connector.store import Connection, browser_sessions
 from connector.store.database import Store
 from connector.store.ids import new_id
 from vault import AuditReceipt, Decryption, Purpose, SealedRecord, Secret, Vault
@@ -43,12 +43,12 @@ async def saved_session_in(
 ) -> SavedSession | None:
     """The account's saved session for this credential version, its decryption audited in
     `conn`'s transaction; None when there is none."""
-    saved = await browser_sessions.saved_session(conn, account_id)
-    if saved is None or saved.credential_version != credential_version:
+    found = await browser_sessions.saved_session_with_record(conn, account_id)
+    if found is None or found[0].credential_version != credential_version:
         return None
-    stored = await sealed.load_sealed(conn, saved.sealed_id)
-    event = Decryption(account_id, Purpose.BROWSER_SESSION, stored.record.kek_id, RESTORE_REASON)
-    return SavedSession(account_id, stored.record, await audit_in(conn, event))
+    record = found[1]
+    event = Decryption(account_id, Purpose.BROWSER_SESSION, record.kek_id, RESTORE_REASON)
+    return SavedSession(account_id, record, await audit_in(conn, event))
 
 
 async def load_session_state(

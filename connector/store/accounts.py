@@ -96,13 +96,16 @@ async def insert_account(
     return await get_account(conn, account_id)
 
 
+#: Built once (every sync reads its account in each transaction): a statement built per call
+#: costs its construction and its cache key again, about as much as running it.
+_BY_ID = _SELECT.where(accounts.c.id == sa.bindparam("b_id"))
+_BY_ID_LOCKED = _BY_ID.with_for_update(of=accounts)
+
+
 async def get_account(conn: AsyncConnection, account_id: str, *, lock: bool = False) -> Account:
     """One account. `lock` takes a row lock on PostgreSQL (SELECT ... FOR UPDATE) for a
     read-modify-write; on SQLite the write transaction's BEGIN IMMEDIATE already serialises."""
-    query = _SELECT.where(accounts.c.id == account_id)
-    if lock:
-        query = query.with_for_update(of=accounts)
-    row = (await conn.execute(query)).first()
+    row = (await conn.execute(_BY_ID_LOCKED if lock else _BY_ID, {"b_id": account_id})).first()
     if row is None:
         raise NotFoundError(f"no account {account_id}")
     return _account(row)

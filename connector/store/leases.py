@@ -35,13 +35,21 @@ def _dead_local_holder(holder: str) -> bool:
     return False
 
 
+#: Built once, like `_RENEW` (every lease taken reads it).
+_HOLDER = sa.select(sync_leases.c.holder).where(
+    sync_leases.c.account_id == sa.bindparam("b_account")
+)
+_RELEASE = sync_leases.delete().where(
+    sync_leases.c.account_id == sa.bindparam("b_account"),
+    sync_leases.c.holder == sa.bindparam("b_holder"),
+)
+
+
 async def reap_dead_holder(conn: AsyncConnection, account_id: str, now: datetime) -> bool:
     """Free a lease whose holder died on this machine (a killed process cannot release it),
     and mark that holder's unfinished run abandoned. Holders on other machines are left to
     their lease's expiry."""
-    row = (
-        await conn.execute(sa.select(sync_leases).where(sync_leases.c.account_id == account_id))
-    ).first()
+    row = (await conn.execute(_HOLDER, {"b_account": account_id})).first()
     if row is None or not _dead_local_holder(row.holder):
         return False
     await conn.execute(
@@ -103,9 +111,5 @@ async def renew_lease(
 
 
 async def release_lease(conn: AsyncConnection, account_id: str, holder: str) -> bool:
-    result = await conn.execute(
-        sync_leases.delete().where(
-            sync_leases.c.account_id == account_id, sync_leases.c.holder == holder
-        )
-    )
+    result = await conn.execute(_RELEASE, {"b_account": account_id, "b_holder": holder})
     return bool(result.rowcount)
