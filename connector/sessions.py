@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from connector.clock import utcnow
 from connector.credentials import audit_in
-from connector.store import Connection, browser_sessions, sealed
+from connector.store import Connection, browser_sessions
 from connector.store.database import Store
 from connector.store.ids import new_id
 from vault import AuditReceipt, Decryption, Purpose, SealedRecord, Secret, Vault
@@ -43,12 +43,12 @@ async def saved_session_in(
 ) -> SavedSession | None:
     """The account's saved session for this credential version, its decryption audited in
     `conn`'s transaction; None when there is none."""
-    saved = await browser_sessions.saved_session(conn, account_id)
-    if saved is None or saved.credential_version != credential_version:
+    found = await browser_sessions.saved_session_with_record(conn, account_id)
+    if found is None or found[0].credential_version != credential_version:
         return None
-    stored = await sealed.load_sealed(conn, saved.sealed_id)
-    event = Decryption(account_id, Purpose.BROWSER_SESSION, stored.record.kek_id, RESTORE_REASON)
-    return SavedSession(account_id, stored.record, await audit_in(conn, event))
+    record = found[1]
+    event = Decryption(account_id, Purpose.BROWSER_SESSION, record.kek_id, RESTORE_REASON)
+    return SavedSession(account_id, record, await audit_in(conn, event))
 
 
 async def load_session_state(
@@ -59,11 +59,24 @@ async def load_session_state(
     return await saved.open(vault) if saved is not None else None
 
 
+async def seal_session_state(vault: Vault, account_id: str, state: Secret) -> SealedRecord:
+    """Seal a session's state for the account (outside any transaction: sealing needs none)."""
+    return await vault.seal(state, account_id, Purpose.BROWSER_SESSION)
+
+
+async def store_sealed_session(
+    conn: Connection, account_id: str, credential_version: int, record: SealedRecord
+) -> None:
+    """Make a sealed session the account's saved one in the caller's transaction, shredding
+    the one it replaces."""
+    await browser_sessions.replace_session(
+        conn, account_id, credential_version, record, new_id("sec"), utcnow()
+    )
+
+
 async def save_session_state(
     store: Store, vault: Vault, account_id: str, credential_version: int, state: Secret
 ) -> None:
-    record = await vault.seal(state, account_id, Purpose.BROWSER_SESSION)
+    record = await seal_session_state(vault, account_id, state)
     async with store.transaction() as conn:
-        await browser_sessions.replace_session(
-            conn, account_id, credential_version, record, new_id("sec"), utcnow()
-        )
+        await store_sealed_session(conn, account_id, credential_version, record)

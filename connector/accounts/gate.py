@@ -43,7 +43,7 @@ from connector.accounts.meaning import (
     sign_in_effect,
 )
 from connector.clock import utcnow
-from connector.domain import AccountStatus, CredentialState
+from connector.domain import Account, AccountStatus, CredentialState
 from connector.store import Connection, signins
 from connector.store import accounts as account_rows
 from connector.store import credentials as credential_rows
@@ -127,10 +127,12 @@ def _dead_local(holder: str) -> bool:
 
 
 async def subject_for_account(
-    conn: Connection, account_id: str, source: AttemptSource
+    conn: Connection, account_id: str, source: AttemptSource, *, account: Account | None = None
 ) -> SignInSubject | Refusal:
-    """The subject of an account's stored login (its current credential version)."""
-    account = await account_rows.get_account(conn, account_id)
+    """The subject of an account's stored login (its current credential version); `account`
+    when the caller read it in this transaction already."""
+    if account is None:
+        account = await account_rows.get_account(conn, account_id)
     current = await credential_rows.credential_in_state(conn, account_id, CredentialState.CURRENT)
     if current is None:
         return Refusal(RefusalReason.NO_CREDENTIALS, "the account has no stored login")
@@ -145,14 +147,20 @@ async def subject_for_account(
     )
 
 
-async def decide(conn: Connection, subject: SignInSubject, now: datetime) -> Decision:
+async def decide(
+    conn: Connection, subject: SignInSubject, now: datetime, *, account: Account | None = None
+) -> Decision:
     """May `subject` sign in now? Call inside a write transaction (it locks the portal login's
-    row and settles attempts whose process died)."""
+    row and settles attempts whose process died). `account`: the subject's account, when the
+    caller read it in this transaction already (only its pause is looked at)."""
     login = await signins.portal_login(conn, subject.vendor, subject.username, now, lock=True)
-    if await _settle_stale(conn, subject, now):
+    pending = await signins.pending_attempts(conn, subject.vendor, subject.username)
+    if await _settle_stale(conn, pending, now):
         login = await signins.portal_login(conn, subject.vendor, subject.username, now)
+        pending = await signins.pending_attempts(conn, subject.vendor, subject.username)
     if subject.account_id is not None and subject.source is not AttemptSource.FORM:
-        account = await account_rows.get_account(conn, subject.account_id)
+        if account is None or account.id != subject.account_id:
+            account = await account_rows.get_account(conn, subject.account_id)
         if account.status is AccountStatus.DISABLED:
             return Refusal(RefusalReason.PAUSED, "the account is paused; resume it first")
     if login.locked_until is not None and login.locked_until > now:
@@ -162,14 +170,24 @@ async def decide(conn: Connection, subject: SignInSubject, now: datetime) -> Dec
             f"{login.locked_until.isoformat(timespec='minutes')}; nothing is tried before then",
             login.locked_until,
         )
-    signed_in_before = await _signed_in_before(conn, subject)
-    if await _credential_rejected(conn, subject):
+    # A stored credential: read once for both questions. A typed one in the form is tried once
+    # by the one verification that holds it, so it needs no record.
+    credential = (
+        await credential_rows.get_credential(conn, subject.credential_id)
+        if subject.credential_id is not None
+        else None
+    )
+    signed_in_before = credential is not None and credential.signed_in_at is not None
+    if subject.credential_id is not None and (
+        credential is None or credential.rejected_at is not None
+    ):
+        # The portal rejected it (or its answer was lost on a first try).
         return Refusal(
             RefusalReason.CREDENTIALS_REJECTED,
             "the portal rejected this password (or its answer was lost on a first try); it is "
             "never sent again: enter the login again",
         )
-    pending = await signins.pending_attempts(conn, subject.vendor, subject.username)
+    # The pending attempts read under the login's lock: no other decider adds one meanwhile.
     if not signed_in_before and any(p.credential_ref == subject.credential_ref for p in pending):
         return Refusal(
             RefusalReason.IN_FLIGHT, "a first sign-in with this password is still under way"
@@ -187,26 +205,10 @@ def budget_message(login: PortalLogin, pending: int) -> str:
     )
 
 
-async def _signed_in_before(conn: Connection, subject: SignInSubject) -> bool:
-    if subject.credential_id is None:
-        return False
-    credential = await credential_rows.get_credential(conn, subject.credential_id)
-    return credential is not None and credential.signed_in_at is not None
-
-
-async def _credential_rejected(conn: Connection, subject: SignInSubject) -> bool:
-    """A stored credential the portal rejected (or whose first answer was lost). A typed one in
-    the form is tried once by the one verification that holds it, so it needs no record."""
-    if subject.credential_id is None:
-        return False
-    credential = await credential_rows.get_credential(conn, subject.credential_id)
-    return credential is None or credential.rejected_at is not None
-
-
-async def _settle_stale(conn: Connection, subject: SignInSubject, now: datetime) -> bool:
+async def _settle_stale(conn: Connection, pending: list[Attempt], now: datetime) -> bool:
     """Settle the pending attempts of processes that died or answers that never came."""
     settled = False
-    for attempt in await signins.pending_attempts(conn, subject.vendor, subject.username):
+    for attempt in pending:
         if _dead_local(attempt.holder) or attempt.at < now - STALE_ATTEMPT:
             await settle(conn, attempt, SignInEffect.UNKNOWN, "no_answer", now)
             settled = True

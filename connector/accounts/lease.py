@@ -61,9 +61,16 @@ class AccountLease:
         self.renewed_at = time.monotonic()
 
     async def release_in(self, conn: Connection) -> None:
-        """Give the lease up inside the caller's last transaction (one commit fewer); the
-        context manager then has nothing left to release."""
-        await leases.release_lease(conn, self.account_id, self.holder)
+        """Give the lease up inside the caller's last transaction (one commit fewer), checking
+        that it is still ours in the same statement: raises `LeaseLost` (so the transaction
+        writes nothing) like `renew_in`. Call `released_with()` once the transaction committed:
+        the context manager then has nothing left to release."""
+        if self.lost or not await leases.release_lease(conn, self.account_id, self.holder):
+            self.lost = True
+            raise LeaseLost(f"lost the lease of {self.account_id}")
+
+    def released_with(self) -> None:
+        """The transaction that released the lease committed."""
         self.released = True
 
     def renewal_due(self) -> bool:

@@ -11,7 +11,7 @@ portal is still running.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -108,6 +108,28 @@ async def apply_outcome(
         message=outcome.message,
         **values,
     )
+
+
+async def keep_status(
+    conn: Connection, before: Account, outcome: AccountOutcome, now: datetime, **values: Any
+) -> Account | None:
+    """Write an outcome whose status is the one `before` has, without reading the row first:
+    the update applies only while the stored status still is `before`'s (no transition, so no
+    event). None when the status differs or changed meanwhile (or the account is gone): the
+    caller then reads it locked and goes through `apply_outcome`."""
+    if outcome.status is not before.status:
+        return None
+    fields = {
+        "status": outcome.status,
+        "status_reason": outcome.reason,
+        "status_message": outcome.message,
+        **values,
+    }
+    if not await account_rows.update_account_if_status(
+        conn, before.id, before.status, now=now, **fields
+    ):
+        return None
+    return replace(before, updated_at=now, **fields)
 
 
 def refusal_change(refusal: Refusal, lock_margin: timedelta = LOCK_MARGIN) -> StatusChange:

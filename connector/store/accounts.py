@@ -96,13 +96,16 @@ async def insert_account(
     return await get_account(conn, account_id)
 
 
+#: Built once (every sync reads its account in each transaction): a statement built per call
+#: costs its construction and its cache key again, about as much as running it.
+_BY_ID = _SELECT.where(accounts.c.id == sa.bindparam("b_id"))
+_BY_ID_LOCKED = _BY_ID.with_for_update(of=accounts)
+
+
 async def get_account(conn: AsyncConnection, account_id: str, *, lock: bool = False) -> Account:
     """One account. `lock` takes a row lock on PostgreSQL (SELECT ... FOR UPDATE) for a
     read-modify-write; on SQLite the write transaction's BEGIN IMMEDIATE already serialises."""
-    query = _SELECT.where(accounts.c.id == account_id)
-    if lock:
-        query = query.with_for_update(of=accounts)
-    row = (await conn.execute(query)).first()
+    row = (await conn.execute(_BY_ID_LOCKED if lock else _BY_ID, {"b_id": account_id})).first()
     if row is None:
         raise NotFoundError(f"no account {account_id}")
     return _account(row)
@@ -174,6 +177,47 @@ async def update_account(
     if result.rowcount == 0:
         raise NotFoundError(f"no account {account_id}")
     return await get_account(conn, account_id)
+
+
+async def update_account_if_status(
+    conn: AsyncConnection,
+    account_id: str,
+    expected: AccountStatus,
+    *,
+    now: datetime,
+    **values: Any,
+) -> bool:
+    """`update_account` while the stored status is still `expected`, without reading the row
+    back; False when it is not (changed meanwhile, or the account is gone)."""
+    unknown = set(values) - _UPDATABLE - {"username_key"}
+    if unknown or "username" in values:
+        raise ValueError(f"not updatable here: {', '.join(sorted(unknown or {'username'}))}")
+    if "status" in values:
+        values["status"] = str(values["status"])
+    statement = _status_update(frozenset(values))
+    params = {f"v_{k}": v for k, v in values.items()}
+    result = await conn.execute(
+        statement, {**params, "v_updated_at": now, "b_id": account_id, "b_status": str(expected)}
+    )
+    return bool(result.rowcount)
+
+
+#: `update_account_if_status` statements by the columns they set (a sync's end sets the same
+#: ones every time: built once, its compiled form cached).
+_STATUS_UPDATES: dict[frozenset[str], sa.Update] = {}
+
+
+def _status_update(columns: frozenset[str]) -> sa.Update:
+    statement = _STATUS_UPDATES.get(columns)
+    if statement is None:
+        statement = (
+            accounts.update()
+            .where(accounts.c.id == sa.bindparam("b_id"))
+            .where(accounts.c.status == sa.bindparam("b_status"))
+            .values({c: sa.bindparam(f"v_{c}") for c in sorted(columns | {"updated_at"})})
+        )
+        _STATUS_UPDATES[columns] = statement
+    return statement
 
 
 async def due_account_ids(

@@ -40,16 +40,21 @@ async def insert_audit(
     kek_id: str | None = None,
 ) -> None:
     await conn.execute(
-        audit_log.insert().values(
-            at=at,
-            account_id=account_id,
-            action=action,
-            purpose=purpose,
-            kek_id=kek_id,
-            reason=reason[:200],
-            actor=actor(),
-        )
+        _INSERT,
+        {
+            "at": at,
+            "account_id": account_id,
+            "action": action,
+            "purpose": purpose,
+            "kek_id": kek_id,
+            "reason": reason[:200],
+            "actor": actor(),
+        },
     )
+
+
+#: Built once (every decryption writes one); the columns come from the parameters' keys.
+_INSERT = audit_log.insert()
 
 
 async def list_audit(conn: AsyncConnection, account_id: str | None = None) -> list[AuditEntry]:

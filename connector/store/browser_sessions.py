@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connector.store import sealed
 from connector.store.dialect import upsert
-from connector.store.schema import browser_sessions
+from connector.store.schema import browser_sessions, sealed_secrets
 from vault import Purpose, SealedRecord
 
 
@@ -20,6 +21,38 @@ class SavedSession:
     sealed_id: str
     credential_version: int
     saved_at: datetime
+
+
+#: Built once: every run that restores a session reads it with its sealed record.
+_WITH_RECORD = (
+    sa.select(
+        browser_sessions.c.sealed_id,
+        browser_sessions.c.credential_version,
+        browser_sessions.c.saved_at,
+        sealed_secrets.c.format_version,
+        sealed_secrets.c.kek_id,
+        sealed_secrets.c.wrapped_key,
+        sealed_secrets.c.nonce,
+        sealed_secrets.c.ciphertext,
+    )
+    .select_from(
+        browser_sessions.join(sealed_secrets, sealed_secrets.c.id == browser_sessions.c.sealed_id)
+    )
+    .where(browser_sessions.c.account_id == sa.bindparam("b_account"))
+)
+#: The upsert of `replace_session`, per dialect (each builds its own `ON CONFLICT`).
+_UPSERTS: dict[str, Any] = {}
+
+
+async def saved_session_with_record(
+    conn: AsyncConnection, account_id: str
+) -> tuple[SavedSession, SealedRecord] | None:
+    """The account's saved session and its sealed record, in one read."""
+    row = (await conn.execute(_WITH_RECORD, {"b_account": account_id})).first()
+    if row is None:
+        return None
+    saved = SavedSession(row.sealed_id, row.credential_version, row.saved_at)
+    return saved, sealed.sealed_record(row._mapping)
 
 
 async def saved_session(conn: AsyncConnection, account_id: str) -> SavedSession | None:
@@ -42,7 +75,6 @@ async def replace_session(
     now: datetime,
 ) -> None:
     """Store a sealed session for the account, shredding the one it replaces."""
-    old = await saved_session(conn, account_id)
     await sealed.insert_sealed(
         conn,
         sealed_id=sealed_id,
@@ -51,24 +83,28 @@ async def replace_session(
         record=record,
         now=now,
     )
-    statement = upsert(conn, browser_sessions).values(
-        account_id=account_id,
-        sealed_id=sealed_id,
-        credential_version=credential_version,
-        saved_at=now,
-    )
-    await conn.execute(
-        statement.on_conflict_do_update(
+    statement = _UPSERTS.get(conn.dialect.name)
+    if statement is None:
+        insert = upsert(conn, browser_sessions)
+        statement = insert.on_conflict_do_update(
             index_elements=[browser_sessions.c.account_id],
             set_={
-                "sealed_id": sealed_id,
-                "credential_version": credential_version,
-                "saved_at": now,
+                "sealed_id": insert.excluded.sealed_id,
+                "credential_version": insert.excluded.credential_version,
+                "saved_at": insert.excluded.saved_at,
             },
         )
-    )
-    if old is not None:
-        await sealed.delete_sealed(conn, old.sealed_id)
+        _UPSERTS[conn.dialect.name] = statement
+    params = {
+        "account_id": account_id,
+        "sealed_id": sealed_id,
+        "credential_version": credential_version,
+        "saved_at": now,
+    }
+    await conn.execute(statement, params)
+    # The session row names the new record now: the one it replaced (an account has one saved
+    # session) is shredded without reading its id first.
+    await sealed.delete_others(conn, account_id, Purpose.BROWSER_SESSION, sealed_id)
 
 
 async def forget_session(conn: AsyncConnection, account_id: str) -> None:

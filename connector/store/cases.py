@@ -106,12 +106,16 @@ class StoredCase:
 
 async def stored_cases(conn: AsyncConnection, account_id: str) -> dict[str, StoredCase]:
     """Every case of an account by vendor case id (removed ones too)."""
-    query = sa.select(cases.c.id, cases.c.vendor_case_id, cases.c.summary_hash, cases.c.removed_at)
-    query = query.where(cases.c.account_id == account_id)
     return {
         r.vendor_case_id: StoredCase(r.id, r.summary_hash, r.removed_at is not None)
-        for r in (await conn.execute(query)).all()
+        for r in (await conn.execute(_STORED, {"b_account": account_id})).all()
     }
+
+
+#: Built once: every sync reads it when it starts.
+_STORED = sa.select(
+    cases.c.id, cases.c.vendor_case_id, cases.c.summary_hash, cases.c.removed_at
+).where(cases.c.account_id == sa.bindparam("b_account"))
 
 
 def connector_action_id(body: str) -> str | None:

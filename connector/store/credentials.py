@@ -62,14 +62,22 @@ async def insert_credential(conn: AsyncConnection, credential: CredentialVersion
 async def credential_in_state(
     conn: AsyncConnection, account_id: str, state: CredentialState
 ) -> CredentialVersion | None:
-    query = (
-        sa.select(credentials)
-        .where(credentials.c.account_id == account_id, credentials.c.state == str(state))
-        .order_by(credentials.c.version.desc())
-        .limit(1)
-    )
-    row = (await conn.execute(query)).first()
+    params = {"b_account": account_id, "b_state": str(state)}
+    row = (await conn.execute(_IN_STATE, params)).first()
     return _credential(row) if row else None
+
+
+#: Built once: the gate reads an account's credential on every decision.
+_IN_STATE = (
+    sa.select(credentials)
+    .where(
+        credentials.c.account_id == sa.bindparam("b_account"),
+        credentials.c.state == sa.bindparam("b_state"),
+    )
+    .order_by(credentials.c.version.desc())
+    .limit(1)
+)
+_BY_ID = sa.select(credentials).where(credentials.c.id == sa.bindparam("b_id"))
 
 
 async def list_credentials(conn: AsyncConnection, account_id: str) -> list[CredentialVersion]:
@@ -100,9 +108,7 @@ async def mark_signed_in(conn: AsyncConnection, credential_id: str, now: datetim
 
 
 async def get_credential(conn: AsyncConnection, credential_id: str) -> CredentialVersion | None:
-    row = (
-        await conn.execute(sa.select(credentials).where(credentials.c.id == credential_id))
-    ).first()
+    row = (await conn.execute(_BY_ID, {"b_id": credential_id})).first()
     return _credential(row) if row else None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -35,13 +36,21 @@ def _dead_local_holder(holder: str) -> bool:
     return False
 
 
+#: Built once, like `_RENEW` (every lease taken reads it).
+_HOLDER = sa.select(sync_leases.c.holder).where(
+    sync_leases.c.account_id == sa.bindparam("b_account")
+)
+_RELEASE = sync_leases.delete().where(
+    sync_leases.c.account_id == sa.bindparam("b_account"),
+    sync_leases.c.holder == sa.bindparam("b_holder"),
+)
+
+
 async def reap_dead_holder(conn: AsyncConnection, account_id: str, now: datetime) -> bool:
     """Free a lease whose holder died on this machine (a killed process cannot release it),
     and mark that holder's unfinished run abandoned. Holders on other machines are left to
     their lease's expiry."""
-    row = (
-        await conn.execute(sa.select(sync_leases).where(sync_leases.c.account_id == account_id))
-    ).first()
+    row = (await conn.execute(_HOLDER, {"b_account": account_id})).first()
     if row is None or not _dead_local_holder(row.holder):
         return False
     await conn.execute(
@@ -65,20 +74,36 @@ async def acquire_lease(
     conn: AsyncConnection, account_id: str, holder: str, ttl: timedelta, now: datetime
 ) -> bool:
     """Take (or re-take) the lease; False when another holder's lease has not expired."""
-    statement = upsert(conn, sync_leases).values(
-        account_id=account_id, holder=holder, acquired_at=now, expires_at=now + ttl
+    statement = _ACQUIRE.get(conn.dialect.name)
+    if statement is None:
+        statement = _ACQUIRE[conn.dialect.name] = _acquire(conn)
+    params = {"v_account": account_id, "v_holder": holder, "v_at": now, "v_expires": now + ttl}
+    row = (await conn.execute(statement, params)).first()
+    return row is not None and row[0] == holder
+
+
+def _acquire(conn: AsyncConnection) -> Any:
+    insert = upsert(conn, sync_leases).values(
+        account_id=sa.bindparam("v_account"),
+        holder=sa.bindparam("v_holder"),
+        acquired_at=sa.bindparam("v_at"),
+        expires_at=sa.bindparam("v_expires"),
     )
-    statement = statement.on_conflict_do_update(
+    return insert.on_conflict_do_update(
         index_elements=[sync_leases.c.account_id],
         set_={
-            "holder": statement.excluded.holder,
-            "acquired_at": statement.excluded.acquired_at,
-            "expires_at": statement.excluded.expires_at,
+            "holder": insert.excluded.holder,
+            "acquired_at": insert.excluded.acquired_at,
+            "expires_at": insert.excluded.expires_at,
         },
-        where=(sync_leases.c.expires_at <= now) | (sync_leases.c.holder == holder),
+        where=(sync_leases.c.expires_at <= insert.excluded.acquired_at)
+        | (sync_leases.c.holder == insert.excluded.holder),
     ).returning(sync_leases.c.holder)
-    row = (await conn.execute(statement)).first()
-    return row is not None and row[0] == holder
+
+
+#: `acquire_lease`'s upsert per dialect, built once (its construction and cache key cost more
+#: than running it on SQLite).
+_ACQUIRE: dict[str, Any] = {}
 
 
 _RENEW = (
@@ -103,9 +128,5 @@ async def renew_lease(
 
 
 async def release_lease(conn: AsyncConnection, account_id: str, holder: str) -> bool:
-    result = await conn.execute(
-        sync_leases.delete().where(
-            sync_leases.c.account_id == account_id, sync_leases.c.holder == holder
-        )
-    )
+    result = await conn.execute(_RELEASE, {"b_account": account_id, "b_holder": holder})
     return bool(result.rowcount)

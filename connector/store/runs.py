@@ -33,16 +33,23 @@ async def start_run(
     conn: AsyncConnection, *, run_id: str, account_id: str, holder: str, full: bool, now: datetime
 ) -> None:
     await conn.execute(
-        sync_runs.insert().values(
-            id=run_id,
-            account_id=account_id,
-            holder=holder,
-            full=full,
-            started_at=now,
-            outcome="running",
-            counts={},
-        )
+        _INSERT,
+        {
+            "id": run_id,
+            "account_id": account_id,
+            "holder": holder,
+            "full": full,
+            "started_at": now,
+            "outcome": "running",
+            "counts": {},
+        },
     )
+
+
+#: Built once (a run's start and end): the columns come from the parameters' keys, and the
+#: compiled form is cached for that set of keys.
+_INSERT = sync_runs.insert()
+_FINISH = sync_runs.update().where(sync_runs.c.id == sa.bindparam("b_id"))
 
 
 async def finish_run(
@@ -56,9 +63,15 @@ async def finish_run(
     details: dict[str, list[str]] | None = None,
 ) -> None:
     await conn.execute(
-        sync_runs.update()
-        .where(sync_runs.c.id == run_id)
-        .values(outcome=outcome, counts=counts, error=error, finished_at=now, details=details)
+        _FINISH,
+        {
+            "b_id": run_id,
+            "outcome": outcome,
+            "counts": counts,
+            "error": error,
+            "finished_at": now,
+            "details": details,
+        },
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,13 +29,18 @@ def _stored(row: sa.Row[Any]) -> StoredSecret:
         id=m["id"],
         account_id=m["account_id"],
         purpose=Purpose(m["purpose"]),
-        record=SealedRecord(
-            format_version=m["format_version"],
-            kek_id=m["kek_id"],
-            wrapped_key=bytes(m["wrapped_key"]),
-            nonce=bytes(m["nonce"]),
-            ciphertext=bytes(m["ciphertext"]),
-        ),
+        record=sealed_record(m),
+    )
+
+
+def sealed_record(m: Mapping[Any, Any]) -> SealedRecord:
+    """The record in a row (its mapping) that holds `sealed_secrets`' columns."""
+    return SealedRecord(
+        format_version=m["format_version"],
+        kek_id=m["kek_id"],
+        wrapped_key=bytes(m["wrapped_key"]),
+        nonce=bytes(m["nonce"]),
+        ciphertext=bytes(m["ciphertext"]),
     )
 
 
@@ -48,18 +54,30 @@ async def insert_sealed(
     now: datetime,
 ) -> None:
     await conn.execute(
-        sealed_secrets.insert().values(
-            id=sealed_id,
-            account_id=account_id,
-            purpose=str(purpose),
-            format_version=record.format_version,
-            kek_id=record.kek_id,
-            wrapped_key=record.wrapped_key,
-            nonce=record.nonce,
-            ciphertext=record.ciphertext,
-            created_at=now,
-        )
+        _INSERT,
+        {
+            "id": sealed_id,
+            "account_id": account_id,
+            "purpose": str(purpose),
+            "format_version": record.format_version,
+            "kek_id": record.kek_id,
+            "wrapped_key": record.wrapped_key,
+            "nonce": record.nonce,
+            "ciphertext": record.ciphertext,
+            "created_at": now,
+        },
     )
+
+
+#: Built once: a sync that keeps its session seals a record on every run (the columns come
+#: from the parameters' keys).
+_INSERT = sealed_secrets.insert()
+_DELETE = sealed_secrets.delete().where(sealed_secrets.c.id == sa.bindparam("b_id"))
+_DELETE_OTHERS = sealed_secrets.delete().where(
+    sealed_secrets.c.account_id == sa.bindparam("b_account"),
+    sealed_secrets.c.purpose == sa.bindparam("b_purpose"),
+    sealed_secrets.c.id != sa.bindparam("b_keep"),
+)
 
 
 async def load_sealed(conn: AsyncConnection, sealed_id: str) -> StoredSecret:
@@ -71,7 +89,17 @@ async def load_sealed(conn: AsyncConnection, sealed_id: str) -> StoredSecret:
 
 
 async def delete_sealed(conn: AsyncConnection, sealed_id: str) -> None:
-    await conn.execute(sealed_secrets.delete().where(sealed_secrets.c.id == sealed_id))
+    await conn.execute(_DELETE, {"b_id": sealed_id})
+
+
+async def delete_others(
+    conn: AsyncConnection, account_id: str, purpose: Purpose, keep: str
+) -> None:
+    """Shred the account's records for `purpose` but `keep` (for a purpose the account holds
+    one record of at a time: the one a new record replaces, without reading its id first)."""
+    await conn.execute(
+        _DELETE_OTHERS, {"b_account": account_id, "b_purpose": str(purpose), "b_keep": keep}
+    )
 
 
 async def kek_counts(conn: AsyncConnection) -> dict[str, int]:

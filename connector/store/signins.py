@@ -94,23 +94,33 @@ def _key(vendor: str, username: str) -> sa.ColumnElement[bool]:
     )
 
 
+#: Built once: the gate reads the login on every decision.
+_LOGIN = sa.select(portal_logins).where(
+    portal_logins.c.vendor == sa.bindparam("b_vendor"),
+    portal_logins.c.login_key == sa.bindparam("b_key"),
+)
+_LOGIN_LOCKED = _LOGIN.with_for_update()
+
+
 async def portal_login(
     conn: AsyncConnection, vendor: str, username: str, now: datetime, *, lock: bool = False
 ) -> PortalLogin:
     """The portal login's row, created on first use. `lock` serialises deciders on PostgreSQL
     (SELECT ... FOR UPDATE); on SQLite the write transaction's BEGIN IMMEDIATE already does."""
-    insert = upsert(conn, portal_logins).values(
-        vendor=vendor,
-        login_key=username_key(username),
-        failures=0,
-        created_at=now,
-        updated_at=now,
-    )
-    await conn.execute(insert.on_conflict_do_nothing(index_elements=["vendor", "login_key"]))
-    query = sa.select(portal_logins).where(_key(vendor, username))
-    if lock:
-        query = query.with_for_update()
-    return _login((await conn.execute(query)).one())
+    params = {"b_vendor": vendor, "b_key": username_key(username)}
+    query = _LOGIN_LOCKED if lock else _LOGIN
+    row = (await conn.execute(query, params)).first()
+    if row is None:
+        insert = upsert(conn, portal_logins).values(
+            vendor=vendor,
+            login_key=username_key(username),
+            failures=0,
+            created_at=now,
+            updated_at=now,
+        )
+        await conn.execute(insert.on_conflict_do_nothing(index_elements=["vendor", "login_key"]))
+        row = (await conn.execute(query, params)).one()
+    return _login(row)
 
 
 async def find_portal_login(
@@ -187,17 +197,20 @@ async def settle_attempt(
     return bool(result.rowcount)
 
 
-async def pending_attempts(conn: AsyncConnection, vendor: str, username: str) -> list[Attempt]:
-    query = (
-        sa.select(login_attempts)
-        .where(
-            login_attempts.c.vendor == vendor,
-            login_attempts.c.login_key == username_key(username),
-            login_attempts.c.outcome == str(AttemptOutcome.PENDING),
-        )
-        .order_by(login_attempts.c.id)
+_PENDING = (
+    sa.select(login_attempts)
+    .where(
+        login_attempts.c.vendor == sa.bindparam("b_vendor"),
+        login_attempts.c.login_key == sa.bindparam("b_key"),
+        login_attempts.c.outcome == str(AttemptOutcome.PENDING),
     )
-    return [_attempt(r) for r in (await conn.execute(query)).all()]
+    .order_by(login_attempts.c.id)
+)
+
+
+async def pending_attempts(conn: AsyncConnection, vendor: str, username: str) -> list[Attempt]:
+    params = {"b_vendor": vendor, "b_key": username_key(username)}
+    return [_attempt(r) for r in (await conn.execute(_PENDING, params)).all()]
 
 
 async def adopt_trial(

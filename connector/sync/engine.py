@@ -57,11 +57,16 @@ from connector.store import cases as case_rows
 from connector.store.ids import new_id
 from connector.sync import vendor_health
 from connector.sync.portal import (
+    Opening,
+    decide_opening,
     keep_session,
+    kept,
     open_session,
     record_error,
     record_local_failure,
     record_refusal,
+    seal_session,
+    store_session_in,
 )
 from connector.sync.services import SyncServices
 
@@ -124,7 +129,7 @@ async def sync_account(
     progress: Progress = _quiet,
 ) -> SyncResult:
     """Sync one account now, unless another sync of it is running (then: skipped, busy)."""
-    start = _Start(account_id, new_id("run"), full)
+    start = _Start(account_id, new_id("run"), full, vendors=frozenset(services.adapters))
     try:
         async with account_lease(
             services.store,
@@ -153,14 +158,20 @@ async def sync_account(
 
 class _Start:
     """A run's start, in the transaction that takes the account's lease: the account as it is,
-    the run's record, and the cases already stored (the listing compares against them)."""
+    the run's record, the cases already stored (the listing compares against them), and the
+    gate's decision with the saved session (its decryption audited), so that a run that
+    reuses its session commits twice in all: here, and when it ends."""
 
-    def __init__(self, account_id: str, run_id: str, full: bool) -> None:
+    def __init__(
+        self, account_id: str, run_id: str, full: bool, *, vendors: frozenset[str]
+    ) -> None:
         self.account_id = account_id
         self.run_id = run_id
         self.full = full
+        self.vendors = vendors
         self.account: Account | None = None
         self.stored: dict[str, case_rows.StoredCase] = {}
+        self.opening: Opening | None = None
 
     async def __call__(self, conn: Connection, holder: str) -> None:
         self.account = await account_rows.get_account(conn, self.account_id)
@@ -173,6 +184,8 @@ class _Start:
             full=self.full,
             now=utcnow(),
         )
+        if self.account.vendor in self.vendors:
+            self.opening = await decide_opening(conn, self.account, AttemptSource.SYNC, utcnow())
 
 
 class _Run:
@@ -244,9 +257,16 @@ class _Run:
         number of times) when the gate permits it, which it does only for a password that has
         signed in before."""
         for tried in range(MAX_OPEN_TRIES):
+            # The first try goes with the decision taken with the lease; a retry asks again.
+            opening, self.start.opening = self.start.opening, None
             try:
                 return await open_session(
-                    self.s, account, self.code_provider, reason="sync", source=AttemptSource.SYNC
+                    self.s,
+                    account,
+                    self.code_provider,
+                    reason="sync",
+                    source=AttemptSource.SYNC,
+                    opening=opening,
                 )
             except PortalUnavailable:
                 if tried + 1 >= MAX_OPEN_TRIES:
@@ -264,17 +284,17 @@ class _Run:
         close_listing: _ListingClose | None = None
         if outcome.status is not AccountStatus.INSUFFICIENT_PERMISSIONS:
             close_listing = await self._sync_cases(account, session)
-        await keep_session(self.s, account, session)
+        keep = await seal_session(self.s, account, session)
         now = utcnow()
-        # One transaction ends the run: the cursor and removals, the status, the run record.
+        # One transaction ends the run: the lease checked and given back, the cursor and
+        # removals, the status, the run record, and the session for the next run.
         async with self.s.store.transaction() as conn:
-            await self.lease.renew_in(conn)
+            await self.lease.release_in(conn)
             if close_listing is not None:
                 await close_listing(conn, now)
-            current = await self._locked_account(conn)
-            account = await self._set_status(
+            account = await self._set_final_status(
                 conn,
-                current,
+                account,
                 outcome,
                 now,
                 last_sync_at=now,
@@ -285,7 +305,11 @@ class _Run:
                 ),
             )
             await self._finish_in(conn, RunOutcome.SUCCEEDED, None)
-            await self.lease.release_in(conn)
+            if keep is not None:
+                await store_session_in(conn, account, keep)
+        self.lease.released_with()
+        if keep is not None:
+            kept(keep)
         self._finished()
         if before is AccountStatus.PORTAL_CHANGED:
             await vendor_health.note_run(self.s.store, account.vendor)
@@ -606,6 +630,21 @@ class _Run:
         if changed:
             self.counts["events"] += 1
         return updated
+
+    async def _set_final_status(
+        self,
+        conn: Connection,
+        account: Account,
+        outcome: AccountOutcome,
+        now: datetime,
+        **extra: Any,
+    ) -> Account:
+        """`_set_status` on the account as the run knows it, without reading it first when the
+        status stays (the usual end of a run); read locked when it changed meanwhile."""
+        kept_status = await service.keep_status(conn, account, outcome, now, **extra)
+        if kept_status is not None:
+            return kept_status
+        return await self._set_status(conn, await self._locked_account(conn), outcome, now, **extra)
 
     async def _finish(self, outcome: RunOutcome, error: str | None) -> None:
         async with self.s.store.transaction() as conn:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+from dataclasses import dataclass
 from datetime import datetime
 from weakref import WeakKeyDictionary
 
 from adapters.base import AdapterError, CodeProvider, Credentials, PortalSession
 from connector.accounts import gate, service
-from connector.accounts.gate import AttemptSource, GatedSignIns, Refusal
+from connector.accounts.gate import AttemptSource, Decision, GatedSignIns, Refusal, SignInSubject
 from connector.accounts.meaning import (
     AccountOutcome,
     outcome_of_error,
@@ -20,12 +21,47 @@ from connector.accounts.meaning import (
 from connector.clock import utcnow
 from connector.credentials import reveal_login
 from connector.domain import Account, CredentialState
-from connector.sessions import save_session_state, saved_session_in
+from connector.sessions import (
+    SavedSession,
+    saved_session_in,
+    seal_session_state,
+    store_sealed_session,
+)
+from connector.store import Connection
 from connector.store import accounts as account_rows
 from connector.store import credentials as credential_rows
 from connector.sync.schedule import SchedulePolicy
 from connector.sync.services import SyncServices
-from vault import PendingSecret, Secret
+from vault import PendingSecret, SealedRecord, Secret
+
+
+@dataclass(frozen=True)
+class Opening:
+    """The gate's decision for an account's stored login and, when it permits, the saved
+    session read (its decryption audited) in the same transaction: everything opening the
+    portal session needs from the database."""
+
+    subject: SignInSubject | None
+    decision: Decision
+    saved: SavedSession | None = None
+
+
+async def decide_opening(
+    conn: Connection, account: Account, source: AttemptSource, now: datetime
+) -> Opening:
+    """Ask the gate and read the saved session inside the caller's write transaction (the
+    lock on the portal login is held to its end, the audit row commits with it). `account` is
+    the account as read in that transaction."""
+    subject = await gate.subject_for_account(conn, account.id, source, account=account)
+    if isinstance(subject, Refusal):
+        return Opening(None, subject)
+    decision = await gate.decide(conn, subject, now, account=account)
+    if isinstance(decision, Refusal):
+        return Opening(subject, decision)
+    assert subject.credential_version is not None  # an account's subject has one
+    return Opening(
+        subject, decision, await saved_session_in(conn, account.id, subject.credential_version)
+    )
 
 
 async def open_session(
@@ -35,9 +71,11 @@ async def open_session(
     *,
     reason: str,
     source: AttemptSource,
+    opening: Opening | None = None,
 ) -> PortalSession:
     """Ask the gate, restore the saved session and open the portal session, in one
-    transaction; every sign-in it makes, now or later, goes through the gate again.
+    transaction (or with the `opening` a caller decided in a transaction of its own); every
+    sign-in it makes, now or later, goes through the gate again.
 
     The saved session's decryption is audited in that transaction. The password is decrypted
     (audited on its own) only when the adapter is about to sign in (`guard.prepare()`), so a
@@ -47,18 +85,15 @@ async def open_session(
     adapter = services.adapters.get(account.vendor)
     if adapter is None:
         raise LookupError(f"no adapter for {account.vendor}")
-    saved = None
-    async with services.store.transaction() as conn:
-        subject = await gate.subject_for_account(conn, account.id, source)
-        decision = (
-            subject if isinstance(subject, Refusal) else await gate.decide(conn, subject, utcnow())
-        )
-        if not isinstance(decision, Refusal) and not isinstance(subject, Refusal):
-            assert subject.credential_version is not None  # an account's subject has one
-            saved = await saved_session_in(conn, account.id, subject.credential_version)
-    if isinstance(decision, Refusal):
-        raise decision.error()
-    assert not isinstance(subject, Refusal)
+    if opening is None:
+        async with services.store.transaction() as conn:
+            current = await account_rows.get_account(conn, account.id)
+            opening = await decide_opening(conn, current, source, utcnow())
+    if isinstance(opening.decision, Refusal):
+        raise opening.decision.error()
+    subject = opening.subject
+    assert subject is not None  # a permit has one
+    saved = opening.saved
     state = await saved.open(services.vault) if saved is not None else None
     password = PendingSecret()
     totp = PendingSecret() if subject.has_totp else None
@@ -92,20 +127,52 @@ def _remember(session: PortalSession, state: Secret) -> None:
 _restored: WeakKeyDictionary[PortalSession, Secret] = WeakKeyDictionary()
 
 
-async def keep_session(services: SyncServices, account: Account, session: PortalSession) -> None:
-    """Seal and store the session's state, so the next run needs no login; a state equal to
-    the one the session was restored from is already stored (no write, no new ciphertext)."""
+@dataclass(frozen=True)
+class SessionToKeep:
+    """A session's state sealed for storing (before the transaction that stores it: sealing
+    needs no database)."""
+
+    session: PortalSession
+    state: Secret
+    record: SealedRecord
+
+
+async def seal_session(
+    services: SyncServices, account: Account, session: PortalSession
+) -> SessionToKeep | None:
+    """The session's state, sealed; None when it equals the state the session was restored
+    from, which is stored already (no write, no new ciphertext)."""
     state = await session.export_state()
     with contextlib.suppress(TypeError):
         restored = _restored.get(session)
         if restored is not None and hmac.compare_digest(
             restored.reveal_bytes(), state.reveal_bytes()
         ):
-            return
-    await save_session_state(
-        services.store, services.vault, account.id, account.credential_version, state
+            return None
+    return SessionToKeep(
+        session, state, await seal_session_state(services.vault, account.id, state)
     )
-    _remember(session, state)
+
+
+async def store_session_in(conn: Connection, account: Account, keep: SessionToKeep) -> None:
+    """Store a sealed session in the caller's transaction; `kept()` once it committed."""
+    await store_sealed_session(conn, account.id, account.credential_version, keep.record)
+
+
+def kept(keep: SessionToKeep) -> None:
+    """The sealed session committed: it is now the state the session was restored from."""
+    _remember(keep.session, keep.state)
+
+
+async def keep_session(services: SyncServices, account: Account, session: PortalSession) -> None:
+    """Seal and store the session's state, so the next run needs no login; a state equal to
+    the one the session was restored from is already stored (no write, no new ciphertext)."""
+    keep = await seal_session(services, account, session)
+    if keep is None:
+        return
+    async with services.store.transaction() as conn:
+        await store_session_in(conn, account, keep)
+    kept(keep)
 
 
 async def record_error(
