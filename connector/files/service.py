@@ -87,12 +87,13 @@ class Pending:
 async def content_or_fetch(store: Store, policy: FilePolicy, file_id: str) -> Content | Pending:
     """The stored content, or a queued fetch (`ConflictError` when policy never fetches it).
 
-    A stored file, what nearly every call finds, is read without a write transaction (on
-    SQLite, no write lock for each content served); only a fetch to queue takes one."""
-    async with store.read() as conn:
-        file = await file_rows.get_file(conn, file_id)
-        if file.blob_id is not None:
-            return Content(file, await file_rows.get_blob(conn, file.blob_id))
+    A stored file, what nearly every call finds, is read with its blob in one statement,
+    without a transaction (on SQLite, no write lock for each content served); only a fetch
+    to queue takes one."""
+    async with store.statement() as conn:
+        file, blob = await file_rows.file_and_blob(conn, file_id)
+    if blob is not None:
+        return Content(file, blob)
     now = utcnow()
     async with store.transaction() as conn:
         file = await file_rows.get_file(conn, file_id)
