@@ -15,6 +15,18 @@ meshes and JPEG photos of the Files grid). Measured in the same run, over the sa
   nothing holds a whole file, so it stays flat.
 
 Every file is fetched once before the timed runs (the sandbox makes a file on first request).
+Each pass also reports user+system CPU per MB of this process and of the server (the sandbox,
+or the API's process): the machine is shared, and wall time moves with its load.
+
+Figures (2 cores, shared, SQLite, filesystem store), two runs each:
+- before the sink's worker thread and the early flushes: download 0.57x / 0.59x, serve
+  0.70x / 0.86x (connector server CPU 0.81 / 0.77 ms/MB against the sandbox's 0.32 / 0.58);
+- with them: download 0.67x / 0.65x, serve 0.92x / 0.92x; peak RSS 139 MB download and
+  136 MB serve for a 1 MB and a 200 MB file alike.
+The plain download writes to disk without fsync; the connector fsyncs each file before it
+becomes visible, 10-25 ms per file here, which weighs most when the machine is quiet (plain
+at 400-670 MB/s). Serving pays the API's per-request cost (about 3.8 ms of server CPU for a
+one-byte range, most of it the framework's routing and middleware), the sandbox's none of it.
 
 Usage: python bench/files_bench.py [--files 50] [--min-mb 1] [--max-mb 50] [--database URL]
        [--store filesystem|postgresql] [--rss-mb 1,200]
@@ -33,8 +45,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +85,38 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """User+system CPU seconds of this process (every thread), or of the child `pid`."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+
+@dataclass(frozen=True)
+class Run:
+    """One timed pass: wall seconds, and CPU seconds of this process and of the server."""
+
+    wall: float
+    cpu: float
+    server_cpu: float
+
+
+async def timed(server_pid: int, work: Awaitable[object]) -> Run:
+    wall, cpu, server = time.perf_counter(), cpu_seconds(), cpu_seconds(server_pid)
+    await work
+    return Run(time.perf_counter() - wall, cpu_seconds() - cpu, cpu_seconds(server_pid) - server)
+
+
 @contextmanager
-def sandbox_portal(root: Path, min_mb: float, max_mb: float, cases: int) -> Iterator[str]:
+def sandbox_portal(root: Path, min_mb: float, max_mb: float, cases: int) -> Iterator[Server]:
     """The ClearCorrect sandbox in a child process, files made under `root`."""
     port = free_port()
     config = {
@@ -96,7 +139,7 @@ def sandbox_portal(root: Path, min_mb: float, max_mb: float, cases: int) -> Iter
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        yield url
+        yield Server(url, process.pid)
     finally:
         process.communicate(input="", timeout=30)
 
@@ -116,9 +159,8 @@ def portal_child(config: str) -> None:
         sys.stdin.read()
 
 
-async def plain_download(url: str, cookies: httpx.Cookies, paths: list[str], target: Path) -> float:
+async def plain_download(url: str, cookies: httpx.Cookies, paths: list[str], target: Path) -> None:
     """Plain httpx streaming of each file to disk with the partner's cookies."""
-    start = time.perf_counter()
     async with httpx.AsyncClient(base_url=url, timeout=60, cookies=cookies) as client:
         for n, path in enumerate(paths):
             async with client.stream("GET", path) as response:
@@ -126,13 +168,9 @@ async def plain_download(url: str, cookies: httpx.Cookies, paths: list[str], tar
                 with (target / f"{n}.bin").open("wb") as handle:
                     async for piece in response.aiter_raw():
                         handle.write(piece)
-    return time.perf_counter() - start
 
 
-async def plain_stream(
-    url: str, paths: list[str], *, cookies: httpx.Cookies | None = None
-) -> float:
-    start = time.perf_counter()
+async def plain_stream(url: str, paths: list[str], *, cookies: httpx.Cookies | None = None) -> None:
     headers = _auth() if cookies is None else {}
     async with httpx.AsyncClient(
         base_url=url, timeout=60, headers=headers, cookies=cookies
@@ -142,7 +180,6 @@ async def plain_stream(
                 assert response.status_code == 200, response.status_code
                 async for _ in response.aiter_raw():
                     pass
-    return time.perf_counter() - start
 
 
 def _auth() -> dict[str, str]:
@@ -214,49 +251,62 @@ class Connector:
             jar.set(cookie["name"], cookie["value"], domain=cookie["domain"], path=cookie["path"])
         return jar
 
-    async def download(self, files: list[Any]) -> float:
+    async def download(self, files: list[Any], server_pid: int) -> Run:
         async with self.store.transaction() as conn:
             await file_rows.request_files(conn, [f.id for f in files], utcnow())
-        start = time.perf_counter()
-        while (await fetch_account(self.services, self.account.id)).outcome == "more":
-            pass
-        seconds = time.perf_counter() - start
+
+        async def turns() -> None:
+            while (await fetch_account(self.services, self.account.id)).outcome == "more":
+                pass
+
+        run = await timed(server_pid, turns())
         async with self.store.read() as conn:
             stored = [await file_rows.get_file(conn, f.id) for f in files]
         assert all(f.blob_id for f in stored), "a file did not arrive"
-        return seconds
+        return run
 
 
 def _bytes_under(directory: Path) -> int:
     return sum(p.stat().st_size for p in directory.iterdir())
 
 
+@dataclass
+class Figures:
+    runs: dict[str, Run] = field(default_factory=dict)
+    bytes: int = 0
+    serve_peak_mb: float = 0.0
+
+
 async def connector_run(
-    url: str, count: int, settings: Settings, plain_dir: Path | None
-) -> dict[str, float]:
+    portal: Server, count: int, settings: Settings, plain_dir: Path | None
+) -> Figures:
     """Plain download (once untimed, to make the files, then timed), the connector's download,
     then serving through the API in its own process, and plain streaming from the sandbox."""
-    figures: dict[str, float] = {}
+    figures = Figures()
+    runs, url = figures.runs, portal.url
     async with Connector(url, settings) as connector:
         files = await connector.listed(count)
         paths = [f.ref for f in files]
         cookies = await connector.cookies()
         if plain_dir is not None:
             await plain_stream(url, paths, cookies=cookies)  # the sandbox makes the files
-            figures["plain_download"] = await plain_download(url, cookies, paths, plain_dir)
-        figures["download"] = await connector.download(files)
+            runs["plain_download"] = await timed(
+                portal.pid, plain_download(url, cookies, paths, plain_dir)
+            )
+        runs["download"] = await connector.download(files, portal.pid)
         if plain_dir is not None:
-            figures["bytes"] = float(_bytes_under(plain_dir))
-            figures["plain_serve"] = await plain_stream(url, paths, cookies=cookies)
+            figures.bytes = _bytes_under(plain_dir)
+            runs["plain_serve"] = await timed(portal.pid, plain_stream(url, paths, cookies=cookies))
     peak: dict[str, float] = {}
-    with api_server(settings, peak) as api_url:
-        figures["serve"] = await plain_stream(api_url, [f"/v1/files/{f.id}/content" for f in files])
-    figures["serve_peak_mb"] = peak.get("peak_rss_mb", 0.0)
+    with api_server(settings, peak) as api:
+        contents = [f"/v1/files/{f.id}/content" for f in files]
+        runs["serve"] = await timed(api.pid, plain_stream(api.url, contents))
+    figures.serve_peak_mb = peak.get("peak_rss_mb", 0.0)
     return figures
 
 
 @contextmanager
-def api_server(settings: Settings, peak: dict[str, float]) -> Iterator[str]:
+def api_server(settings: Settings, peak: dict[str, float]) -> Iterator[Server]:
     """The connector's API (no scheduler, no loops) in a child process on a free port; its
     peak RSS lands in `peak` when it stops."""
     port = free_port()
@@ -286,7 +336,7 @@ def api_server(settings: Settings, peak: dict[str, float]) -> Iterator[str]:
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        yield url
+        yield Server(url, process.pid)
     finally:
         out, _ = process.communicate(input="", timeout=30)
         lines = [line for line in out.splitlines() if line.startswith("{")]
@@ -331,11 +381,11 @@ def rss_child(size_mb: int, database_url: str, store: str) -> None:
         settings = bench_settings(
             root / "data", database_url or f"sqlite+aiosqlite:///{root / 'c.db'}", store
         )
-        with sandbox_portal(root / "portal", size_mb, size_mb, cases=1) as url:
-            figures = asyncio.run(connector_run(url, 1, settings, None))
+        with sandbox_portal(root / "portal", size_mb, size_mb, cases=1) as portal:
+            figures = asyncio.run(connector_run(portal, 1, settings, None))
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"size_mb": size_mb, "peak_rss_mb": peak_kb / 1024,
-                      "serve_mb": figures["serve_peak_mb"]}))  # fmt: skip
+                      "serve_mb": figures.serve_peak_mb}))  # fmt: skip
 
 
 def main() -> None:
@@ -372,20 +422,24 @@ def main() -> None:
         settings = bench_settings(root / "data", database, args.store)
         backend = database.split(":", 1)[0]
         (root / "plain").mkdir()
-        with sandbox_portal(root / "portal", args.min_mb, args.max_mb, case_count) as url:
-            figures = asyncio.run(connector_run(url, args.files, settings, root / "plain"))
-    total = figures["bytes"] / MB
+        with sandbox_portal(root / "portal", args.min_mb, args.max_mb, case_count) as portal:
+            figures = asyncio.run(connector_run(portal, args.files, settings, root / "plain"))
+    total = figures.bytes / MB
     print(f"{args.files} files of the ClearCorrect sandbox, {args.min_mb}-{args.max_mb} MB, "
           f"{total:,.0f} MB in all; database {backend}, "
           f"blob store {settings.blob_store}")  # fmt: skip
-    plain_dl, ours_dl = figures["plain_download"], figures["download"]
-    plain_serve, ours_serve = figures["plain_serve"], figures["serve"]
-    print(f"download  plain httpx to disk   {total / plain_dl:8.0f} MB/s")
-    print(f"download  connector (encrypted) {total / ours_dl:8.0f} MB/s   "
-          f"{plain_dl / ours_dl:.2f}x of plain")  # fmt: skip
-    print(f"serve     plain httpx stream    {total / plain_serve:8.0f} MB/s")
-    print(f"serve     connector API         {total / ours_serve:8.0f} MB/s   "
-          f"{plain_serve / ours_serve:.2f}x of plain")  # fmt: skip
+    runs = figures.runs
+    for what, plain, ours, note in (
+        ("download", runs["plain_download"], runs["download"], "httpx to disk      "),
+        ("serve", runs["plain_serve"], runs["serve"], "httpx from sandbox "),
+    ):
+        print(f"{what:9s} plain {note}{total / plain.wall:6.0f} MB/s   "
+              f"CPU ms/MB client {1000 * plain.cpu / total:5.2f} server "
+              f"{1000 * plain.server_cpu / total:5.2f}")  # fmt: skip
+        print(f"{what:9s} connector          {total / ours.wall:6.0f} MB/s   "
+              f"CPU ms/MB client {1000 * ours.cpu / total:5.2f} server "
+              f"{1000 * ours.server_cpu / total:5.2f}   "
+              f"{plain.wall / ours.wall:.2f}x of plain")  # fmt: skip
     peaks, serve_peaks = [], []
     for size in (int(s) for s in args.rss_mb.split(",")):
         command = [sys.executable, __file__, "--rss-child", str(size), "--store", args.store]

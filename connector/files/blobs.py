@@ -70,25 +70,49 @@ class BlobBackend(Protocol):
 # --- filesystem -------------------------------------------------------------------------------
 
 
+#: Records written between two early flushes of a blob file (see `_FileWriter`).
+FLUSH_EVERY = 8
+
+
 class _FileWriter:
+    """Appends records to the partial file. Every `FLUSH_EVERY` records a flush to the disk
+    starts on a worker thread (`fdatasync`, not waited for), so the disk writes while the
+    download goes on and the fsync at `commit` finds little left: with files of tens of MB,
+    that fsync alone cost 10-25 ms per file, more than the transfer of the file itself."""
+
     def __init__(self, handle: BinaryIO, partial: Path, final: Path) -> None:
         self._handle = handle
         self._partial = partial
         self._final = final
         self._next = 0
+        self._flushing: asyncio.Future[None] | None = None
 
     async def append(self, index: int, record: memoryview) -> None:
         if index != self._next:
             raise VaultError("chunks are written in order")
-        self._handle.write(record)
+        # On a worker thread: a write into the page cache costs about 0.7 ms per MiB of
+        # kernel time on the benchmark's machine, which the event loop spends receiving.
+        await asyncio.to_thread(self._handle.write, record)
         self._next += 1
+        if self._next % FLUSH_EVERY == 0 and (self._flushing is None or self._flushing.done()):
+            await self._flushed()
+            self._flushing = asyncio.ensure_future(
+                asyncio.to_thread(os.fdatasync, self._handle.fileno())
+            )
+
+    async def _flushed(self) -> None:
+        flushing, self._flushing = self._flushing, None
+        if flushing is not None:
+            await flushing
 
     async def truncate(self) -> None:
+        await self._flushed()
         self._handle.seek(0)
         self._handle.truncate()
         self._next = 0
 
     async def commit(self) -> None:
+        await self._flushed()
         handle = self._handle
 
         def durable() -> None:
@@ -105,6 +129,8 @@ class _FileWriter:
         await asyncio.to_thread(durable)
 
     async def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            await self._flushed()
         with contextlib.suppress(OSError):
             self._handle.close()
         self._partial.unlink(missing_ok=True)

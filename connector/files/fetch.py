@@ -39,7 +39,7 @@ from connector.accounts.gate import AttemptSource
 from connector.accounts.lease import AccountLease, LeaseBusy, account_lease
 from connector.clock import utcnow
 from connector.domain import Account, AccountStatus, EventType
-from connector.files.blobs import BlobStores, BlobWriter
+from connector.files.blobs import BlobStores
 from connector.files.policy import FilePolicy, retry_at
 from connector.files.sealing import SealingSink, account_file_key
 from connector.files.views import file_json
@@ -363,10 +363,10 @@ async def _download(
         downloaded = await access.download(file.to_ref(), sink)
         sealed = await sink.finish()
     except BaseException:
-        await asyncio.shield(_discard(services, backend.name, file.account_id, blob_id, writer))
+        await asyncio.shield(_discard(services, backend.name, file.account_id, blob_id, sink))
         raise
     if downloaded.size != sealed.size:
-        await _discard(services, backend.name, file.account_id, blob_id, writer)
+        await _discard(services, backend.name, file.account_id, blob_id, sink)
         raise DownloadCorrupt("the adapter's count and the stored bytes differ")
     now = utcnow()
     duplicate = False
@@ -409,10 +409,11 @@ async def _download(
 
 
 async def _discard(
-    services: FilesServices, backend_name: str, account_id: str, blob_id: str, writer: BlobWriter
+    services: FilesServices, backend_name: str, account_id: str, blob_id: str, sink: SealingSink
 ) -> None:
+    await sink.settle()
     with contextlib.suppress(OSError):
-        await writer.discard()
+        await sink.writer.discard()
     await services.blobs.backend(backend_name).delete(account_id, blob_id)
     async with services.sync.store.transaction() as conn:
         await file_rows.delete_blobs(conn, [blob_id])

@@ -85,11 +85,19 @@ class Pending:
 
 
 async def content_or_fetch(store: Store, policy: FilePolicy, file_id: str) -> Content | Pending:
-    """The stored content, or a queued fetch (`ConflictError` when policy never fetches it)."""
+    """The stored content, or a queued fetch (`ConflictError` when policy never fetches it).
+
+    A stored file, what nearly every call finds, is read with its blob in one statement,
+    without a transaction (on SQLite, no write lock for each content served); only a fetch
+    to queue takes one."""
+    async with store.statement() as conn:
+        file, blob = await file_rows.file_and_blob(conn, file_id)
+    if blob is not None:
+        return Content(file, blob)
     now = utcnow()
     async with store.transaction() as conn:
         file = await file_rows.get_file(conn, file_id)
-        if file.blob_id is not None:
+        if file.blob_id is not None:  # stored in between
             return Content(file, await file_rows.get_blob(conn, file.blob_id))
         case = await file_rows.case_of_files(conn, file.case_id)
         if file.gone_at is not None or case.removed_at is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -119,7 +119,10 @@ class Blob:
 
 
 def _blob(row: sa.Row[Any]) -> Blob:
-    m = row._mapping
+    return _blob_of(row._mapping)
+
+
+def _blob_of(m: Mapping[Any, Any]) -> Blob:
     return Blob(
         id=m["id"],
         account_id=m["account_id"],
@@ -546,6 +549,29 @@ async def insert_blob(
             created_at=now,
         )
     )
+
+
+_BLOB_COLUMNS = [c.label(f"blob__{c.name}") for c in blobs.c]
+
+
+async def file_and_blob(conn: AsyncConnection, file_id: str) -> tuple[StoredFile, Blob | None]:
+    """A file and, once it is stored, its blob: one statement (serving a file's content)."""
+    row = (
+        await conn.execute(
+            sa.select(files, *_BLOB_COLUMNS)
+            .outerjoin(blobs, blobs.c.id == files.c.blob_id)
+            .where(files.c.id == file_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFoundError("no such file")
+    file = _file(row)
+    if file.blob_id is None:
+        return file, None
+    m = row._mapping
+    if m["blob__id"] is None:
+        raise NotFoundError("the file's content is gone")
+    return file, _blob_of({c.name: m[f"blob__{c.name}"] for c in blobs.c})
 
 
 async def get_blob(conn: AsyncConnection, blob_id: str) -> Blob:
