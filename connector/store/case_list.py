@@ -43,7 +43,7 @@ class _ColumnNames(dict[str, str]):
         return key
 
 
-def _shape() -> tuple[list[str], Callable[[Row], dict[str, Any]]]:
+def _shape() -> tuple[list[str], Callable[[Row], dict[str, Any]], list[tuple[str, ...]]]:
     """The columns to select, in the order `case_fields` writes them, and a function that
     builds `case_fields`' dict from a row of them: plain keys, one nested object (the doctor),
     plain keys, each part zipped in one call (0.15 ms for a page of 100 against 0.22 ms for a
@@ -67,10 +67,14 @@ def _shape() -> tuple[list[str], Callable[[Row], dict[str, Any]]]:
         fields.update(zip(tail, row[end:]))  # noqa: B905
         return fields
 
-    return columns, build
+    #: Where each column's value lands in the dict: a key, or the nested object's key and its own.
+    places: list[tuple[str, ...]] = [(k,) for k in head]
+    places += [(name, k) for k in inner_keys]
+    places += [(k,) for k in tail]
+    return columns, build, places
 
 
-_COLUMNS, _build = _shape()
+_COLUMNS, _build, _PLACES = _shape()
 
 
 @cache
@@ -122,7 +126,8 @@ class _DriverStatement:
     #: The parameters the statement always binds the same (the time format's literals).
     fixed: dict[str, Any]
     binders: tuple[tuple[str, Callable[[Any], Any]], ...]
-    converters: tuple[tuple[int, Callable[[Any], Any]], ...]
+    #: Result processors, each with where its column lands in a built row (`_PLACES`).
+    converters: tuple[tuple[tuple[str, ...], Callable[[Any], Any]], ...]
 
     def parameters(self, values: dict[str, Any]) -> Any:
         values = {**self.fixed, **values}
@@ -131,13 +136,18 @@ class _DriverStatement:
                 values[name] = process(values[name])
         return values if self.order is None else tuple(values[name] for name in self.order)
 
-    def convert(self, row: Row) -> Row:
-        if not self.converters:
-            return row
-        values = list(row)
-        for at, process in self.converters:
-            values[at] = process(values[at])
-        return values
+    def convert(self, items: list[dict[str, Any]]) -> None:
+        """Applies the result processors to built rows, in place (on the dicts: cheaper than
+        copying each row into a list first)."""
+        for place, process in self.converters:
+            if len(place) == 1:
+                (key,) = place
+                for item in items:
+                    item[key] = process(item[key])
+            else:
+                outer, key = place
+                for item in items:
+                    item[outer][key] = process(item[outer][key])
 
 
 _PLACEHOLDERS = (
@@ -164,7 +174,7 @@ def _driver_statement(dialect: Dialect, filters: frozenset[str]) -> _DriverState
     for at, column in enumerate(statement.selected_columns):
         process = column.type.dialect_impl(dialect).result_processor(dialect, None)
         if process is not None:
-            converters.append((at, process))
+            converters.append((_PLACES[at], process))
     order = tuple(compiled.positiontup) if compiled.positiontup is not None else None
     return _DriverStatement(
         sql=compiled.string,
@@ -230,6 +240,6 @@ async def list_case_page(
     params["b_limit"] = limit
     statement = _driver_statement(conn.dialect, frozenset(filters))
     rows = await _fetch(conn, statement, params)
-    if statement.converters:
-        return [_build(statement.convert(row)) for row in rows]
-    return [_build(row) for row in rows]
+    items = [_build(row) for row in rows]
+    statement.convert(items)
+    return items
