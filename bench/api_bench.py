@@ -20,22 +20,31 @@ PostgreSQL also the CPU of the database's backends per request. The server's poo
 the clients (`database.pool_size`). Figures only: no target is asserted.
 
 Figures on the 2-CPU development machine (shared with other work), first page (`limit=100`) at
-50 clients, ranges over runs of this bench: before this change set (pydantic revalidating the
-list, datetimes parsed and formatted per value, h11, a pool of 10 + 10 pinged before each use;
-three runs, load average 4.1-12.4) and after it (two runs, load average 4.3-7.5):
+50 clients, ranges over runs of this bench: before the first change set (pydantic revalidating
+the list, datetimes parsed and formatted per value, h11, a pool of 10 + 10 pinged before each
+use; three runs, load average 4.1-12.4), after it (orjson, one pre-serialized response, times
+as stored, the pool sized to the clients; two runs, load average 4.3-7.5), and after the
+second (the page query run on the driver's connection, plainly valid query strings read
+without FastAPI's per-request validation, the garbage collector kept off startup's objects
+and the pages in flight; two runs, load average 2.8-5.9):
 
 | first page, limit=100 | server CPU per request | /healthz | requests/s | p50 |
 |---|---|---|---|---|
 | SQLite, before | 3.91-4.24 ms | 0.26-0.36 ms | 131-244 | 178-317 ms |
-| SQLite, after | 1.96-2.15 ms | 0.18-0.19 ms | 431-477 | 82-97 ms |
+| SQLite, first | 1.96-2.15 ms | 0.18-0.19 ms | 431-477 | 82-97 ms |
+| SQLite, second | 1.22-1.23 ms | 0.17-0.20 ms | 613-778 | 62-79 ms |
 | PostgreSQL, before | 4.56-5.17 ms (backends 0.22-0.26) | 0.28-0.34 ms | 85-157 | 231-364 ms |
-| PostgreSQL, after | 1.82-1.91 ms (backends 0.37-0.38) | 0.18 ms | 422-437 | 99-103 ms |
+| PostgreSQL, first | 1.82-1.91 ms (backends 0.37-0.38) | 0.18 ms | 422-437 | 99-103 ms |
+| PostgreSQL, second | 1.14-1.27 ms (backends 0.46-0.48) | 0.17-0.19 ms | 288-656 | 73-152 ms |
 
-PostgreSQL's backends now format the times (`to_char`), hence their share grows. What is left
-per request (same-process measurements): uvicorn and Starlette about 0.2 ms (`/healthz`),
-FastAPI reading the nine query parameters 0.2-0.3 ms, the connection and SQLAlchemy's execution
-0.3-0.5 ms, SQLite's own work with its row objects 0.3-0.4 ms, building the rows 0.15 ms,
-orjson 0.03 ms.
+PostgreSQL's backends format the times (`to_char`), hence their share grew with the first
+change set. What is left per request (measured in-process and with py-spy under this bench's
+load): uvicorn and Starlette about 0.2 ms (`/healthz`), SQLite's own work with the values it
+hands to Python 0.35-0.5 ms (a third of it the time formatting in SQL) or psycopg's execution
+and fetch about 0.3 ms, building the rows 0.15-0.25 ms, the pool checkout 0.08 ms, orjson
+0.03 ms. The next step would be the rows' JSON made by the database (SQLite's `json_object`,
+PostgreSQL's `row_to_json`, both checked byte-for-byte against orjson's output, escapes and
+non-ASCII text included): no per-value Python objects, no dicts, no encoding in the server.
 
 Usage: python bench/api_bench.py [--cases 100000] [--clients 50] [--requests 2000]
                                  [--kinds "first page,deep page"] [--pool-size N]

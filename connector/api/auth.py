@@ -57,6 +57,12 @@ async def require_token(
         raise HTTPException(401, UNAUTHORIZED)
 
 
+async def check_token(request: Request) -> None:
+    """`require_token` as FastAPI runs it for a route: the bearer scheme reads the header, then
+    the check (for a handler that solves the route's dependencies itself)."""
+    await require_token(request, await bearer_scheme(request))
+
+
 class BearerTokens:
     """Refuses requests under `prefix` without a valid token before the app reads a byte of
     their body."""

@@ -5,18 +5,21 @@ need no more work than JSON encoding: times come out of the database as RFC 3339
 (`rfc3339_text`: no `datetime` parsed and formatted again per value), booleans as booleans, and
 each row takes the public shape `case_fields` defines (the columns and their order are read
 from it), so the list and an event's `data` cannot drift apart. One statement per combination
-of filters is built once per dialect and reused with parameters: building and compiling it
-per request cost more CPU than SQLite's work.
+of filters is built and compiled once per dialect and then run with bound parameters on the
+driver's connection (`_DriverStatement`): building and compiling it per request cost more CPU
+than SQLite's work, and SQLAlchemy's execution and `Row`s more again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.base import CaseStatus
@@ -40,7 +43,7 @@ class _ColumnNames(dict[str, str]):
         return key
 
 
-def _shape() -> tuple[list[str], Callable[[Row], dict[str, Any]]]:
+def _shape() -> tuple[list[str], Callable[[Row], dict[str, Any]], list[tuple[str, ...]]]:
     """The columns to select, in the order `case_fields` writes them, and a function that
     builds `case_fields`' dict from a row of them: plain keys, one nested object (the doctor),
     plain keys, each part zipped in one call (0.15 ms for a page of 100 against 0.22 ms for a
@@ -64,10 +67,14 @@ def _shape() -> tuple[list[str], Callable[[Row], dict[str, Any]]]:
         fields.update(zip(tail, row[end:]))  # noqa: B905
         return fields
 
-    return columns, build
+    #: Where each column's value lands in the dict: a key, or the nested object's key and its own.
+    places: list[tuple[str, ...]] = [(k,) for k in head]
+    places += [(name, k) for k in inner_keys]
+    places += [(k,) for k in tail]
+    return columns, build, places
 
 
-_COLUMNS, _build = _shape()
+_COLUMNS, _build, _PLACES = _shape()
 
 
 @cache
@@ -101,6 +108,105 @@ def _statement(dialect: str, filters: frozenset[str]) -> sa.Select[Any]:
     return query
 
 
+@dataclass(frozen=True)
+class _DriverStatement:
+    """`_statement` compiled once for a dialect, run on the driver's own connection.
+
+    SQLAlchemy's `execute` of the prebuilt statement cost 0.54-0.59 ms for a first page on
+    SQLite (measured in-process, 2,000 pages) against 0.35-0.47 ms for the same SQL on the
+    driver, and it makes a `Row` per row that the garbage collector then walks. What SQLAlchemy
+    adds per value is kept: each parameter goes through its type's bind processor (a
+    `UtcDateTime` becomes the stored text on SQLite) and each column through its result
+    processor (SQLite's 0/1 becomes a boolean), both asked of the types themselves.
+    """
+
+    sql: str
+    #: The parameters' names in the order of the SQL's placeholders; None for named ones.
+    order: tuple[str, ...] | None
+    #: The parameters the statement always binds the same (the time format's literals).
+    fixed: dict[str, Any]
+    binders: tuple[tuple[str, Callable[[Any], Any]], ...]
+    #: Result processors, each with where its column lands in a built row (`_PLACES`).
+    converters: tuple[tuple[tuple[str, ...], Callable[[Any], Any]], ...]
+
+    def parameters(self, values: dict[str, Any]) -> Any:
+        values = {**self.fixed, **values}
+        for name, process in self.binders:
+            if name in values:
+                values[name] = process(values[name])
+        return values if self.order is None else tuple(values[name] for name in self.order)
+
+    def convert(self, items: list[dict[str, Any]]) -> None:
+        """Applies the result processors to built rows, in place (on the dicts: cheaper than
+        copying each row into a list first)."""
+        for place, process in self.converters:
+            if len(place) == 1:
+                (key,) = place
+                for item in items:
+                    item[key] = process(item[key])
+            else:
+                outer, key = place
+                for item in items:
+                    item[outer][key] = process(item[outer][key])
+
+
+_PLACEHOLDERS = (
+    "b_limit",
+    "b_updated_since",
+    "b_after_t",
+    "b_after_i",
+    *(f"b_{k}" for k in _EQUALS),
+)
+
+
+@lru_cache(maxsize=64)  # per engine's dialect: one in a process, more in tests
+def _driver_statement(dialect: Dialect, filters: frozenset[str]) -> _DriverStatement:
+    statement = _statement(dialect.name, filters)
+    compiled = statement.compile(dialect=dialect)
+    given = {name: None for name in _PLACEHOLDERS}
+    everything = compiled.construct_params(given, _check=False)
+    binders = []
+    for name, bind in compiled.binds.items():
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None and name in everything:
+            binders.append((name, process))
+    converters = []
+    for at, column in enumerate(statement.selected_columns):
+        process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        if process is not None:
+            converters.append((_PLACES[at], process))
+    order = tuple(compiled.positiontup) if compiled.positiontup is not None else None
+    return _DriverStatement(
+        sql=compiled.string,
+        order=order,
+        fixed={k: v for k, v in everything.items() if k not in given},
+        binders=tuple(binders),
+        converters=tuple(converters),
+    )
+
+
+async def _fetch(
+    conn: AsyncConnection, statement: _DriverStatement, values: dict[str, Any]
+) -> list[Row]:
+    """All rows of `statement`, run on `conn`'s own driver connection (inside whatever
+    transaction `conn` has). The driver's errors are raised as SQLAlchemy's, as `execute`
+    raises them, so a failing read looks the same to every caller."""
+    driver: Any = (await conn.get_raw_connection()).driver_connection
+    parameters = statement.parameters(values)
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        if conn.dialect.name == "sqlite":
+            return list(await driver.execute_fetchall(statement.sql, parameters))
+        async with driver.cursor() as cursor:
+            await cursor.execute(statement.sql, parameters)
+            rows: list[Row] = await cursor.fetchall()
+            return rows
+    except dbapi.Error as error:
+        raise sa.exc.DBAPIError.instance(
+            statement.sql, None, error, dbapi.Error, hide_parameters=True, dialect=conn.dialect
+        ) from error
+
+
 async def list_case_page(
     conn: AsyncConnection,
     *,
@@ -132,5 +238,8 @@ async def list_case_page(
         filters.add("after")
         params["b_after_t"], params["b_after_i"] = after
     params["b_limit"] = limit
-    result = await conn.execute(_statement(conn.dialect.name, frozenset(filters)), params)
-    return [_build(row) for row in result.all()]
+    statement = _driver_statement(conn.dialect, frozenset(filters))
+    rows = await _fetch(conn, statement, params)
+    items = [_build(row) for row in rows]
+    statement.convert(items)
+    return items

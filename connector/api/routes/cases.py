@@ -25,12 +25,13 @@ from connector.api.models import (
     Vendor,
 )
 from connector.api.pagination import CASES, CasesCursor, Limit, decode_cursor, page_response, utc
+from connector.api.plain_query import PlainQueryRoute
 from connector.api.state import context
 from connector.domain import CaseStatus
 from connector.store import cases as case_rows
 from connector.store.case_list import list_case_page
 
-router = APIRouter(prefix="/cases", tags=["cases"])
+router = APIRouter(prefix="/cases", tags=["cases"], route_class=PlainQueryRoute)
 
 CaseId = Annotated[
     str,
