@@ -8,7 +8,7 @@ connection, and a listing page writes some 300 rows (cases, setups, comments). S
 
 What SQLAlchemy would do per value is kept: each value passes its column type's bind
 processor (a `UtcDateTime` made UTC, JSON serialized), and a driver error is raised as
-SQLAlchemy's, as `execute` raises it, with the parameters hidden (they are health data).
+SQLAlchemy's (`connector.store.driver`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from connector.store.driver import driver_connection, sqlalchemy_errors
 
 #: Below this many rows the statement is not worth a COPY.
 COPY_FROM = 4
@@ -63,9 +65,8 @@ async def insert_rows(
         await conn.execute(table.insert(), list(rows))
         return
     sql, processors = _copy_plan(table, columns, conn.dialect)
-    driver: Any = (await conn.get_raw_connection()).driver_connection
-    dbapi = conn.dialect.loaded_dbapi
-    try:
+    driver = await driver_connection(conn)
+    with sqlalchemy_errors(conn, sql):
         async with driver.cursor() as cursor, cursor.copy(sql) as copy:
             for row in rows:
                 await copy.write_row(
@@ -74,7 +75,3 @@ async def insert_rows(
                         for name, process in zip(columns, processors, strict=True)
                     ]
                 )
-    except dbapi.Error as error:
-        raise sa.exc.DBAPIError.instance(
-            sql, None, error, dbapi.Error, hide_parameters=True, dialect=conn.dialect
-        ) from error

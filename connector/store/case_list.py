@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.base import CaseStatus
 from connector.store.cases import case_fields
 from connector.store.dialect import rfc3339_text
+from connector.store.driver import driver_connection, sqlalchemy_errors
 from connector.store.schema import cases
 from connector.store.types import UtcDateTime
 
@@ -191,20 +192,15 @@ async def _fetch(
     """All rows of `statement`, run on `conn`'s own driver connection (inside whatever
     transaction `conn` has). The driver's errors are raised as SQLAlchemy's, as `execute`
     raises them, so a failing read looks the same to every caller."""
-    driver: Any = (await conn.get_raw_connection()).driver_connection
+    driver = await driver_connection(conn)
     parameters = statement.parameters(values)
-    dbapi = conn.dialect.loaded_dbapi
-    try:
+    with sqlalchemy_errors(conn, statement.sql):
         if conn.dialect.name == "sqlite":
             return list(await driver.execute_fetchall(statement.sql, parameters))
         async with driver.cursor() as cursor:
             await cursor.execute(statement.sql, parameters)
             rows: list[Row] = await cursor.fetchall()
             return rows
-    except dbapi.Error as error:
-        raise sa.exc.DBAPIError.instance(
-            statement.sql, None, error, dbapi.Error, hide_parameters=True, dialect=conn.dialect
-        ) from error
 
 
 async def list_case_page(
