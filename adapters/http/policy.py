@@ -210,6 +210,8 @@ async def send(
                     f"{method} {url} may have reached the portal ({reason})"
                 ) from None
             raise _Transient(reason) from None
+        if table is ERROR_TABLE and response.status_code < 400:
+            return response  # what the table says of every answer below 400, without its walk
         outcome, reason = classify(response, table)
         if outcome is Outcome.RATE_LIMITED:
             last_rate_limit = retry_after_seconds(response)

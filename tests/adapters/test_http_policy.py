@@ -19,7 +19,7 @@ from adapters.base import (
     RateLimited,
     SessionExpired,
 )
-from adapters.http import Outcome, RetryPolicy, classify, make_client, send
+from adapters.http import ERROR_TABLE, Outcome, RetryPolicy, classify, make_client, send
 from adapters.http.parse import expect_json
 from adapters.http.policy import retry_after_seconds
 
@@ -217,3 +217,10 @@ def test_backoff_grows_and_is_capped() -> None:
     for attempt, ceiling in [(1, 1), (2, 2), (3, 4), (4, 8), (9, 8)]:
         value = policy.backoff(attempt)
         assert ceiling / 2 <= value <= ceiling
+
+
+def test_the_table_calls_every_answer_below_400_ok() -> None:
+    # `send` takes that shortcut for the default table without walking it.
+    for status in range(100, 600):
+        outcome, _ = classify(httpx.Response(status), ERROR_TABLE)
+        assert (outcome is Outcome.OK) == (status < 400), status
