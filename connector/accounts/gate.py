@@ -47,6 +47,7 @@ from connector.domain import Account, AccountStatus, CredentialState
 from connector.store import Connection, signins
 from connector.store import accounts as account_rows
 from connector.store import credentials as credential_rows
+from connector.store.credentials import CredentialVersion
 from connector.store.database import Store
 from connector.store.signins import Attempt, AttemptOutcome, PortalLogin
 
@@ -131,6 +132,14 @@ async def subject_for_account(
 ) -> SignInSubject | Refusal:
     """The subject of an account's stored login (its current credential version); `account`
     when the caller read it in this transaction already."""
+    found = await login_for_account(conn, account_id, source, account=account)
+    return found if isinstance(found, Refusal) else found[0]
+
+
+async def login_for_account(
+    conn: Connection, account_id: str, source: AttemptSource, *, account: Account | None = None
+) -> tuple[SignInSubject, CredentialVersion] | Refusal:
+    """`subject_for_account`, with the credential version it names (for `decide`)."""
     if account is None:
         account = await account_rows.get_account(conn, account_id)
     current = await credential_rows.credential_in_state(conn, account_id, CredentialState.CURRENT)
@@ -144,15 +153,23 @@ async def subject_for_account(
         credential_id=current.id,
         credential_version=current.version,
         has_totp=current.has_totp,
-    )
+    ), current
 
 
 async def decide(
-    conn: Connection, subject: SignInSubject, now: datetime, *, account: Account | None = None
+    conn: Connection,
+    subject: SignInSubject,
+    now: datetime,
+    *,
+    account: Account | None = None,
+    credential: CredentialVersion | None = None,
 ) -> Decision:
     """May `subject` sign in now? Call inside a write transaction (it locks the portal login's
     row and settles attempts whose process died). `account`: the subject's account, when the
-    caller read it in this transaction already (only its pause is looked at)."""
+    caller read it in this transaction already (only its pause is looked at). `credential`:
+    the subject's stored credential, likewise: it is not read again (the login's lock does not
+    cover the credential's row, so a read after it would see no more; on SQLite the write
+    transaction holds the database)."""
     login = await signins.portal_login(conn, subject.vendor, subject.username, now, lock=True)
     pending = await signins.pending_attempts(conn, subject.vendor, subject.username)
     if await _settle_stale(conn, pending, now):
@@ -172,11 +189,10 @@ async def decide(
         )
     # A stored credential: read once for both questions. A typed one in the form is tried once
     # by the one verification that holds it, so it needs no record.
-    credential = (
-        await credential_rows.get_credential(conn, subject.credential_id)
-        if subject.credential_id is not None
-        else None
-    )
+    if subject.credential_id is None:
+        credential = None
+    elif credential is None or credential.id != subject.credential_id:
+        credential = await credential_rows.get_credential(conn, subject.credential_id)
     signed_in_before = credential is not None and credential.signed_in_at is not None
     if subject.credential_id is not None and (
         credential is None or credential.rejected_at is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connector.domain import Account, AccountStatus
 from connector.errors import ConflictError, NotFoundError
+from connector.store.driver import driver_plan
 from connector.store.schema import accounts, portal_logins
 
 
@@ -19,9 +20,9 @@ def username_key(username: str) -> str:
     return username.strip().casefold()
 
 
-def _account(row: sa.Row[Any]) -> Account:
-    """An account row joined (`_SELECT`) with its portal login's budget and lockout."""
-    m = row._mapping
+def _account(m: Mapping[Any, Any]) -> Account:
+    """An account row (its mapping) joined (`_SELECT`) with its portal login's budget and
+    lockout."""
     return Account(
         id=m["id"],
         vendor=m["vendor"],
@@ -105,7 +106,8 @@ _BY_ID_LOCKED = _BY_ID.with_for_update(of=accounts)
 async def get_account(conn: AsyncConnection, account_id: str, *, lock: bool = False) -> Account:
     """One account. `lock` takes a row lock on PostgreSQL (SELECT ... FOR UPDATE) for a
     read-modify-write; on SQLite the write transaction's BEGIN IMMEDIATE already serialises."""
-    row = (await conn.execute(_BY_ID_LOCKED if lock else _BY_ID, {"b_id": account_id})).first()
+    plan = driver_plan(_BY_ID_LOCKED if lock else _BY_ID, conn.dialect)
+    row = await plan.first(conn, {"b_id": account_id})
     if row is None:
         raise NotFoundError(f"no account {account_id}")
     return _account(row)
@@ -116,7 +118,7 @@ async def find_account(conn: AsyncConnection, vendor: str, username: str) -> Acc
         accounts.c.vendor == vendor, accounts.c.username_key == username_key(username)
     )
     row = (await conn.execute(query)).first()
-    return _account(row) if row else None
+    return _account(row._mapping) if row else None
 
 
 async def list_accounts(
@@ -137,7 +139,7 @@ async def list_accounts(
         query = query.where(accounts.c.status == str(status))
     if after_id is not None:
         query = query.where(accounts.c.id > after_id)
-    return [_account(r) for r in (await conn.execute(query)).all()]
+    return [_account(r._mapping) for r in (await conn.execute(query)).all()]
 
 
 _UPDATABLE = frozenset(
@@ -196,10 +198,8 @@ async def update_account_if_status(
         values["status"] = str(values["status"])
     statement = _status_update(frozenset(values))
     params = {f"v_{k}": v for k, v in values.items()}
-    result = await conn.execute(
-        statement, {**params, "v_updated_at": now, "b_id": account_id, "b_status": str(expected)}
-    )
-    return bool(result.rowcount)
+    params.update(v_updated_at=now, b_id=account_id, b_status=str(expected))
+    return bool(await driver_plan(statement, conn.dialect).rowcount(conn, params))
 
 
 #: `update_account_if_status` statements by the columns they set (a sync's end sets the same

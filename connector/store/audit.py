@@ -10,6 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from connector.store.driver import driver_plan
 from connector.store.schema import audit_log
 
 
@@ -39,8 +40,8 @@ async def insert_audit(
     purpose: str | None = None,
     kek_id: str | None = None,
 ) -> None:
-    await conn.execute(
-        _INSERT,
+    await driver_plan(_INSERT, conn.dialect).rowcount(
+        conn,
         {
             "at": at,
             "account_id": account_id,
@@ -53,8 +54,13 @@ async def insert_audit(
     )
 
 
-#: Built once (every decryption writes one); the columns come from the parameters' keys.
-_INSERT = audit_log.insert()
+#: Built once (every decryption writes one) and run as a driver plan.
+_INSERT = audit_log.insert().values(
+    {
+        name: sa.bindparam(name)
+        for name in ("at", "account_id", "action", "purpose", "kek_id", "reason", "actor")
+    }
+)
 
 
 async def list_audit(conn: AsyncConnection, account_id: str | None = None) -> list[AuditEntry]:

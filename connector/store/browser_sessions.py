@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connector.store import sealed
 from connector.store.dialect import upsert
+from connector.store.driver import driver_plan
 from connector.store.schema import browser_sessions, sealed_secrets
 from vault import Purpose, SealedRecord
 
@@ -48,11 +49,11 @@ async def saved_session_with_record(
     conn: AsyncConnection, account_id: str
 ) -> tuple[SavedSession, SealedRecord] | None:
     """The account's saved session and its sealed record, in one read."""
-    row = (await conn.execute(_WITH_RECORD, {"b_account": account_id})).first()
+    row = await driver_plan(_WITH_RECORD, conn.dialect).first(conn, {"b_account": account_id})
     if row is None:
         return None
-    saved = SavedSession(row.sealed_id, row.credential_version, row.saved_at)
-    return saved, sealed.sealed_record(row._mapping)
+    saved = SavedSession(row["sealed_id"], row["credential_version"], row["saved_at"])
+    return saved, sealed.sealed_record(row)
 
 
 async def saved_session(conn: AsyncConnection, account_id: str) -> SavedSession | None:
@@ -85,7 +86,12 @@ async def replace_session(
     )
     statement = _UPSERTS.get(conn.dialect.name)
     if statement is None:
-        insert = upsert(conn, browser_sessions)
+        insert = upsert(conn, browser_sessions).values(
+            {
+                name: sa.bindparam(name)
+                for name in ("account_id", "sealed_id", "credential_version", "saved_at")
+            }
+        )
         statement = insert.on_conflict_do_update(
             index_elements=[browser_sessions.c.account_id],
             set_={
@@ -101,7 +107,7 @@ async def replace_session(
         "credential_version": credential_version,
         "saved_at": now,
     }
-    await conn.execute(statement, params)
+    await driver_plan(statement, conn.dialect).rowcount(conn, params)
     # The session row names the new record now: the one it replaced (an account has one saved
     # session) is shredded without reading its id first.
     await sealed.delete_others(conn, account_id, Purpose.BROWSER_SESSION, sealed_id)

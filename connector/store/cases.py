@@ -23,6 +23,7 @@ from adapters.base import CaseStatus, CaseSummary, Comment, Setup
 from connector.domain import EventType
 from connector.errors import NotFoundError
 from connector.store import events
+from connector.store.driver import driver_plan
 from connector.store.schema import accounts, cases, comments, setups
 
 _ACTION_MARKER = re.compile(r"\[ref:(act_[0-9a-z]{26})\]")
@@ -106,9 +107,9 @@ class StoredCase:
 
 async def stored_cases(conn: AsyncConnection, account_id: str) -> dict[str, StoredCase]:
     """Every case of an account by vendor case id (removed ones too)."""
+    rows = await driver_plan(_STORED, conn.dialect).rows(conn, {"b_account": account_id})
     return {
-        r.vendor_case_id: StoredCase(r.id, r.summary_hash, r.removed_at is not None)
-        for r in (await conn.execute(_STORED, {"b_account": account_id})).all()
+        number: StoredCase(id, digest, removed is not None) for id, number, digest, removed in rows
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connector.domain import CredentialState
+from connector.store.driver import driver_plan
 from connector.store.schema import credentials
 
 
@@ -27,8 +29,7 @@ class CredentialVersion:
     signed_in_at: datetime | None = None
 
 
-def _credential(row: sa.Row[Any]) -> CredentialVersion:
-    m = row._mapping
+def _credential(m: Mapping[Any, Any]) -> CredentialVersion:
     return CredentialVersion(
         id=m["id"],
         account_id=m["account_id"],
@@ -63,7 +64,7 @@ async def credential_in_state(
     conn: AsyncConnection, account_id: str, state: CredentialState
 ) -> CredentialVersion | None:
     params = {"b_account": account_id, "b_state": str(state)}
-    row = (await conn.execute(_IN_STATE, params)).first()
+    row = await driver_plan(_IN_STATE, conn.dialect).first(conn, params)
     return _credential(row) if row else None
 
 
@@ -86,7 +87,7 @@ async def list_credentials(conn: AsyncConnection, account_id: str) -> list[Crede
         .where(credentials.c.account_id == account_id)
         .order_by(credentials.c.version)
     )
-    return [_credential(r) for r in (await conn.execute(query)).all()]
+    return [_credential(r._mapping) for r in (await conn.execute(query)).all()]
 
 
 async def set_state(conn: AsyncConnection, credential_id: str, state: CredentialState) -> None:
@@ -108,7 +109,7 @@ async def mark_signed_in(conn: AsyncConnection, credential_id: str, now: datetim
 
 
 async def get_credential(conn: AsyncConnection, credential_id: str) -> CredentialVersion | None:
-    row = (await conn.execute(_BY_ID, {"b_id": credential_id})).first()
+    row = await driver_plan(_BY_ID, conn.dialect).first(conn, {"b_id": credential_id})
     return _credential(row) if row else None
 
 

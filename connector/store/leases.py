@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connector.store.dialect import upsert
+from connector.store.driver import driver_plan
 from connector.store.schema import sync_leases, sync_runs
 
 
@@ -50,19 +51,20 @@ async def reap_dead_holder(conn: AsyncConnection, account_id: str, now: datetime
     """Free a lease whose holder died on this machine (a killed process cannot release it),
     and mark that holder's unfinished run abandoned. Holders on other machines are left to
     their lease's expiry."""
-    row = (await conn.execute(_HOLDER, {"b_account": account_id})).first()
-    if row is None or not _dead_local_holder(row.holder):
+    row = await driver_plan(_HOLDER, conn.dialect).first(conn, {"b_account": account_id})
+    if row is None or not _dead_local_holder(row["holder"]):
         return False
+    holder = row["holder"]
     await conn.execute(
         sync_leases.delete().where(
-            sync_leases.c.account_id == account_id, sync_leases.c.holder == row.holder
+            sync_leases.c.account_id == account_id, sync_leases.c.holder == holder
         )
     )
     await conn.execute(
         sync_runs.update()
         .where(
             sync_runs.c.account_id == account_id,
-            sync_runs.c.holder == row.holder,
+            sync_runs.c.holder == holder,
             sync_runs.c.outcome == "running",
         )
         .values(outcome="abandoned", error="the process holding the lease died", finished_at=now)
@@ -78,8 +80,8 @@ async def acquire_lease(
     if statement is None:
         statement = _ACQUIRE[conn.dialect.name] = _acquire(conn)
     params = {"v_account": account_id, "v_holder": holder, "v_at": now, "v_expires": now + ttl}
-    row = (await conn.execute(statement, params)).first()
-    return row is not None and row[0] == holder
+    rows = await driver_plan(statement, conn.dialect).rows(conn, params)
+    return bool(rows) and rows[0][0] == holder
 
 
 def _acquire(conn: AsyncConnection) -> Any:
@@ -121,12 +123,10 @@ async def renew_lease(
 ) -> bool:
     """Extend our lease; False when it is no longer ours. Runs once per synced case, so the
     statement is built once."""
-    result = await conn.execute(
-        _RENEW, {"b_account": account_id, "b_holder": holder, "b_expires": now + ttl}
-    )
-    return bool(result.rowcount)
+    params = {"b_account": account_id, "b_holder": holder, "b_expires": now + ttl}
+    return bool(await driver_plan(_RENEW, conn.dialect).rowcount(conn, params))
 
 
 async def release_lease(conn: AsyncConnection, account_id: str, holder: str) -> bool:
-    result = await conn.execute(_RELEASE, {"b_account": account_id, "b_holder": holder})
-    return bool(result.rowcount)
+    params = {"b_account": account_id, "b_holder": holder}
+    return bool(await driver_plan(_RELEASE, conn.dialect).rowcount(conn, params))

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connector.domain import SyncRun
+from connector.store.driver import driver_plan
 from connector.store.paging import after_key
 from connector.store.schema import sync_runs
 
@@ -32,8 +33,8 @@ def _run(row: sa.Row[Any]) -> SyncRun:
 async def start_run(
     conn: AsyncConnection, *, run_id: str, account_id: str, holder: str, full: bool, now: datetime
 ) -> None:
-    await conn.execute(
-        _INSERT,
+    await driver_plan(_INSERT, conn.dialect).rowcount(
+        conn,
         {
             "id": run_id,
             "account_id": account_id,
@@ -46,10 +47,23 @@ async def start_run(
     )
 
 
-#: Built once (a run's start and end): the columns come from the parameters' keys, and the
-#: compiled form is cached for that set of keys.
-_INSERT = sync_runs.insert()
-_FINISH = sync_runs.update().where(sync_runs.c.id == sa.bindparam("b_id"))
+#: Built once (a run's start and end) and run as driver plans.
+_INSERT = sync_runs.insert().values(
+    {
+        name: sa.bindparam(name)
+        for name in ("id", "account_id", "holder", "full", "started_at", "outcome", "counts")
+    }
+)
+_FINISH = (
+    sync_runs.update()
+    .where(sync_runs.c.id == sa.bindparam("b_id"))
+    .values(
+        {
+            name: sa.bindparam(f"v_{name}")
+            for name in ("outcome", "counts", "error", "finished_at", "details")
+        }
+    )
+)
 
 
 async def finish_run(
@@ -62,15 +76,15 @@ async def finish_run(
     now: datetime,
     details: dict[str, list[str]] | None = None,
 ) -> None:
-    await conn.execute(
-        _FINISH,
+    await driver_plan(_FINISH, conn.dialect).rowcount(
+        conn,
         {
             "b_id": run_id,
-            "outcome": outcome,
-            "counts": counts,
-            "error": error,
-            "finished_at": now,
-            "details": details,
+            "v_outcome": outcome,
+            "v_counts": counts,
+            "v_error": error,
+            "v_finished_at": now,
+            "v_details": details,
         },
     )
 

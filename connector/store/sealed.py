@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connector.errors import NotFoundError
+from connector.store.driver import driver_plan
 from connector.store.schema import sealed_secrets
 from vault import Purpose, SealedRecord
 
@@ -53,8 +54,8 @@ async def insert_sealed(
     record: SealedRecord,
     now: datetime,
 ) -> None:
-    await conn.execute(
-        _INSERT,
+    await driver_plan(_INSERT, conn.dialect).rowcount(
+        conn,
         {
             "id": sealed_id,
             "account_id": account_id,
@@ -69,9 +70,24 @@ async def insert_sealed(
     )
 
 
-#: Built once: a sync that keeps its session seals a record on every run (the columns come
-#: from the parameters' keys).
-_INSERT = sealed_secrets.insert()
+#: Built once and run as a driver plan: a sync that keeps its session seals a record on every
+#: run.
+_INSERT = sealed_secrets.insert().values(
+    {
+        name: sa.bindparam(name)
+        for name in (
+            "id",
+            "account_id",
+            "purpose",
+            "format_version",
+            "kek_id",
+            "wrapped_key",
+            "nonce",
+            "ciphertext",
+            "created_at",
+        )
+    }
+)
 _DELETE = sealed_secrets.delete().where(sealed_secrets.c.id == sa.bindparam("b_id"))
 _DELETE_OTHERS = sealed_secrets.delete().where(
     sealed_secrets.c.account_id == sa.bindparam("b_account"),
@@ -97,9 +113,8 @@ async def delete_others(
 ) -> None:
     """Shred the account's records for `purpose` but `keep` (for a purpose the account holds
     one record of at a time: the one a new record replaces, without reading its id first)."""
-    await conn.execute(
-        _DELETE_OTHERS, {"b_account": account_id, "b_purpose": str(purpose), "b_keep": keep}
-    )
+    params = {"b_account": account_id, "b_purpose": str(purpose), "b_keep": keep}
+    await driver_plan(_DELETE_OTHERS, conn.dialect).rowcount(conn, params)
 
 
 async def kek_counts(conn: AsyncConnection) -> dict[str, int]:

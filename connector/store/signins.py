@@ -6,6 +6,7 @@ and locks out. Its row is created on first use and never deleted with an account
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connector.store.accounts import username_key
 from connector.store.dialect import upsert
+from connector.store.driver import driver_plan
 from connector.store.schema import login_attempts, portal_logins
 
 
@@ -56,8 +58,7 @@ class Attempt:
     settled_at: datetime | None
 
 
-def _login(row: sa.Row[Any]) -> PortalLogin:
-    m = row._mapping
+def _login(m: Mapping[Any, Any]) -> PortalLogin:
     return PortalLogin(
         vendor=m["vendor"],
         login_key=m["login_key"],
@@ -69,8 +70,7 @@ def _login(row: sa.Row[Any]) -> PortalLogin:
     )
 
 
-def _attempt(row: sa.Row[Any]) -> Attempt:
-    m = row._mapping
+def _attempt(m: Mapping[Any, Any]) -> Attempt:
     return Attempt(
         id=m["id"],
         vendor=m["vendor"],
@@ -108,8 +108,8 @@ async def portal_login(
     """The portal login's row, created on first use. `lock` serialises deciders on PostgreSQL
     (SELECT ... FOR UPDATE); on SQLite the write transaction's BEGIN IMMEDIATE already does."""
     params = {"b_vendor": vendor, "b_key": username_key(username)}
-    query = _LOGIN_LOCKED if lock else _LOGIN
-    row = (await conn.execute(query, params)).first()
+    plan = driver_plan(_LOGIN_LOCKED if lock else _LOGIN, conn.dialect)
+    row = await plan.first(conn, params)
     if row is None:
         insert = upsert(conn, portal_logins).values(
             vendor=vendor,
@@ -119,7 +119,8 @@ async def portal_login(
             updated_at=now,
         )
         await conn.execute(insert.on_conflict_do_nothing(index_elements=["vendor", "login_key"]))
-        row = (await conn.execute(query, params)).one()
+        row = await plan.first(conn, params)
+        assert row is not None  # inserted above, or by another decider meanwhile
     return _login(row)
 
 
@@ -128,7 +129,7 @@ async def find_portal_login(
 ) -> PortalLogin | None:
     """Read only: None when the login was never tried."""
     row = (await conn.execute(sa.select(portal_logins).where(_key(vendor, username)))).first()
-    return _login(row) if row else None
+    return _login(row._mapping) if row else None
 
 
 async def update_portal_login(
@@ -175,7 +176,7 @@ async def get_attempt(conn: AsyncConnection, attempt_id: int) -> Attempt:
     row = (
         await conn.execute(sa.select(login_attempts).where(login_attempts.c.id == attempt_id))
     ).one()
-    return _attempt(row)
+    return _attempt(row._mapping)
 
 
 async def settle_attempt(
@@ -210,7 +211,7 @@ _PENDING = (
 
 async def pending_attempts(conn: AsyncConnection, vendor: str, username: str) -> list[Attempt]:
     params = {"b_vendor": vendor, "b_key": username_key(username)}
-    return [_attempt(r) for r in (await conn.execute(_PENDING, params)).all()]
+    return [_attempt(r) for r in await driver_plan(_PENDING, conn.dialect).mappings(conn, params)]
 
 
 async def adopt_trial(
@@ -245,7 +246,7 @@ async def list_attempts(
         .order_by(login_attempts.c.id.desc())
         .limit(limit)
     )
-    return [_attempt(r) for r in (await conn.execute(query)).all()]
+    return [_attempt(r._mapping) for r in (await conn.execute(query)).all()]
 
 
 async def purge_settled_attempts(conn: AsyncConnection, before: datetime) -> int:

@@ -148,7 +148,8 @@ async def sync_account(
                     account_id, RunOutcome.ABANDONED, None, "account_gone", run._counts()
                 )
             finally:
-                await asyncio.shield(run.close())
+                if not run.finished:  # a finished run has nothing to close: no task for it
+                    await asyncio.shield(run.close())
     except LeaseBusy:
         return SyncResult(account_id, RunOutcome.SKIPPED, None, SkipReason.BUSY, {})
     except NotFoundError:

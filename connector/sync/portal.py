@@ -52,10 +52,11 @@ async def decide_opening(
     """Ask the gate and read the saved session inside the caller's write transaction (the
     lock on the portal login is held to its end, the audit row commits with it). `account` is
     the account as read in that transaction."""
-    subject = await gate.subject_for_account(conn, account.id, source, account=account)
-    if isinstance(subject, Refusal):
-        return Opening(None, subject)
-    decision = await gate.decide(conn, subject, now, account=account)
+    found = await gate.login_for_account(conn, account.id, source, account=account)
+    if isinstance(found, Refusal):
+        return Opening(None, found)
+    subject, credential = found
+    decision = await gate.decide(conn, subject, now, account=account, credential=credential)
     if isinstance(decision, Refusal):
         return Opening(subject, decision)
     assert subject.credential_version is not None  # an account's subject has one
