@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from connector.api.models import CaseOut
 from connector.clock import utcnow
 from connector.domain import CaseStatus
 from connector.store import cases as case_rows
+from connector.store.case_list import list_case_page
 from connector.store.schema import cases
 from connector.sync import sync_account
 from sandbox.scenarios import scenario
@@ -318,3 +320,51 @@ async def test_list_renders_times_as_the_events_do(api_factory: Any, database_ur
         "1969-07-20T20:17:40.120000Z",
         "2999-12-31T23:59:59.500000Z",
     }
+
+
+#: Text whose JSON is easy to get wrong: every control character, quotes and backslashes, a
+#: slash, DEL, non-ASCII letters, a line separator, an emoji (outside the BMP).
+_AWKWARD_TEXT = "".join(map(chr, range(1, 32))) + "\"\\/\x7f é ü 漢 \u2028 😀 'x'"
+
+
+@BOTH_DATABASES
+async def test_the_database_writes_the_bytes_orjson_writes(
+    api_factory: Any, database_url: str
+) -> None:
+    """The list's JSON is written by the database; each page's body must be, byte for byte,
+    what orjson makes of the same page in its dict form (`list_case_page`), whatever the text
+    holds, nulls, booleans and numbers included."""
+    api: Api = await api_factory(database_url=database_url)
+    account = await api.add_account("bytes@tps.example")
+    made = await seed_cases(api.store, account["id"], range(4))
+    async with api.store.transaction() as conn:
+        for n, case_id in enumerate(made):
+            await conn.execute(
+                cases.update()
+                .where(cases.c.id == case_id)
+                .values(
+                    patient_name=_AWKWARD_TEXT[n:],
+                    vendor_doctor_name=None if n % 2 else _AWKWARD_TEXT[::-1],
+                    vendor_status=_AWKWARD_TEXT,
+                    action_required=n % 2 == 0,
+                    unread_comments=n * 1000,
+                )
+            )
+    cursor: str | None = None
+    after = None
+    bodies = 0
+    while True:
+        params = {"limit": "3", **({"cursor": cursor} if cursor else {})}
+        response = await api.client.get("/v1/cases", params=params)
+        async with api.store.read() as conn:
+            rows = await list_case_page(conn, after=after, limit=4)
+        page = rows[:3]
+        cursor = response.json()["next_cursor"]
+        expected = {"items": page, "next_cursor": cursor if len(rows) > 3 else None}
+        assert response.content == orjson.dumps(expected)
+        bodies += 1
+        if cursor is None:
+            break
+        last = page[-1]
+        after = (datetime.fromisoformat(last["updated_at"]), last["id"])
+    assert bodies == 2

@@ -8,6 +8,7 @@ follow changes reliably (commit order, nothing missed), read `/v1/changes` inste
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -24,12 +25,19 @@ from connector.api.models import (
     SetupList,
     Vendor,
 )
-from connector.api.pagination import CASES, CasesCursor, Limit, decode_cursor, page_response, utc
+from connector.api.pagination import (
+    CASES,
+    CasesCursor,
+    Limit,
+    decode_cursor,
+    utc,
+    written_page_response,
+)
 from connector.api.plain_query import PlainQueryRoute
 from connector.api.state import context
 from connector.domain import CaseStatus
 from connector.store import cases as case_rows
-from connector.store.case_list import list_case_page
+from connector.store.case_list import list_case_page_json
 
 router = APIRouter(prefix="/cases", tags=["cases"], route_class=PlainQueryRoute)
 
@@ -75,7 +83,7 @@ async def list_cases(
 ) -> Response:
     after = decode_cursor(cursor, CASES) if cursor else None
     async with context(request).runtime.store.statement() as conn:
-        rows = await list_case_page(
+        rows = await list_case_page_json(
             conn,
             practice_id=practice_id,
             vendor=vendor,
@@ -87,12 +95,12 @@ async def list_cases(
             after=after,
             limit=limit + 1,
         )
-    return page_response(rows, limit, _sort_key, "cases")
+    return written_page_response(rows, limit, _sort_key, "cases")
 
 
-def _sort_key(row: dict[str, Any]) -> dict[str, Any]:
-    """The cursor values of a listed case (its `updated_at` comes as RFC 3339 text)."""
-    return {"t": datetime.fromisoformat(row["updated_at"]), "i": row["id"]}
+def _sort_key(row: Sequence[Any]) -> dict[str, Any]:
+    """The cursor values of a listed case: its JSON, its `updated_at` as RFC 3339 text, its id."""
+    return {"t": datetime.fromisoformat(row[1]), "i": row[2]}
 
 
 @router.get(
