@@ -29,7 +29,7 @@ at 400-670 MB/s). Serving pays the API's per-request cost (about 3.8 ms of serve
 one-byte range, most of it the framework's routing and middleware), the sandbox's none of it.
 
 Usage: python bench/files_bench.py [--files 50] [--min-mb 1] [--max-mb 50] [--database URL]
-       [--store filesystem|postgresql] [--rss-mb 1,200]
+       [--store filesystem|postgresql] [--rss-mb 1,200] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ from connector.logs import configure_logging
 from connector.settings import Settings
 from connector.store import accounts as account_rows
 from connector.store import files as file_rows
-from connector.store.schema import cases
+from connector.store.schema import blobs, cases
+from connector.store.schema import files as file_table
 from connector.sync import SyncServices, sync_account
 from connector.sync.portal import open_session
 from sandbox.scenarios import scenario
@@ -265,6 +266,19 @@ class Connector:
         assert all(f.blob_id for f in stored), "a file did not arrive"
         return run
 
+    async def forget_downloads(self, files: list[Any]) -> None:
+        """Undo a download pass: the files point at no blob and their blobs are gone, so the
+        next pass fetches every one of them again (nothing is deduplicated)."""
+        async with self.store.transaction() as conn:
+            await conn.execute(
+                file_table.update()
+                .where(file_table.c.id.in_([f.id for f in files]))
+                .values(blob_id=None, available_at=None)
+            )
+            await conn.execute(blobs.delete().where(blobs.c.account_id == self.account.id))
+        for backend in self.services.blobs.all():
+            await backend.delete_account(self.account.id)
+
 
 def _bytes_under(directory: Path) -> int:
     return sum(p.stat().st_size for p in directory.iterdir())
@@ -277,11 +291,16 @@ class Figures:
     serve_peak_mb: float = 0.0
 
 
+def _faster(best: Run | None, run: Run) -> Run:
+    return run if best is None or run.wall < best.wall else best
+
+
 async def connector_run(
-    portal: Server, count: int, settings: Settings, plain_dir: Path | None
+    portal: Server, count: int, settings: Settings, plain_dir: Path | None, rounds: int = 1
 ) -> Figures:
-    """Plain download (once untimed, to make the files, then timed), the connector's download,
-    then serving through the API in its own process, and plain streaming from the sandbox."""
+    """Plain download (once untimed, to make the files, then timed) and the connector's
+    download, in turn `rounds` times (the fastest pass of each counts), then serving through
+    the API in its own process, and plain streaming from the sandbox."""
     figures = Figures()
     runs, url = figures.runs, portal.url
     async with Connector(url, settings) as connector:
@@ -290,10 +309,20 @@ async def connector_run(
         cookies = await connector.cookies()
         if plain_dir is not None:
             await plain_stream(url, paths, cookies=cookies)  # the sandbox makes the files
-            runs["plain_download"] = await timed(
-                portal.pid, plain_download(url, cookies, paths, plain_dir)
-            )
-        runs["download"] = await connector.download(files, portal.pid)
+        plain: Run | None = None
+        ours: Run | None = None
+        for n in range(rounds):
+            if n:
+                await connector.forget_downloads(files)
+            if plain_dir is not None:
+                plain = _faster(
+                    plain, await timed(portal.pid, plain_download(url, cookies, paths, plain_dir))
+                )
+            ours = _faster(ours, await connector.download(files, portal.pid))
+        assert ours is not None
+        runs["download"] = ours
+        if plain is not None:
+            runs["plain_download"] = plain
         if plain_dir is not None:
             figures.bytes = _bytes_under(plain_dir)
             runs["plain_serve"] = await timed(portal.pid, plain_stream(url, paths, cookies=cookies))
@@ -400,6 +429,9 @@ def main() -> None:
     )
     parser.add_argument("--store", default="auto", choices=["auto", "filesystem", "postgresql"])
     parser.add_argument("--rss-mb", default="1,200", help="file sizes of the memory runs (MB)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="download passes of each side; the fastest counts"
+    )
     parser.add_argument("--rss-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--serve-child", help=argparse.SUPPRESS)
     parser.add_argument("--portal-child", help=argparse.SUPPRESS)
@@ -423,11 +455,13 @@ def main() -> None:
         backend = database.split(":", 1)[0]
         (root / "plain").mkdir()
         with sandbox_portal(root / "portal", args.min_mb, args.max_mb, case_count) as portal:
-            figures = asyncio.run(connector_run(portal, args.files, settings, root / "plain"))
+            figures = asyncio.run(
+                connector_run(portal, args.files, settings, root / "plain", max(1, args.rounds))
+            )
     total = figures.bytes / MB
     print(f"{args.files} files of the ClearCorrect sandbox, {args.min_mb}-{args.max_mb} MB, "
           f"{total:,.0f} MB in all; database {backend}, "
-          f"blob store {settings.blob_store}")  # fmt: skip
+          f"blob store {settings.blob_store}; downloads: fastest of {args.rounds}")  # fmt: skip
     runs = figures.runs
     for what, plain, ours, note in (
         ("download", runs["plain_download"], runs["download"], "httpx to disk      "),
