@@ -15,6 +15,7 @@ meshes and JPEG photos of the Files grid). Measured in the same run, over the sa
   nothing holds a whole file, so it stays flat.
 
 Every file is fetched once before the timed runs (the sandbox makes a file on first request).
+The two downloads run in turn `--rounds` times and the fastest pass of each side counts.
 Each pass also reports user+system CPU per MB of this process and of the server (the sandbox,
 or the API's process): the machine is shared, and wall time moves with its load.
 
@@ -22,11 +23,19 @@ Figures (2 cores, shared, SQLite, filesystem store), two runs each:
 - before the sink's worker thread and the early flushes: download 0.57x / 0.59x, serve
   0.70x / 0.86x (connector server CPU 0.81 / 0.77 ms/MB against the sandbox's 0.32 / 0.58);
 - with them: download 0.67x / 0.65x, serve 0.92x / 0.92x; peak RSS 139 MB download and
-  136 MB serve for a 1 MB and a 200 MB file alike.
+  136 MB serve for a 1 MB and a 200 MB file alike;
+- with each file landing (fsync, rename, transaction) while the next one is received, the
+  fastest of 3 passes each, every run beside one of the code before it in the same minutes
+  (before -> after; the load average moved between 3 and 12 on the 2 cores):
+  plain 237 -> 252 MB/s, connector 212 -> 304 MB/s, 0.89x -> 1.21x, client CPU 2.36 -> 2.64
+  ms/MB (plain 1.85 / 1.84); plain 253 -> 440 MB/s, connector 227 -> 355 MB/s, 0.90x ->
+  0.81x, client CPU 2.54 -> 2.29 ms/MB (plain 2.29 / 1.91). Under heavy load the plain
+  loop's one thread gets the smaller share of the CPU and the ratio tops 1x either way.
 The plain download writes to disk without fsync; the connector fsyncs each file before it
 becomes visible, 10-25 ms per file here, which weighs most when the machine is quiet (plain
-at 400-670 MB/s). Serving pays the API's per-request cost (about 3.8 ms of server CPU for a
-one-byte range, most of it the framework's routing and middleware), the sandbox's none of it.
+at 400-670 MB/s); it now overlaps the next file's transfer. Serving pays the API's per-request
+cost (about 3.8 ms of server CPU for a one-byte range, most of it the framework's routing and
+middleware), the sandbox's none of it.
 
 Usage: python bench/files_bench.py [--files 50] [--min-mb 1] [--max-mb 50] [--database URL]
        [--store filesystem|postgresql] [--rss-mb 1,200] [--rounds 3]
