@@ -5,6 +5,7 @@ rewrapped by `keys rotate`, and never readable once moved to another blob or acc
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 from pathlib import Path
@@ -256,6 +257,65 @@ async def test_duplicates_share_a_blob_per_account_only(
     assert rows[0].content_mac != rows[1].content_mac  # keyed per account
     if blob_store == "filesystem":
         assert len(env.services.blobs.filesystem.blob_ids(one.id)) == 1
+
+
+class _HeldWriter:
+    """A blob writer whose first commit waits until it is cancelled."""
+
+    def __init__(self, inner: Any, held: asyncio.Event) -> None:
+        self._inner = inner
+        self._held = held
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def commit(self) -> None:
+        if not self._held.is_set():
+            self._held.set()
+            await asyncio.Event().wait()
+        await self._inner.commit()
+
+
+@STORES
+async def test_a_turn_cancelled_while_a_file_lands_shows_nothing_then_completes(
+    env_factory: Any, database_url: str, blob_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file lands (flush, rename, transaction) while the next one is received: a turn
+    cancelled then discards both blobs, shows no file, and the next turn fetches them."""
+    env: Env = await env_factory(database_url, blob_store)
+    account = await env.add_account()
+    await env.add_case(account, 3)
+    await queue_eager_listings(env.services)
+    backend = env.services.blobs.current
+    held = asyncio.Event()
+    writer = backend.writer
+
+    async def held_writer(account_id: str, blob_id: str) -> Any:
+        return _HeldWriter(await writer(account_id, blob_id), held)
+
+    monkeypatch.setattr(backend, "writer", held_writer)
+    turn = asyncio.create_task(fetch_account(env.services, account.id))
+    await asyncio.wait_for(held.wait(), 30)
+    for _ in range(300):  # the next file is received while the first one lands
+        if len({name for name, _, _ in env.server.requests}) > 1:
+            break
+        await asyncio.sleep(0.01)
+    else:
+        raise AssertionError("no file was received while one landed")
+    turn.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await turn
+    async with env.store.read() as conn:
+        assert (await conn.execute(sa.select(blobs))).all() == []
+        pointed = (await conn.execute(sa.select(files.c.blob_id))).scalars().all()
+    assert pointed and not any(pointed)
+    assert _files_under(env.settings.files_path) == []
+    monkeypatch.undo()
+    results = await turn_until_done(env, account.id)
+    assert sum(r.fetched for r in results) == 4
+    async with env.store.read() as conn:
+        pointed = (await conn.execute(sa.select(files.c.blob_id))).scalars().all()
+    assert sum(1 for b in pointed if b) == 4
 
 
 @STORES
