@@ -6,16 +6,15 @@ need no more work than JSON encoding: times come out of the database as RFC 3339
 each row takes the public shape `case_fields` defines (the columns and their order are read
 from it), so the list and an event's `data` cannot drift apart. One statement per combination
 of filters is built and compiled once per dialect and then run with bound parameters on the
-driver's connection (`_DriverStatement`): building and compiling it per request cost more CPU
+driver's connection (`connector.store.driver`): building and compiling it per request cost more CPU
 than SQLite's work, and SQLAlchemy's execution and `Row`s more again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any, TypedDict, Unpack
 
 import orjson
@@ -26,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.base import CaseStatus
 from connector.store.cases import case_fields
 from connector.store.dialect import rfc3339_text
-from connector.store.driver import driver_connection, sqlalchemy_errors
+from connector.store.driver import DriverPlan, driver_plan
 from connector.store.schema import cases
 from connector.store.types import UtcDateTime
 
@@ -139,100 +138,27 @@ def _statement(dialect: str, filters: frozenset[str], rendered: bool = False) ->
     return query
 
 
-@dataclass(frozen=True)
-class _DriverStatement:
-    """`_statement` compiled once for a dialect, run on the driver's own connection.
-
-    SQLAlchemy's `execute` of the prebuilt statement cost 0.54-0.59 ms for a first page on
-    SQLite (measured in-process, 2,000 pages) against 0.35-0.47 ms for the same SQL on the
-    driver, and it makes a `Row` per row that the garbage collector then walks. What SQLAlchemy
-    adds per value is kept: each parameter goes through its type's bind processor (a
-    `UtcDateTime` becomes the stored text on SQLite) and each column through its result
-    processor (SQLite's 0/1 becomes a boolean), both asked of the types themselves.
-    """
-
-    sql: str
-    #: The parameters' names in the order of the SQL's placeholders; None for named ones.
-    order: tuple[str, ...] | None
-    #: The parameters the statement always binds the same (the time format's literals).
-    fixed: dict[str, Any]
-    binders: tuple[tuple[str, Callable[[Any], Any]], ...]
-    #: Result processors, each with where its column lands in a built row (`_PLACES`).
-    converters: tuple[tuple[tuple[str, ...], Callable[[Any], Any]], ...]
-
-    def parameters(self, values: dict[str, Any]) -> Any:
-        values = {**self.fixed, **values}
-        for name, process in self.binders:
-            if name in values:
-                values[name] = process(values[name])
-        return values if self.order is None else tuple(values[name] for name in self.order)
-
-    def convert(self, items: list[dict[str, Any]]) -> None:
-        """Applies the result processors to built rows, in place (on the dicts: cheaper than
-        copying each row into a list first)."""
-        for place, process in self.converters:
-            if len(place) == 1:
-                (key,) = place
-                for item in items:
-                    item[key] = process(item[key])
-            else:
-                outer, key = place
-                for item in items:
-                    item[outer][key] = process(item[outer][key])
+def _plan(dialect: Dialect, filters: frozenset[str], rendered: bool = False) -> DriverPlan:
+    """`_statement` compiled once for a dialect and run on the driver's own connection
+    (`connector.store.driver`): SQLAlchemy's `execute` of the prebuilt statement cost 0.54-0.59
+    ms for a first page on SQLite (measured in-process, 2,000 pages) against 0.35-0.47 ms on
+    the driver, and it makes a `Row` per row that the garbage collector then walks."""
+    return driver_plan(_statement(dialect.name, filters, rendered), dialect)
 
 
-_PLACEHOLDERS = (
-    "b_limit",
-    "b_updated_since",
-    "b_after_t",
-    "b_after_i",
-    *(f"b_{k}" for k in _EQUALS),
-)
-
-
-@lru_cache(maxsize=64)  # per engine's dialect: one in a process, more in tests
-def _driver_statement(
-    dialect: Dialect, filters: frozenset[str], rendered: bool = False
-) -> _DriverStatement:
-    statement = _statement(dialect.name, filters, rendered)
-    compiled = statement.compile(dialect=dialect)
-    given = {name: None for name in _PLACEHOLDERS}
-    everything = compiled.construct_params(given, _check=False)
-    binders = []
-    for name, bind in compiled.binds.items():
-        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        if process is not None and name in everything:
-            binders.append((name, process))
-    converters = []
-    for at, column in enumerate([] if rendered else statement.selected_columns):
-        process = column.type.dialect_impl(dialect).result_processor(dialect, None)
-        if process is not None:
-            converters.append((_PLACES[at], process))
-    order = tuple(compiled.positiontup) if compiled.positiontup is not None else None
-    return _DriverStatement(
-        sql=compiled.string,
-        order=order,
-        fixed={k: v for k, v in everything.items() if k not in given},
-        binders=tuple(binders),
-        converters=tuple(converters),
-    )
-
-
-async def _fetch(
-    conn: AsyncConnection, statement: _DriverStatement, values: dict[str, Any]
-) -> list[Row]:
-    """All rows of `statement`, run on `conn`'s own driver connection (inside whatever
-    transaction `conn` has). The driver's errors are raised as SQLAlchemy's, as `execute`
-    raises them, so a failing read looks the same to every caller."""
-    driver = await driver_connection(conn)
-    parameters = statement.parameters(values)
-    with sqlalchemy_errors(conn, statement.sql):
-        if conn.dialect.name == "sqlite":
-            return list(await driver.execute_fetchall(statement.sql, parameters))
-        async with driver.cursor() as cursor:
-            await cursor.execute(statement.sql, parameters)
-            rows: list[Row] = await cursor.fetchall()
-            return rows
+def _convert(plan: DriverPlan, items: list[dict[str, Any]]) -> None:
+    """The columns' result processors (SQLite's 0/1 made a boolean) applied to the built rows,
+    in place: cheaper than converting each row before building it."""
+    for at, process in plan.converters:
+        place = _PLACES[at]
+        if len(place) == 1:
+            (key,) = place
+            for item in items:
+                item[key] = process(item[key])
+        else:
+            outer, key = place
+            for item in items:
+                item[outer][key] = process(item[outer][key])
 
 
 class CasePage(TypedDict, total=False):
@@ -277,14 +203,15 @@ async def list_case_page(conn: AsyncConnection, **page: Unpack[CasePage]) -> lis
     """Cases ordered by (`updated_at`, `id`), after the keyset `after`, in their public shape
     with times as RFC 3339 text (the same text `case_json` writes)."""
     filters, params = _page_query(page)
-    statement = _driver_statement(conn.dialect, filters)
-    rows = await _fetch(conn, statement, params)
-    items = [_build(row) for row in rows]
-    statement.convert(items)
+    plan = _plan(conn.dialect, filters)
+    items = [_build(row) for row in await plan.raw_rows(conn, params)]
+    _convert(plan, items)
     return items
 
 
-async def list_case_page_json(conn: AsyncConnection, **page: Unpack[CasePage]) -> list[Row]:
+async def list_case_page_json(
+    conn: AsyncConnection, **page: Unpack[CasePage]
+) -> list[tuple[Any, ...]]:
     """`list_case_page` written out: per case, its JSON text (the bytes orjson writes for
     `list_case_page`'s dict), its `updated_at` as RFC 3339 text and its id (a cursor's values).
 
@@ -300,4 +227,5 @@ async def list_case_page_json(conn: AsyncConnection, **page: Unpack[CasePage]) -
         items = await list_case_page(conn, **page)
         return [(orjson.dumps(item).decode(), item["updated_at"], item["id"]) for item in items]
     filters, params = _page_query(page)
-    return await _fetch(conn, _driver_statement(conn.dialect, filters, True), params)
+    # The database wrote every value as text: no column needs a result processor.
+    return await _plan(conn.dialect, filters, True).raw_rows(conn, params)

@@ -77,6 +77,14 @@ class DriverPlan:
                 values[name] = process(values[name])
         return values if self.order is None else tuple(values[name] for name in self.order)
 
+    async def raw_rows(
+        self, conn: AsyncConnection, values: dict[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """Every row of the result as the driver returns it: for a caller that applies
+        `converters` itself (on what it builds of the rows), or whose columns need none."""
+        rows, _ = await self._run(conn, values)
+        return rows
+
     async def rows(self, conn: AsyncConnection, values: dict[str, Any]) -> list[tuple[Any, ...]]:
         """Every row of the result, each value through its column's result processor."""
         rows, _ = await self._run(conn, values)
