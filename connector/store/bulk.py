@@ -30,22 +30,20 @@ COPY_FROM = 4
 @lru_cache(maxsize=64)
 def _copy_plan(
     table: sa.Table, columns: tuple[str, ...], dialect: Dialect
-) -> tuple[str, tuple[Callable[[Any], Any] | None, ...]]:
-    """The COPY statement for these columns and each column's bind processor."""
+) -> tuple[str, tuple[Callable[[Any], Any] | None, ...]] | None:
+    """The COPY statement for these columns and each column's bind processor; None when a
+    column is unknown or one left out has a default SQLAlchemy would fill in."""
+    given = set(columns)
+    if not given <= set(table.c.keys()) or any(
+        column.default is not None for column in table.c if column.name not in given
+    ):
+        return None
     preparer = dialect.identifier_preparer
     names = ", ".join(preparer.quote(name) for name in columns)
     processors = tuple(
         table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
     )
     return f"COPY {preparer.format_table(table)} ({names}) FROM STDIN", processors
-
-
-def _copyable(table: sa.Table, columns: tuple[str, ...]) -> bool:
-    """Every column is named and none left out has a default SQLAlchemy would fill in."""
-    given = set(columns)
-    return given <= set(table.c.keys()) and all(
-        column.default is None for column in table.c if column.name not in given
-    )
 
 
 async def insert_rows(
@@ -56,15 +54,15 @@ async def insert_rows(
         return
     keys = rows[0].keys()
     columns = tuple(keys)
-    if (
-        conn.dialect.name != "postgresql"
-        or len(rows) < COPY_FROM
-        or not _copyable(table, columns)
-        or any(row.keys() != keys for row in rows)
-    ):
+    plan = (
+        _copy_plan(table, columns, conn.dialect)
+        if conn.dialect.name == "postgresql" and len(rows) >= COPY_FROM
+        else None
+    )
+    if plan is None or any(row.keys() != keys for row in rows):
         await conn.execute(table.insert(), list(rows))
         return
-    sql, processors = _copy_plan(table, columns, conn.dialect)
+    sql, processors = plan
     driver = await driver_connection(conn)
     with sqlalchemy_errors(conn, sql):
         async with driver.cursor() as cursor, cursor.copy(sql) as copy:
