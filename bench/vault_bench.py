@@ -31,6 +31,7 @@ from connector.logs import configure_logging
 from connector.store import Store, upgrade
 from connector.store.ids import new_id
 from connector.store.schema import accounts, sealed_secrets
+from connector.store.sealed import sealed_row
 from vault import Keyring, Purpose, Secret, Vault
 from vault.envelope import seal, unseal
 
@@ -93,17 +94,7 @@ async def fill(store: Store, keys: Keyring, n: int) -> None:
                 }
             )
             sealed_rows.append(
-                {
-                    "id": new_id("sec"),
-                    "account_id": account_id,
-                    "purpose": "portal_login",
-                    "format_version": record.format_version,
-                    "kek_id": record.kek_id,
-                    "wrapped_key": record.wrapped_key,
-                    "nonce": record.nonce,
-                    "ciphertext": record.ciphertext,
-                    "created_at": now,
-                }
+                sealed_row(new_id("sec"), account_id, Purpose.PORTAL_LOGIN, record, now)
             )
         async with store.transaction() as conn:
             await conn.execute(accounts.insert(), account_rows)

@@ -55,19 +55,25 @@ async def insert_sealed(
     now: datetime,
 ) -> None:
     await driver_plan(_INSERT, conn.dialect).rowcount(
-        conn,
-        {
-            "id": sealed_id,
-            "account_id": account_id,
-            "purpose": str(purpose),
-            "format_version": record.format_version,
-            "kek_id": record.kek_id,
-            "wrapped_key": record.wrapped_key,
-            "nonce": record.nonce,
-            "ciphertext": record.ciphertext,
-            "created_at": now,
-        },
+        conn, sealed_row(sealed_id, account_id, purpose, record, now)
     )
+
+
+def sealed_row(
+    sealed_id: str, account_id: str, purpose: Purpose, record: SealedRecord, now: datetime
+) -> dict[str, Any]:
+    """A sealed record's row (also what bulk writers insert)."""
+    return {
+        "id": sealed_id,
+        "account_id": account_id,
+        "purpose": str(purpose),
+        "format_version": record.format_version,
+        "kek_id": record.kek_id,
+        "wrapped_key": record.wrapped_key,
+        "nonce": record.nonce,
+        "ciphertext": record.ciphertext,
+        "created_at": now,
+    }
 
 
 #: Built once and run as a driver plan: a sync that keeps its session seals a record on every
