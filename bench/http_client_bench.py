@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -34,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from adapters.http import connection_pool, make_client, send  # noqa: E402
-from bench.sync_bench import CLI, admin, env, free_port, sign_in_bare  # noqa: E402
+from bench.sync_bench import admin, free_port, sign_in_bare, start_json_sandbox  # noqa: E402
 
 
 async def sign_in(portal: str) -> tuple[dict[str, str], list[str]]:
@@ -131,21 +129,8 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     portal = f"http://127.0.0.1:{port}"
-    seeded = ["--practices", "2", "--cases", "50", "--admin"]
-    sandbox = subprocess.Popen(
-        [*CLI, "sandbox", "--vendor", "clearcorrect", "--port", str(port), *seeded],
-        env=env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    sandbox = start_json_sandbox(port, "--practices", "2", "--cases", "50")
     try:
-        for _ in range(600):
-            with contextlib.suppress(httpx.TransportError):
-                admin(portal, "GET", "/faults")
-                break
-            time.sleep(0.2)
-        admin(portal, "PUT", "/variant", json={"variant": "aspnetcore-json"})
         load = os.getloadavg()
         print(
             f"{args.requests:,} requests, {args.accounts} accounts; load average "

@@ -149,6 +149,31 @@ def run_measured(
     return Measured(seconds, usage.ru_utime + usage.ru_stime, peak, backends.seconds())
 
 
+def start_json_sandbox(port: int, *seeded: str) -> subprocess.Popen[str]:
+    """The ClearCorrect sandbox in its own process (admin API on), answering on `port` with
+    the Identity app and its JSON API (the adapter's fast path)."""
+    sandbox = subprocess.Popen(
+        [*CLI, "sandbox", "--vendor", "clearcorrect", "--port", str(port), "--admin", *seeded],
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        text=True,
+    )
+    portal = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            with contextlib.suppress(httpx.TransportError):
+                admin(portal, "GET", "/faults")
+                break
+            time.sleep(0.2)
+        admin(portal, "PUT", "/variant", json={"variant": "aspnetcore-json"})
+    except BaseException:
+        os.killpg(sandbox.pid, signal.SIGTERM)
+        raise
+    return sandbox
+
+
 def write_config(directory: Path, portal: str, concurrency: int, database: str = "") -> Path:
     config = directory / "connector.toml"
     db = f'[database]\nurl = "{database}"\n' if database else ""
@@ -293,35 +318,17 @@ def main() -> None:
     configure_logging(level="warning", fmt="console")
     port = free_port()
     portal = f"http://127.0.0.1:{port}"
-    sandbox = subprocess.Popen(
-        [
-            *CLI,
-            "sandbox",
-            "--vendor",
-            "clearcorrect",
-            "--port",
-            str(port),
-            "--practices",
-            str(args.accounts),
-            "--cases",
-            str(args.cases),
-            "--admin",
-            "--latency-ms",
-            str(args.latency_ms),
-        ],
-        env=env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    sandbox = start_json_sandbox(
+        port,
+        "--practices",
+        str(args.accounts),
+        "--cases",
+        str(args.cases),
+        "--latency-ms",
+        str(args.latency_ms),
     )
     pg_name = f"tpsc_syncbench_{os.getpid()}"
     try:
-        for _ in range(600):
-            with contextlib.suppress(httpx.TransportError):
-                admin(portal, "GET", "/faults")
-                break
-            time.sleep(0.2)
-        admin(portal, "PUT", "/variant", json={"variant": "aspnetcore-json"})
         state = admin(portal, "GET", "/state")
         logins = [x for x in state["logins"] if x["username"].startswith("tps.")][: args.accounts]
         usernames = {x["username"] for x in logins}
