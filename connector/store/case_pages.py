@@ -54,6 +54,8 @@ class PageWrite:
 
     changes: dict[str, Change] = field(default_factory=dict)  # vendor case id -> change
     ids: dict[str, str] = field(default_factory=dict)  # vendor case id -> case id
+    #: vendor case id -> the listing row's hash now stored (`summary_hash`)
+    summary_hashes: dict[str, str] = field(default_factory=dict)
     events: list[tuple[EventType, str, dict[str, Any]]] = field(default_factory=list)
 
 
@@ -175,6 +177,7 @@ async def write_page(
             events.append((EventType.CASE_UPDATED, case_id, case_json_of(record)))
         result.changes[summary.vendor_case_id] = change
         result.ids[summary.vendor_case_id] = case_id
+        result.summary_hashes[summary.vendor_case_id] = listed
         quiet = change is Change.CREATED or first_sync  # a new case brings its history
         case_setups = old_setups.get(case_id, {})
         for setup in item.detail.setups:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connector.domain import EventType
+from connector.store.bulk import insert_rows
 from connector.store.ids import new_id
 from connector.store.schema import events
 
@@ -100,8 +101,7 @@ async def append_events(
         }
         for kind, subject_id, data in items
     ]
-    if rows:
-        await conn.execute(events.insert(), rows)
+    await insert_rows(conn, events, rows)
     return [str(row["id"]) for row in rows]
 
 

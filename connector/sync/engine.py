@@ -510,12 +510,9 @@ class _Run:
         self.counts["events"] += len(written.events)
         for change in written.changes.values():
             self.counts[f"cases_{change}"] += 1
-        for detail in details:
-            number = detail.summary.vendor_case_id
+        for number, listed in written.summary_hashes.items():
             known = stored.get(number)
-            stored[number] = case_rows.StoredCase(
-                known.id if known else "", case_rows.summary_hash(detail.summary), False
-            )
+            stored[number] = case_rows.StoredCase(known.id if known else "", listed, False)
         self.progress("case", listed=self.counts["cases_listed"])
 
     async def _event(

@@ -42,6 +42,9 @@ TRICKY = [
 ]
 
 
+SHARED = datetime(2026, 10, 25, 0, 59, 59, 999999, tzinfo=UTC)
+
+
 def rows(batch: str, seed: int) -> list[dict[str, Any]]:
     chance = random.Random(seed)
     made = []
@@ -54,7 +57,14 @@ def rows(batch: str, seed: int) -> list[dict[str, Any]]:
                 "name": chance.choice([None, *TRICKY]),
                 "number": chance.choice([None, 0, -1, 2**31 - 1, n]),
                 "flag": chance.choice([None, True, False]),
-                "at": chance.choice([None, datetime(2026, 3, 29, 1, 30, n, 12345, tzinfo=zone)]),
+                # The same instant recurs in other zones (the insert reuses what it processed).
+                "at": chance.choice(
+                    [
+                        None,
+                        datetime(2026, 3, 29, 1, 30, n, 12345, tzinfo=zone),
+                        SHARED.astimezone(zone),
+                    ]
+                ),
                 "data": chance.choice(
                     [None, [], {}, {"name": chance.choice(TRICKY), "size": n}, [{"a": None}]]
                 ),
