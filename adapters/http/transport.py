@@ -34,10 +34,6 @@ import httpx
 
 from adapters.http.policy import STREAMED
 
-#: Bytes per chunk when a response body is streamed (file downloads).
-CHUNK_SIZE = 64 * 1024
-
-
 #: Answers up to this size with a Content-Length are read whole (files above it stream).
 WHOLE_BODY_LIMIT = 1024 * 1024
 
@@ -74,8 +70,11 @@ class _Body(httpx.AsyncByteStream):
         self._done = done
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        # Each piece as it was read from the socket (at most the event loop's read size, and
+        # aiohttp stops reading while its buffer is full): cutting them to a fixed size copied
+        # every byte once more.
         with _reading_body():
-            async for chunk in self._response.content.iter_chunked(CHUNK_SIZE):
+            async for chunk in self._response.content.iter_any():
                 yield chunk
 
     async def aclose(self) -> None:
