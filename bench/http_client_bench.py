@@ -5,7 +5,7 @@ signed-in login's case details are fetched N times, 8 at a time, by:
 
 - bare aiohttp with the same cookies (the baseline: no httpx at all);
 - httpx with its own transport (httpcore), the client httpx users get by default;
-- `make_client` (`PortalClient` on the aiohttp transport), and the same under the retry policy
+- `make_client` (`PortalClient` on `H1Transport`), and the same under the retry policy
   (`adapters.http.send`), which is how adapters send;
 
 then an account's worth of work, a new client, one GET and its close, without and with a
@@ -94,7 +94,7 @@ async def measure(portal: str, requests: int, accounts: int) -> None:
         async def policy_get(path: str) -> None:
             assert (await send(ours, "GET", path)).status_code == 200
 
-        figures["make_client (lean path, aiohttp)"] = await per_request(paths, our_get)
+        figures["make_client (lean path, H1Transport)"] = await per_request(paths, our_get)
         figures["the same under the retry policy"] = await per_request(paths, policy_get)
 
     baseline = figures["bare aiohttp (baseline)"]

@@ -23,7 +23,7 @@ from sandbox.common.config import SandboxConfig
 from sandbox.common.server import PortalHandle, start_portal
 
 # respx intercepts at the httpx client (not in httpcore), so mocks hold whatever transport a
-# client uses: adapters' clients run on the aiohttp transport (adapters/http/transport.py).
+# client uses: adapters' clients run on their own transport (adapters/http/transport.py).
 respx.mocks.DEFAULT_MOCKER = "httpx"
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

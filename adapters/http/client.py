@@ -1,19 +1,28 @@
 """The httpx client every HTTP adapter uses: timeouts, bounded pools, a lean transport.
 
-Requests go over `adapters.http.transport.AiohttpTransport` (aiohttp's pool and C parser)
-unless a caller passes its own transport (tests pass httpx's or respx's). Measured on this
-2-core machine against the sandbox, client CPU per request, two runs each
-(`bench/http_client_bench.py` measures them again):
+Requests go over `adapters.http.transport.H1Transport` (keep-alive HTTP/1.1 connections on
+asyncio, answers parsed by httptools) unless a caller passes its own transport (tests pass
+httpx's or respx's). Measured on 2-core machines against the sandbox; client CPU per request,
+8 requests at a time, no latency (`bench/http_client_bench.py` measures them again), and the
+gross CPU of a full sync of 200 accounts x 50 cases at 20 ms of portal latency, 32 accounts at
+a time (`bench/sync_bench.py`'s embedded run; each row beside the one above it in the same
+minutes, two runs each):
 
-| transport | us per request |
-|---|---|
-| httpx default (httpcore, HTTP/2 on) | 1,102 / 1,009 |
-| httpx default, HTTP/1.1 | 1,066 / 1,079 |
-| httpx + aiohttp transport | 422 / 416 |
-| the same, `PortalClient`'s lean path (below) | 238 / 252 |
-| bare aiohttp (no httpx) | 138 / 145 |
+| transport | us per request | full sync CPU |
+|---|---|---|
+| httpx default (httpcore, HTTP/2 on) | 1,102 / 1,009 (another machine) | |
+| httpx default, HTTP/1.1 | 1,066 / 1,079 (another machine) | |
+| httpx default | 883 / 930 | |
+| httpx on aiohttp's pool and parser, `PortalClient`'s lean path | 138 / 148 | 11.1 / 11.1 s |
+| httpx on `H1Transport`, the lean path | 114 / 116 | 8.9 / 9.3 s |
+| bare aiohttp (no httpx) | 107 / 116 | |
 
-HTTP/2 is given up with it: a session sends a handful of requests at a time, which keep-alive
+Alone, the aiohttp transport was within a third of bare aiohttp; with 32 sessions waiting on
+a slow portal its stream readers, timeout timers and connector bookkeeping per request made
+it the largest part of a synced case's CPU, and the full sync spent a fifth more than it does
+on `H1Transport`.
+
+HTTP/2 is not offered: a session sends a handful of requests at a time, which keep-alive
 HTTP/1.1 connections carry without queueing (the sync benchmark's wall time did not move), and
 neither portal is known to need it.
 """
@@ -33,7 +42,7 @@ import httpx
 from httpx import Timeout
 from httpx._client import USE_CLIENT_DEFAULT, ClientState, UseClientDefault
 
-from adapters.http.transport import AiohttpTransport, ConnectionPool
+from adapters.http.transport import ConnectionPool, H1Transport
 
 
 def _version() -> str:
@@ -154,8 +163,9 @@ class PortalClient(httpx.AsyncClient):
       response gets the same request, cookies, encoding and `next_request` as httpx gives it
       (not `elapsed`, which nothing here reads).
 
-    Measured against the ClearCorrect sandbox's JSON API (client CPU per request, two runs):
-    httpx's own path 439 / 460 us, the lean path 238 / 252 us, bare aiohttp 158-243 us.
+    Measured against the ClearCorrect sandbox's JSON API (client CPU per request, two runs,
+    on aiohttp's transport): httpx's own path 439 / 460 us, the lean path 238 / 252 us, bare
+    aiohttp 158-243 us.
 
     Relies on httpx 0.28 internals (`_merge_cookies`, `_uri_reference`, `_transport_for_url`;
     pinned); `tests/adapters/test_http_client.py` checks that requests and answers are the
@@ -321,7 +331,7 @@ def make_client(
         cookies=cookies,
         follow_redirects=False,
         transport=transport
-        or AiohttpTransport(
+        or H1Transport(
             ssl_context=_ssl_context(), max_connections=max_connections, pool=connections
         ),
         verify=_ssl_context(),

@@ -1,130 +1,445 @@
-"""An httpx transport on aiohttp's connection pool and C-accelerated HTTP/1.1 parser.
+"""An httpx transport: keep-alive HTTP/1.1 connections on asyncio, answers parsed by httptools.
 
 Adapters keep httpx as their client API (requests, cookies, respx in tests); only the wire work
-moves to aiohttp, which costs about a third of httpx's own transport per request (measured
-against the sandbox on one core: httpx's default transport ~1,050 us of client CPU per request,
-this one ~420 us, bare aiohttp ~140 us; see `adapters/http/client.py`).
+is this module's. Each connection is an `asyncio.Protocol` whose bytes go straight into
+httptools' C parser (llhttp, the parser of Node.js and, through httptools, of uvicorn), and an
+answer is handed to httpx as it arrives: no stream reader, no per-request timers of a general
+client. Measured against the ClearCorrect sandbox's JSON API (`bench/http_client_bench.py`,
+client CPU per request) and in a full sync of 10,000 cases (`bench/sync_bench.py`): see
+`adapters/http/client.py`.
 
-Two things are deliberately this module's own rather than a general-purpose adapter's:
-- aiohttp's cookie jar is off: httpx's jar is the only one, so clearing a session's cookies
-  means what it says.
-- Connections are shared by the sessions of a process when the caller hands a
-  `ConnectionPool` over (the sync services do): each account's session keeps its own cookies
-  (httpx's jar; the shared aiohttp session has none), so only the keep-alive sockets are shared.
-  A run then opens no new connection to a portal it spoke to moments ago: on loopback a new
-  client, one GET and its close cost 344-357 us of CPU with the pool against 752-786 us
-  without (measured twice against the sandbox); over TLS it saves a handshake per account.
-  Each transport still holds at most its own `max_connections` at once.
-- Errors map by *when* they happened, because the retry policy resends a POST only when it
-  certainly never left: a failure to connect is `ConnectError`/`ConnectTimeout`; anything after
-  the request may have been written (a dropped connection, a read timeout) is `ReadError`,
-  `RemoteProtocolError` or `ReadTimeout`, never a connect error.
+What it does, and deliberately no more:
+- HTTP/1.1 (and 1.0 answers) over TCP or TLS (the process's verified context, SNI, no ALPN:
+  neither portal is known to need HTTP/2). No proxies; no `Expect: 100-continue` (an
+  informational answer is skipped if a server sends one anyway).
+- Connections are kept alive and reused per origin, most recently used first; one idle longer
+  than `KEEPALIVE_SECONDS`, or closed by the server, is dropped. When a `ConnectionPool` is
+  handed over (the sync services do), the sessions of a process share its sockets, never
+  cookies (httpx's jar is each session's own; this module keeps none). Each transport holds at
+  most its own `max_connections` at once, a slot held until its answer is read or closed.
+- A request that failed on a reused connection before any byte of an answer came back (the
+  server had closed it while idle) is sent again once on a new connection, if its method is
+  idempotent. Anything else is the caller's, with errors by *when* they happened, because the
+  retry policy resends a POST only when it certainly never left: a failure to connect is
+  `ConnectError`/`ConnectTimeout`; anything after the request may have been written is
+  `ReadError`, `RemoteProtocolError` or `ReadTimeout`, never a connect error.
+- A streamed answer (`STREAMED`, file downloads) is handed over piece by piece as read from
+  the socket, and reading stops while `STREAM_BUFFER` bytes wait for the reader: memory stays
+  flat for any file size. Every other answer is read whole, as httpx would read it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
-from functools import lru_cache
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 
-import aiohttp
+import httptools
 import httpx
 
 from adapters.http.policy import STREAMED
 
-#: Answers up to this size with a Content-Length are read whole (files above it stream).
-WHOLE_BODY_LIMIT = 1024 * 1024
+#: Bytes of a streamed answer buffered before the socket stops being read.
+STREAM_BUFFER = 1024 * 1024
+#: An idle connection older than this is closed, not reused (servers close idle keep-alive
+#: connections after 5 to 75 s; reusing one the server is closing costs a resend).
+KEEPALIVE_SECONDS = 15.0
+#: Methods sent again after a reused connection was found closed (RFC 9110 section 9.2.2).
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+
+Origin = tuple[str, str, int]  # scheme, host, port
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_UNSAFE_IN_HEADERS = (b"\r", b"\n", b"\0")
 
 
-@contextmanager
-def _reading_body() -> Iterator[None]:
-    """Body errors as httpx's: the request has landed by now, so never a connect error."""
-    try:
-        yield
-    except TimeoutError as exc:
-        raise httpx.ReadTimeout(str(exc) or "timed out reading the body") from exc
-    except aiohttp.ClientPayloadError as exc:
-        raise httpx.RemoteProtocolError(str(exc) or "the body was cut short") from exc
-    except aiohttp.ClientError as exc:
-        raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+class _Stale(Exception):
+    """A reused connection ended before any byte of the answer arrived."""
 
 
-async def _read_whole(response: aiohttp.ClientResponse, done: Callable[[], None]) -> bytes:
-    try:
-        with _reading_body():
-            return await response.read()
-    finally:
-        response.release()
-        done()
+class _Exchange:
+    """One request's answer on a connection: its head, then its body pieces."""
+
+    def __init__(self, connection: _Connection, method: str, streamed: bool) -> None:
+        loop = asyncio.get_running_loop()
+        self.connection = connection
+        self.head_only = method == "HEAD"
+        self.streamed = streamed
+        self.head: asyncio.Future[None] = loop.create_future()
+        self.status = 0
+        self.reason = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.pieces: deque[bytes] = deque()
+        self.buffered = 0
+        self.complete = False
+        self.keep_alive = False
+        self.error: BaseException | None = None
+        self.answered = False  # a byte of the answer arrived
+        self._informational = False
+        self._waiter: asyncio.Future[None] | None = None
+        self._paused = False
+
+    # --- from the connection (protocol callbacks) -------------------------------------------
+
+    def begin(self) -> None:
+        if self.complete:  # a second answer to one request: the connection is not to be trusted
+            self.connection.close()
+            return
+        self.headers = []
+        self._informational = False
+
+    def head_done(self, status: int, reason: bytes) -> None:
+        if 100 <= status < 200 and status != 101:
+            self._informational = True  # skipped: the real answer follows
+            return
+        self.status, self.reason = status, reason
+        if not self.head.done():
+            self.head.set_result(None)
+        if self.head_only:  # a HEAD answer has no body whatever its headers say
+            self.finish(keep_alive=False)
+
+    def body(self, piece: bytes) -> None:
+        if self.complete:
+            return
+        self.pieces.append(piece)
+        self.buffered += len(piece)
+        if self.streamed and self.buffered > STREAM_BUFFER and not self._paused:
+            self._paused = True
+            self.connection.pause()
+        self._wake()
+
+    def message_done(self, keep_alive: bool) -> None:
+        if self._informational:
+            self._informational = False
+            return
+        self.finish(keep_alive=keep_alive)
+
+    def finish(self, *, keep_alive: bool) -> None:
+        if self.complete:
+            return
+        self.complete = True
+        self.keep_alive = keep_alive and not self.head_only
+        self._wake()
+
+    def fail(self, error: BaseException) -> None:
+        if self.complete or self.error is not None:
+            return
+        self.error = error
+        if not self.head.done():
+            self.head.set_exception(error)
+            self.head.exception()  # retrieved by `wait_head`, or by nobody after a cancel
+        self._wake()
+
+    def lost(self, reason: Exception | None) -> None:
+        """The connection closed: the end of a body read to the close, or a failure."""
+        if self.complete or self.error is not None:
+            return
+        if self.head.done() and not self._framed():
+            self.finish(keep_alive=False)  # an HTTP/1.0-style body ends with the connection
+            return
+        if not self.answered and self.connection.reused:
+            self.fail(_Stale())
+            return
+        text = str(reason) if reason else "the portal closed the connection mid-answer"
+        if reason is None or not self.answered:
+            self.fail(httpx.RemoteProtocolError(text))
+        else:
+            self.fail(httpx.ReadError(text))
+
+    def _framed(self) -> bool:
+        """Whether the answer says where its body ends (else it ends with the connection)."""
+        if self.status in (204, 304):
+            return True
+        for name, value in self.headers:
+            lowered = name.lower()
+            if lowered == b"content-length" or (
+                lowered == b"transfer-encoding" and b"chunked" in value.lower()
+            ):
+                return True
+        return False
+
+    def _wake(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # --- from the reader ---------------------------------------------------------------------
+
+    async def _wait(self, read_seconds: float | None) -> None:
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            async with asyncio.timeout(read_seconds):
+                await self._waiter
+        except TimeoutError:
+            raise httpx.ReadTimeout("timed out waiting for the portal's answer") from None
+
+    async def wait_head(self, read_seconds: float | None) -> None:
+        try:
+            async with asyncio.timeout(read_seconds):
+                await asyncio.shield(self.head)
+        except TimeoutError:
+            raise httpx.ReadTimeout("timed out waiting for the portal's answer") from None
+
+    async def next_piece(self, read_seconds: float | None) -> bytes | None:
+        """The next body piece as it arrived; None at the end of the body."""
+        while not self.pieces:
+            if self.error is not None:
+                raise self.error
+            if self.complete:
+                return None
+            await self._wait(read_seconds)
+        piece = self.pieces.popleft()
+        self.buffered -= len(piece)
+        if self._paused and self.buffered <= STREAM_BUFFER // 2:
+            self._paused = False
+            self.connection.resume()
+        return piece
+
+    async def whole_body(self, read_seconds: float | None) -> bytes:
+        while not self.complete:
+            if self.error is not None:
+                raise self.error
+            await self._wait(read_seconds)
+        if self.error is not None:
+            raise self.error
+        body = b"".join(self.pieces)
+        self.pieces.clear()
+        self.buffered = 0
+        return body
 
 
-def _nothing() -> None:
-    return None
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection to an origin, carrying one request at a time."""
 
+    def __init__(self, origin: Origin) -> None:
+        self.origin = origin
+        self.parser = httptools.HttpResponseParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self.reused = False  # it carried a request before the current one
+        self.idle_since = time.monotonic()
+        self._exchange: _Exchange | None = None
+        self._reason = b""
 
-class _Body(httpx.AsyncByteStream):
-    def __init__(self, response: aiohttp.ClientResponse, done: Callable[[], None]) -> None:
-        self._response = response
-        self._done = done
+    # --- asyncio -----------------------------------------------------------------------------
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        # Each piece as it was read from the socket (at most the event loop's read size, and
-        # aiohttp stops reading while its buffer is full): cutting them to a fixed size copied
-        # every byte once more.
-        with _reading_body():
-            async for chunk in self._response.content.iter_any():
-                yield chunk
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
 
-    async def aclose(self) -> None:
-        self._response.release()
-        self._done()
+    def data_received(self, data: bytes) -> None:
+        exchange = self._exchange
+        if exchange is None:  # bytes nobody asked for: the connection cannot be trusted
+            self.close()
+            return
+        exchange.answered = True
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            exchange.fail(httpx.RemoteProtocolError("the portal switched protocols"))
+            self.close()
+        except httptools.HttpParserError as error:
+            exchange.fail(httpx.RemoteProtocolError(f"the answer is not valid HTTP/1.1: {error}"))
+            self.close()
 
+    def eof_received(self) -> bool | None:
+        return None  # close the transport: `connection_lost` follows
 
-def _session(ssl_context: ssl.SSLContext, limit: int) -> aiohttp.ClientSession:
-    """aiohttp as this transport uses it: no cookie jar (httpx's is the one), bodies as sent,
-    no headers of its own."""
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=limit, ssl=ssl_context),
-        cookie_jar=aiohttp.DummyCookieJar(),
-        auto_decompress=False,
-        skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept"),
-    )
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        exchange = self._exchange
+        if exchange is not None:
+            exchange.lost(exc)
+
+    # --- httptools ---------------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        if self._exchange is not None:
+            self._exchange.begin()
+
+    def on_status(self, status: bytes) -> None:
+        self._reason = status
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._exchange is not None:
+            self._exchange.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        if self._exchange is not None:
+            self._exchange.head_done(self.parser.get_status_code(), self._reason)
+
+    def on_body(self, body: bytes) -> None:
+        if self._exchange is not None:
+            self._exchange.body(body)
+
+    def on_message_complete(self) -> None:
+        if self._exchange is not None:
+            self._exchange.message_done(self.parser.should_keep_alive())
+
+    # --- the transport's side ----------------------------------------------------------------
+
+    def send(self, message: bytes, method: str, streamed: bool) -> _Exchange:
+        assert self.transport is not None
+        exchange = _Exchange(self, method, streamed)
+        self._exchange = exchange
+        if self.closed:
+            exchange.lost(None)
+        else:
+            self.transport.write(message)
+        return exchange
+
+    def usable_after(self, exchange: _Exchange) -> bool:
+        """Whether the connection may carry another request once `exchange` ended."""
+        return (
+            exchange.complete
+            and exchange.keep_alive
+            and exchange.error is None
+            and not self.closed
+            and not exchange.pieces
+        )
+
+    def idle(self) -> None:
+        self._exchange = None
+        self.reused = True
+        self.idle_since = time.monotonic()
+
+    def pause(self) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.pause_reading()
+
+    def resume(self) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.resume_reading()
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
 
 
 class ConnectionPool:
     """Keep-alive connections shared by every transport given this pool (one process's portal
-    sessions). Its owner closes it, inside the event loop that used it."""
+    sessions), at most `limit` of them in use at once. Its owner closes it, inside the event
+    loop that used it."""
 
     def __init__(self, *, ssl_context: ssl.SSLContext, limit: int = 100) -> None:
         self._ssl = ssl_context
         self._limit = limit
-        self._session: aiohttp.ClientSession | None = None
+        self._in_use: asyncio.Semaphore | None = None
+        self._idle: dict[Origin, list[_Connection]] = {}
+        self._closed = False
 
-    def session(self) -> aiohttp.ClientSession:
-        # Created on first use, inside the event loop that uses it.
-        if self._session is None or self._session.closed:
-            self._session = _session(self._ssl, self._limit)
-        return self._session
+    def _semaphore(self) -> asyncio.Semaphore:
+        if self._in_use is None:  # made on first use, inside the event loop that uses it
+            self._in_use = asyncio.Semaphore(self._limit)
+        return self._in_use
+
+    async def connect(
+        self, origin: Origin, connect_seconds: float | None, *, fresh: bool = False
+    ) -> _Connection:
+        """A connection to `origin` for one request: an idle one (unless `fresh`), or a new
+        one."""
+        semaphore = self._semaphore()
+        await semaphore.acquire()
+        try:
+            idle = self._idle.get(origin)
+            now = time.monotonic()
+            while idle and not fresh:
+                connection = idle.pop()
+                if not connection.closed and now - connection.idle_since < KEEPALIVE_SECONDS:
+                    return connection
+                connection.close()
+            return await self._open(origin, connect_seconds)
+        except BaseException:
+            semaphore.release()
+            raise
+
+    async def _open(self, origin: Origin, connect_seconds: float | None) -> _Connection:
+        scheme, host, port = origin
+        loop = asyncio.get_running_loop()
+        tls = self._ssl if scheme == "https" else None
+        try:
+            async with asyncio.timeout(connect_seconds):
+                _, connection = await loop.create_connection(
+                    lambda: _Connection(origin),
+                    host,
+                    port,
+                    ssl=tls,
+                    server_hostname=host if tls is not None else None,
+                )
+        except TimeoutError:
+            raise httpx.ConnectTimeout(f"timed out connecting to {host}:{port}") from None
+        except OSError as error:  # refused, unreachable, unknown host, TLS handshake or cert
+            raise httpx.ConnectError(f"cannot connect to {host}:{port}: {error}") from error
+        return connection
+
+    def give_back(self, connection: _Connection, exchange: _Exchange | None) -> None:
+        """The request ended: keep the connection for the next one if it can carry it."""
+        self._semaphore().release()
+        if not self._closed and exchange is not None and connection.usable_after(exchange):
+            connection.idle()
+            self._idle.setdefault(connection.origin, []).append(connection)
+        else:
+            connection.close()
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        self._closed = True
+        idle, self._idle = self._idle, {}
+        for connections in idle.values():
+            for connection in connections:
+                connection.close()
+        await asyncio.sleep(0)  # let the transports finish closing
 
 
-@lru_cache(maxsize=16)
-def _timeout(
-    pool: float | None, connect: float | None, read: float | None
-) -> aiohttp.ClientTimeout:
-    """httpx's timeouts as aiohttp's; a client has one set, so this is built once."""
-    return aiohttp.ClientTimeout(total=None, connect=pool, sock_connect=connect, sock_read=read)
+def _origin(url: httpx.URL) -> Origin:
+    scheme = url.scheme
+    if scheme not in _DEFAULT_PORTS:
+        raise httpx.UnsupportedProtocol(f"{scheme!r} is not HTTP or HTTPS")
+    return scheme, url.host, url.port or _DEFAULT_PORTS[scheme]
 
 
-class AiohttpTransport(httpx.AsyncBaseTransport):
-    """One httpx client's transport: its own aiohttp session (its own connections), or the
-    connections of a shared `ConnectionPool`, at most `max_connections` of them at once."""
+def _message(request: httpx.Request, body: bytes) -> bytes:
+    """The request as it goes on the wire (origin-form target; httpx set Host and lengths)."""
+    lines = [b"%s %s HTTP/1.1\r\n" % (request.method.encode("ascii"), request.url.raw_path)]
+    chunked = False
+    for name, value in request.headers.raw:
+        if any(bad in name or bad in value for bad in _UNSAFE_IN_HEADERS):
+            raise httpx.LocalProtocolError("a header holds a line break or a NUL byte")
+        if name.lower() == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+        lines.append(b"%s: %s\r\n" % (name, value))
+    lines.append(b"\r\n")
+    if chunked:  # the body was read whole: it goes as one chunk
+        lines.append(b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body) if body else b"0\r\n\r\n")
+    else:
+        lines.append(body)
+    return b"".join(lines)
+
+
+class _Body(httpx.AsyncByteStream):
+    """A streamed answer's body, piece by piece; the connection goes back when it is closed."""
+
+    def __init__(
+        self, exchange: _Exchange, timeout: float | None, done: Callable[[], None]
+    ) -> None:
+        self._exchange = exchange
+        self._timeout = timeout
+        self._done: Callable[[], None] | None = done
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while (piece := await self._exchange.next_piece(self._timeout)) is not None:
+            yield piece
+
+    async def aclose(self) -> None:
+        done, self._done = self._done, None
+        if done is not None:
+            done()
+
+
+class H1Transport(httpx.AsyncBaseTransport):
+    """One httpx client's transport: its own connections, or those of a shared
+    `ConnectionPool`, at most `max_connections` of them at once."""
 
     def __init__(
         self,
@@ -133,28 +448,21 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         max_connections: int = 10,
         pool: ConnectionPool | None = None,
     ) -> None:
-        self._ssl = ssl_context
+        self._own = pool is None
+        self._pool = pool or ConnectionPool(ssl_context=ssl_context, limit=max_connections)
         self._limit = max_connections
-        self._pool = pool
-        self._session: aiohttp.ClientSession | None = None
-        #: With a shared pool: this client's share of its connections (a slot is held from
-        #: the request until its body is read or closed).
-        self._slots = asyncio.Semaphore(max_connections) if pool is not None else None
+        self._slots: asyncio.Semaphore | None = None
 
-    def _client(self) -> aiohttp.ClientSession:
-        if self._pool is not None:
-            return self._pool.session()
-        # Created on first use, inside the event loop that uses it.
-        if self._session is None:
-            self._session = _session(self._ssl, self._limit)
-        return self._session
-
-    async def _slot(self) -> Callable[[], None]:
+    async def _slot(self, pool_seconds: float | None) -> Callable[[], None]:
         """Wait for one of this client's connection slots; returns its release (idempotent)."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self._limit)
         slots = self._slots
-        if slots is None:
-            return _nothing
-        await slots.acquire()
+        try:
+            async with asyncio.timeout(pool_seconds):
+                await slots.acquire()
+        except TimeoutError:
+            raise httpx.PoolTimeout("timed out waiting for a connection") from None
         held = True
 
         def release() -> None:
@@ -167,67 +475,80 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
-            body: bytes | None = request.content or None
+            body = request.content
         except httpx.RequestNotRead:
-            body = await request.aread() or None
-        done = await self._slot()
+            body = await request.aread()
+        timeouts = request.extensions.get("timeout", {})
+        message = _message(request, body)
+        origin = _origin(request.url)
+        streamed = bool(request.extensions.get(STREAMED))
+        release_slot = await self._slot(timeouts.get("pool"))
         try:
-            return await self._send(request, body, done)
+            return await self._exchange(
+                request, message, origin, streamed, timeouts, release_slot
+            )
         except BaseException:
-            done()
+            release_slot()
             raise
 
-    async def _send(
+    async def _exchange(
         self,
         request: httpx.Request,
-        body: bytes | None,
-        done: Callable[[], None],
+        message: bytes,
+        origin: Origin,
+        streamed: bool,
+        timeouts: dict[str, float | None],
+        release_slot: Callable[[], None],
     ) -> httpx.Response:
-        """The request on aiohttp; `done` runs once its body is read whole or closed."""
-        timeout = request.extensions.get("timeout", {})
-        try:
-            response = await self._client().request(
-                request.method,
-                str(request.url),
-                headers=list(request.headers.multi_items()),
-                data=body,
-                allow_redirects=False,
-                compress=None,
-                timeout=_timeout(timeout.get("pool"), timeout.get("connect"), timeout.get("read")),
+        pool, read = self._pool, timeouts.get("read")
+        for fresh in (False, True):
+            connection = await pool.connect(origin, timeouts.get("connect"), fresh=fresh)
+            exchange: _Exchange | None = None
+            try:
+                exchange = connection.send(message, request.method, streamed)
+                await exchange.wait_head(read)
+                break
+            except _Stale:
+                pool.give_back(connection, None)
+                if request.method not in IDEMPOTENT:
+                    raise httpx.RemoteProtocolError(
+                        "the portal closed a kept-alive connection as the request went out"
+                    ) from None
+            except BaseException:
+                pool.give_back(connection, None)
+                raise
+        else:  # pragma: no cover - a new connection is never stale
+            raise AssertionError("unreachable")
+        extensions = {
+            "http_version": b"HTTP/1.%d" % (connection.parser.get_http_version() == "1.1"),
+            "reason_phrase": exchange.reason,
+        }
+        if streamed:
+
+            def done() -> None:
+                pool.give_back(connection, exchange)
+                release_slot()
+
+            return httpx.Response(
+                exchange.status,
+                headers=exchange.headers,
+                stream=_Body(exchange, read, done),
+                extensions=extensions,
             )
-        except aiohttp.ClientConnectorError as exc:
-            raise httpx.ConnectError(str(exc), request=request) from exc
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise httpx.ConnectTimeout(str(exc), request=request) from exc
-        except aiohttp.ServerTimeoutError as exc:  # a read timeout: the request may have landed
-            raise httpx.ReadTimeout(str(exc), request=request) from exc
-        except TimeoutError as exc:
-            raise httpx.ReadTimeout(str(exc) or "timed out", request=request) from exc
-        except aiohttp.ServerDisconnectedError as exc:
-            raise httpx.RemoteProtocolError(str(exc), request=request) from exc
-        except aiohttp.ClientError as exc:
-            raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from exc
-        length = response.content_length
-        if (
-            length is not None
-            and length <= WHOLE_BODY_LIMIT
-            and not request.extensions.get(STREAMED)
-        ):
-            # A small answer of known length (a page, a JSON document) is read at once: one
-            # await instead of httpx's chunk iteration, the connection freed at once.
-            stream: httpx.AsyncByteStream = httpx.ByteStream(await _read_whole(response, done))
-        else:
-            stream = _Body(response, done)
+        try:
+            content = await exchange.whole_body(read)
+        finally:
+            pool.give_back(connection, exchange)
+            release_slot()
         return httpx.Response(
-            status_code=response.status,
-            headers=response.raw_headers,
-            stream=stream,
-            request=request,
-            extensions={"http_version": b"HTTP/1.1"},
+            exchange.status,
+            headers=exchange.headers,
+            stream=httpx.ByteStream(content),
+            extensions=extensions,
         )
 
     async def aclose(self) -> None:
         # A shared pool's connections stay for the next session; its owner closes them.
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._own:
+            await self._pool.close()
+

@@ -1,4 +1,4 @@
-"""The aiohttp transport over real loopback sockets: bodies, cookies, and errors by *when*.
+"""The HTTP/1.1 transport over real loopback sockets: bodies, cookies, and errors by *when*.
 
 The retry policy resends a POST only when it certainly never left, so the transport must call
 a failure to connect a connect error and anything after the request was written something
@@ -20,7 +20,7 @@ import pytest
 from adapters.base import OutcomeUnknown, PortalUnavailable
 from adapters.http.client import make_client
 from adapters.http.policy import STREAMED, RetryPolicy, send
-from adapters.http.transport import WHOLE_BODY_LIMIT
+from adapters.http.transport import STREAM_BUFFER
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 FAST = RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.02)
@@ -69,7 +69,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.mark.parametrize("size", [10, WHOLE_BODY_LIMIT - 1, WHOLE_BODY_LIMIT * 3])
+@pytest.mark.parametrize("size", [10, STREAM_BUFFER - 1, STREAM_BUFFER * 3])
 async def test_small_and_large_bodies_arrive_intact(size: int) -> None:
     body = os.urandom(size)
 
@@ -133,7 +133,7 @@ async def test_a_connection_closed_after_the_request_is_not_a_connect_error() ->
     assert len(received) == 2  # the policy did not post it again
 
 
-@pytest.mark.parametrize("size", [1000, WHOLE_BODY_LIMIT * 2])
+@pytest.mark.parametrize("size", [1000, STREAM_BUFFER * 2])
 async def test_a_body_cut_short_is_a_protocol_error(size: int) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
@@ -178,3 +178,145 @@ async def test_a_streamed_small_body_hands_over_what_arrived_before_the_drop() -
             await read(response)
         await response.aclose()
     assert bytes(got) == body[:25_000]
+
+
+class Connections:
+    """A server that answers each connection's requests with `answers` in turn (a callable per
+    request: it writes the answer, or returns False to hang up without answering), and counts
+    connections and requests."""
+
+    def __init__(self, *answers: Callable[[asyncio.StreamWriter], Awaitable[bool]]) -> None:
+        self.answers = list(answers)
+        self.connections = 0
+        self.requests: list[bytes] = []
+
+    async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        while self.answers:
+            try:
+                self.requests.append(await read_request(reader))
+            except asyncio.IncompleteReadError:
+                return
+            if not await self.answers.pop(0)(writer):
+                return
+            await writer.drain()
+
+
+def says(
+    data: bytes, *, then_close: bool = False
+) -> Callable[[asyncio.StreamWriter], Awaitable[bool]]:
+    async def write(writer: asyncio.StreamWriter) -> bool:
+        writer.write(data)
+        return not then_close
+
+    return write
+
+
+async def hang_up(writer: asyncio.StreamWriter) -> bool:
+    return False
+
+
+async def test_a_get_on_a_connection_the_portal_dropped_goes_again_on_a_new_one() -> None:
+    portal = Connections(says(answer(b"one")), hang_up, says(answer(b"two")))
+    async with server(portal) as url, make_client(url) as client:
+        assert (await client.get("/a")).content == b"one"
+        assert (await client.get("/b")).content == b"two"
+    assert portal.connections == 2
+    assert [r.split(b" ")[1] for r in portal.requests] == [b"/a", b"/b", b"/b"]
+
+
+async def test_a_post_on_a_connection_the_portal_dropped_is_not_sent_again() -> None:
+    portal = Connections(says(answer(b"one")), hang_up, says(answer(b"two")))
+    async with server(portal) as url, make_client(url) as client:
+        await client.get("/a")
+        with pytest.raises(OutcomeUnknown):
+            await send(client, "POST", "/comments", policy=FAST, data={"text": "x"})
+    assert [r.split(b" ")[1] for r in portal.requests] == [b"/a", b"/comments"]
+
+
+async def test_connection_close_and_idle_expiry_open_new_connections(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    portal = Connections(
+        says(answer(b"1", extra=b"Connection: close\r\n"), then_close=True),
+        says(answer(b"2")),
+        says(answer(b"3")),
+        says(answer(b"4")),
+    )
+    async with server(portal) as url, make_client(url) as client:
+        assert (await client.get("/")).content == b"1"
+        assert (await client.get("/")).content == b"2"  # a new connection
+        assert (await client.get("/")).content == b"3"  # kept alive
+        assert portal.connections == 2
+        monkeypatch.setattr("adapters.http.transport.KEEPALIVE_SECONDS", 0.05)
+        await asyncio.sleep(0.1)
+        assert (await client.get("/")).content == b"4"
+        assert portal.connections == 3
+
+
+async def test_chunked_close_delimited_head_204_and_informational_answers() -> None:
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n"
+    )
+    continued = b"HTTP/1.1 100 Continue\r\n\r\n" + answer(b"after continue")
+    no_content = b"HTTP/1.1 204 No Content\r\n\r\n"
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
+    to_close = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end"
+    portal = Connections(
+        says(chunked),
+        says(continued),
+        says(no_content),
+        says(head),
+        says(to_close, then_close=True),
+    )
+    async with server(portal) as url, make_client(url) as client:
+        assert (await client.get("/")).content == b"hello, world"
+        assert (await client.get("/")).content == b"after continue"
+        assert (await client.get("/")).status_code == 204
+        answered = await client.head("/")
+        assert answered.headers["content-length"] == "1000" and answered.content == b""
+        closing = await client.get("/")
+        assert closing.content == b"until the end"
+        assert closing.http_version == "HTTP/1.0"
+    assert portal.connections == 2  # the HEAD answer's connection is not reused
+
+
+async def test_an_answer_that_is_not_http_is_a_protocol_error() -> None:
+    portal = Connections(says(b"SSH-2.0-OpenSSH_9.6\r\n\r\n", then_close=True))
+    async with server(portal) as url, make_client(url) as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.get("/")
+
+
+async def test_a_header_with_a_line_break_is_refused_before_anything_is_sent() -> None:
+    portal = Connections(says(answer(b"never")))
+    async with server(portal) as url, make_client(url) as client:
+        with pytest.raises(httpx.LocalProtocolError):
+            await client.get("/", headers={"X-Note": "a\r\nInjected: yes"})
+    assert portal.requests == []
+
+
+async def test_a_streamed_answer_holds_the_portal_back_until_it_is_read() -> None:
+    size = STREAM_BUFFER * 40
+    body = os.urandom(size)
+    written = asyncio.Event()
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(answer(body))
+        await writer.drain()
+        written.set()
+
+    async with server(handler) as url, make_client(url) as client:
+        request = client.build_request("GET", "/file", extensions={STREAMED: True})
+        response = await client.send(request, stream=True)
+        # Unread, the answer stops being read: the portal cannot hand it all over.
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(written.wait(), timeout=0.5)
+        digest = hashlib.sha256()
+        async for piece in response.aiter_raw():
+            digest.update(piece)
+        await response.aclose()
+        assert digest.digest() == hashlib.sha256(body).digest()
+        await asyncio.wait_for(written.wait(), timeout=5)
