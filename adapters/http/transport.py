@@ -51,7 +51,6 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 
 Origin = tuple[str, str, int]  # scheme, host, port
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_UNSAFE_IN_HEADERS = (b"\r", b"\n", b"\0")
 
 
 class _Stale(Exception):
@@ -78,6 +77,12 @@ class _Exchange:
         self.answered = False  # a byte of the answer arrived
         self._informational = False
         self._waiter: asyncio.Future[None] | None = None
+        # The read timeout: one timer per answer, armed by the first wait (see `_expired`).
+        self._loop = loop
+        self._timer: asyncio.TimerHandle | None = None
+        self._read_seconds = 0.0
+        self._waiting_since = 0.0
+        self.last_read = 0.0
         self._paused = False
 
     # --- from the connection (protocol callbacks) -------------------------------------------
@@ -120,12 +125,14 @@ class _Exchange:
             return
         self.complete = True
         self.keep_alive = keep_alive and not self.head_only
+        self.stop_timer()
         self._wake()
 
     def fail(self, error: BaseException) -> None:
         if self.complete or self.error is not None:
             return
         self.error = error
+        self.stop_timer()
         if not self.head.done():
             self.head.set_exception(error)
             self.head.exception()  # retrieved by `wait_head`, or by nobody after a cancel
@@ -166,20 +173,45 @@ class _Exchange:
 
     # --- from the reader ---------------------------------------------------------------------
 
-    async def _wait(self, read_seconds: float | None) -> None:
-        self._waiter = asyncio.get_running_loop().create_future()
+    def _expired(self) -> None:
+        """The timer: a reader waiting `read_seconds` since it began to wait and since the
+        last bytes arrived fails with `ReadTimeout`; otherwise it looks again when that could
+        be. A reader busy elsewhere (a streamed answer paused for it) is never timed out."""
+        self._timer = None
+        if self.complete or self.error is not None or not self._waiting_since:
+            return
+        since = max(self._waiting_since, self.last_read)
+        due = since + self._read_seconds
+        if self._loop.time() >= due:
+            self.fail(httpx.ReadTimeout("timed out waiting for the portal's answer"))
+            self.connection.close()
+        else:
+            self._timer = self._loop.call_at(due, self._expired)
+
+    def stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    async def _until(self, future: asyncio.Future[None], read_seconds: float | None) -> None:
+        """Wait for `future` (the head, or more of the body), at most `read_seconds` without
+        a byte arriving."""
+        if read_seconds is not None:
+            self._read_seconds = read_seconds
+            self._waiting_since = now = self._loop.time()
+            if self._timer is None:
+                self._timer = self._loop.call_at(now + read_seconds, self._expired)
         try:
-            async with asyncio.timeout(read_seconds):
-                await self._waiter
-        except TimeoutError:
-            raise httpx.ReadTimeout("timed out waiting for the portal's answer") from None
+            await future
+        finally:
+            self._waiting_since = 0.0
+
+    async def _wait(self, read_seconds: float | None) -> None:
+        self._waiter = self._loop.create_future()
+        await self._until(self._waiter, read_seconds)
 
     async def wait_head(self, read_seconds: float | None) -> None:
-        try:
-            async with asyncio.timeout(read_seconds):
-                await asyncio.shield(self.head)
-        except TimeoutError:
-            raise httpx.ReadTimeout("timed out waiting for the portal's answer") from None
+        await self._until(self.head, read_seconds)
 
     async def next_piece(self, read_seconds: float | None) -> bytes | None:
         """The next body piece as it arrived; None at the end of the body."""
@@ -234,6 +266,7 @@ class _Connection(asyncio.Protocol):
             self.close()
             return
         exchange.answered = True
+        exchange.last_read = exchange._loop.time()
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -377,6 +410,8 @@ class ConnectionPool:
     def give_back(self, connection: _Connection, exchange: _Exchange | None) -> None:
         """The request ended: keep the connection for the next one if it can carry it."""
         self._semaphore().release()
+        if exchange is not None:
+            exchange.stop_timer()
         if not self._closed and exchange is not None and connection.usable_after(exchange):
             connection.idle()
             self._idle.setdefault(connection.origin, []).append(connection)
@@ -401,20 +436,23 @@ def _origin(url: httpx.URL) -> Origin:
 
 def _message(request: httpx.Request, body: bytes) -> bytes:
     """The request as it goes on the wire (origin-form target; httpx set Host and lengths)."""
-    lines = [b"%s %s HTTP/1.1\r\n" % (request.method.encode("ascii"), request.url.raw_path)]
-    chunked = False
-    for name, value in request.headers.raw:
-        if any(bad in name or bad in value for bad in _UNSAFE_IN_HEADERS):
-            raise httpx.LocalProtocolError("a header holds a line break or a NUL byte")
-        if name.lower() == b"transfer-encoding" and b"chunked" in value.lower():
-            chunked = True
-        lines.append(b"%s: %s\r\n" % (name, value))
-    lines.append(b"\r\n")
-    if chunked:  # the body was read whole: it goes as one chunk
-        lines.append(b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body) if body else b"0\r\n\r\n")
-    else:
-        lines.append(body)
-    return b"".join(lines)
+    raw = request.headers.raw
+    fields = b"\r\n".join([b"%s: %s" % pair for pair in raw])
+    # Each line break in the block is one of ours: a name or value holding one is refused.
+    if raw and (
+        fields.count(b"\r") != len(raw) - 1
+        or fields.count(b"\n") != len(raw) - 1
+        or b"\0" in fields
+    ):
+        raise httpx.LocalProtocolError("a header holds a line break or a NUL byte")
+    start = b"%s %s HTTP/1.1\r\n" % (request.method.encode("ascii"), request.url.raw_path)
+    head = start + fields + b"\r\n\r\n" if raw else start + b"\r\n"
+    if b"chunked" not in fields.lower() or not any(
+        name.lower() == b"transfer-encoding" and b"chunked" in value.lower() for name, value in raw
+    ):
+        return head + body
+    # The body was read whole: it goes as one chunk.
+    return head + (b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body) if body else b"0\r\n\r\n")
 
 
 class _Body(httpx.AsyncByteStream):
@@ -484,9 +522,7 @@ class H1Transport(httpx.AsyncBaseTransport):
         streamed = bool(request.extensions.get(STREAMED))
         release_slot = await self._slot(timeouts.get("pool"))
         try:
-            return await self._exchange(
-                request, message, origin, streamed, timeouts, release_slot
-            )
+            return await self._exchange(request, message, origin, streamed, timeouts, release_slot)
         except BaseException:
             release_slot()
             raise
@@ -551,4 +587,3 @@ class H1Transport(httpx.AsyncBaseTransport):
         # A shared pool's connections stay for the next session; its owner closes them.
         if self._own:
             await self._pool.close()
-

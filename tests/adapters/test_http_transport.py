@@ -320,3 +320,43 @@ async def test_a_streamed_answer_holds_the_portal_back_until_it_is_read() -> Non
         await response.aclose()
         assert digest.digest() == hashlib.sha256(body).digest()
         await asyncio.wait_for(written.wait(), timeout=5)
+
+
+async def test_a_stalled_body_times_out_but_a_slow_reader_does_not() -> None:
+    body = os.urandom(STREAM_BUFFER * 4)
+
+    async def stalls(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(answer(body[:1000], length=len(body)))
+        await writer.drain()
+        await asyncio.sleep(5)
+
+    timeout = httpx.Timeout(connect=1.0, read=0.3, write=1.0, pool=1.0)
+    async with server(stalls) as url, make_client(url, timeout=timeout) as client:
+        with pytest.raises(httpx.ReadTimeout):
+            await client.get("/file")
+        request = client.build_request("GET", "/file", extensions={STREAMED: True})
+        response = await client.send(request, stream=True)
+
+        async def drain() -> None:
+            async for _ in response.aiter_raw():
+                pass
+
+        with pytest.raises(httpx.ReadTimeout):
+            await drain()
+        await response.aclose()
+
+    async def sends_it_all(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(answer(body))
+        await writer.drain()
+
+    async with server(sends_it_all) as url, make_client(url, timeout=timeout) as client:
+        request = client.build_request("GET", "/file", extensions={STREAMED: True})
+        response = await client.send(request, stream=True)
+        got = bytearray()
+        async for piece in response.aiter_raw():
+            got.extend(piece)
+            await asyncio.sleep(0.1)  # longer than the read timeout in all, never while waiting
+        await response.aclose()
+        assert bytes(got) == body
