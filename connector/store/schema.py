@@ -199,7 +199,6 @@ cases = sa.Table(
     sa.Index("ix_cases_practice_id_updated_at_id", "practice_id", "updated_at", "id"),
     sa.Index("ix_cases_status_updated_at_id", "status", "updated_at", "id"),
     sa.Index("ix_cases_account_id_updated_at_id", "account_id", "updated_at", "id"),
-    sa.Index("ix_cases_status", "status"),
 )
 
 setups = sa.Table(
