@@ -42,7 +42,7 @@ import httpx
 from httpx import Timeout
 from httpx._client import USE_CLIENT_DEFAULT, ClientState, UseClientDefault
 
-from adapters.http.transport import ConnectionPool, H1Transport
+from adapters.http.transport import ConnectionPool, H1Transport, WholeBody
 
 
 def _version() -> str:
@@ -298,12 +298,25 @@ class PortalClient(httpx.AsyncClient):
         if response.has_redirect_location:
             response.next_request = self._build_redirect_request(request, response)
         if not stream:
+            whole = response.stream
+            if isinstance(whole, WholeBody) and "content-encoding" not in response.headers:
+                _read_whole(response, whole.content)
+                return response
             try:
                 await response.aread()
             except BaseException:
                 await response.aclose()
                 raise
         return response
+
+
+def _read_whole(response: httpx.Response, content: bytes) -> None:
+    """The state `Response.aread` leaves (content read, stream consumed and closed, bytes
+    counted) for bytes in hand that need no decoding."""
+    response._content = content
+    response.is_stream_consumed = True
+    response._num_bytes_downloaded = len(content)
+    response.is_closed = True
 
 
 def make_client(

@@ -455,6 +455,16 @@ def _message(request: httpx.Request, body: bytes) -> bytes:
     return head + (b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body) if body else b"0\r\n\r\n")
 
 
+class WholeBody(httpx.ByteStream):
+    """An answer read whole by the transport: `PortalClient` hands its bytes to the response
+    as httpx's `aread` would, without iterating them through its decoder and chunkers when
+    the answer is not content-encoded."""
+
+    def __init__(self, content: bytes) -> None:
+        super().__init__(content)
+        self.content = content
+
+
 class _Body(httpx.AsyncByteStream):
     """A streamed answer's body, piece by piece; the connection goes back when it is closed."""
 
@@ -496,11 +506,14 @@ class H1Transport(httpx.AsyncBaseTransport):
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._limit)
         slots = self._slots
-        try:
-            async with asyncio.timeout(pool_seconds):
-                await slots.acquire()
-        except TimeoutError:
-            raise httpx.PoolTimeout("timed out waiting for a connection") from None
+        if slots.locked():  # only a wait needs its timeout (a timer per request otherwise)
+            try:
+                async with asyncio.timeout(pool_seconds):
+                    await slots.acquire()
+            except TimeoutError:
+                raise httpx.PoolTimeout("timed out waiting for a connection") from None
+        else:
+            await slots.acquire()
         held = True
 
         def release() -> None:
@@ -579,7 +592,7 @@ class H1Transport(httpx.AsyncBaseTransport):
         return httpx.Response(
             exchange.status,
             headers=exchange.headers,
-            stream=httpx.ByteStream(content),
+            stream=WholeBody(content),
             extensions=extensions,
         )
 

@@ -73,27 +73,19 @@ def _bulk_plan(table: sa.Table, columns: tuple[str, ...], dialect: Dialect) -> _
 
 
 def _processed(plan: _BulkPlan, columns: tuple[str, ...], rows: Sequence[dict[str, Any]]) -> Any:
-    """Each row's values in column order, through their processors."""
-    steps: list[tuple[str, Callable[[Any], Any] | None, dict[Any, Any] | None]] = [
-        (name, process, {} if at in plan.times else None)
-        for at, (name, process) in enumerate(zip(columns, plan.processors, strict=True))
-    ]
-    out = []
-    for row in rows:
-        values = []
-        for name, process, seen in steps:
-            value = row[name]
-            if process is None or (value is None and seen is not None):
-                values.append(value)
-            elif seen is None:
-                values.append(process(value))
+    """Each row's values in column order, through their processors (column by column: most
+    columns have none, and a time recurring in the batch is processed once)."""
+    values = []
+    for at, (name, process) in enumerate(zip(columns, plan.processors, strict=True)):
+        column = [row[name] for row in rows]
+        if process is not None:
+            if at in plan.times:
+                done = {v: process(v) for v in set(column) if v is not None}
+                column = [None if v is None else done[v] for v in column]
             else:
-                done = seen.get(value)
-                if done is None:
-                    done = seen[value] = process(value)
-                values.append(done)
-        out.append(values)
-    return out
+                column = [process(v) for v in column]
+        values.append(column)
+    return list(zip(*values, strict=True))
 
 
 async def insert_rows(

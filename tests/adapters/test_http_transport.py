@@ -8,6 +8,7 @@ else. Each case here is a tiny TCP server that misbehaves in one way.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import os
 import socket
@@ -360,3 +361,36 @@ async def test_a_stalled_body_times_out_but_a_slow_reader_does_not() -> None:
             await asyncio.sleep(0.1)  # longer than the read timeout in all, never while waiting
         await response.aclose()
         assert bytes(got) == body
+
+
+@pytest.mark.parametrize("encoded", [False, True])
+async def test_a_whole_answer_reads_as_httpx_reads_it(encoded: bool) -> None:
+    body = b'{"caseNumber": "C-1", "patientName": "Zaz\\u00f3\\u0142\\u0107"}'
+    if encoded:
+        wire, extra = gzip.compress(body), b"Content-Encoding: gzip\r\n"
+    else:
+        wire, extra = body, b""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                await read_request(reader)
+            except asyncio.IncompleteReadError:
+                return
+            writer.write(answer(wire, extra=b"Content-Type: application/json\r\n" + extra))
+            await writer.drain()
+
+    async with (
+        server(handler) as url,
+        make_client(url) as ours,
+        httpx.AsyncClient(base_url=url) as plain,
+    ):
+        got = [await client.get("/api/cases/C-1") for client in (ours, plain)]
+    for response in got:
+        assert response.content == body
+        assert response.json()["patientName"] == "Zazółć"
+        assert response.is_closed and response.is_stream_consumed
+        assert response.num_bytes_downloaded == len(wire)
+        assert [part async for part in response.aiter_bytes()] == [body]
+        with pytest.raises(httpx.StreamConsumed):
+            [part async for part in response.aiter_raw()]
