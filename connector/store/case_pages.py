@@ -38,6 +38,29 @@ from connector.store.schema import cases, comments, setups
 _CASE_UPDATE = cases.update().where(cases.c.id == sa.bindparam("b_id"))
 _SETUP_UPDATE = setups.update().where(setups.c.id == sa.bindparam("b_id"))
 _COMMENT_UPDATE = comments.update().where(comments.c.id == sa.bindparam("b_id"))
+# What a page's cases already have stored, built once (building them per page cost more than
+# running them): the numbers and case ids go in as expanding parameters.
+_STORED_CASES = sa.select(
+    cases.c.id, cases.c.vendor_case_id, cases.c.content_hash, cases.c.removed_at, cases.c.created_at
+).where(
+    cases.c.account_id == sa.bindparam("b_account"),
+    cases.c.vendor_case_id.in_(sa.bindparam("b_numbers", expanding=True)),
+)
+_STORED_SETUPS = sa.select(
+    setups.c.id,
+    setups.c.case_id,
+    setups.c.vendor_setup_id,
+    setups.c.content_hash,
+    setups.c.state,
+    setups.c.created_at,
+).where(setups.c.case_id.in_(sa.bindparam("b_cases", expanding=True)))
+_STORED_COMMENTS = sa.select(
+    comments.c.id,
+    comments.c.case_id,
+    comments.c.vendor_comment_id,
+    comments.c.content_hash,
+    comments.c.created_at,
+).where(comments.c.case_id.in_(sa.bindparam("b_cases", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -80,45 +103,16 @@ async def write_page(
     existing = {
         r.vendor_case_id: r
         for r in (
-            await conn.execute(
-                sa.select(
-                    cases.c.id,
-                    cases.c.vendor_case_id,
-                    cases.c.content_hash,
-                    cases.c.removed_at,
-                    cases.c.created_at,
-                ).where(cases.c.account_id == account_id, cases.c.vendor_case_id.in_(numbers))
-            )
+            await conn.execute(_STORED_CASES, {"b_account": account_id, "b_numbers": numbers})
         ).all()
     }
     known_ids = [r.id for r in existing.values()]
     old_setups: dict[str, dict[str, Any]] = {}  # case id -> vendor setup id -> row
     old_comments: dict[str, dict[str, Any]] = {}  # case id -> vendor comment id -> row
     if known_ids:
-        for r in (
-            await conn.execute(
-                sa.select(
-                    setups.c.id,
-                    setups.c.case_id,
-                    setups.c.vendor_setup_id,
-                    setups.c.content_hash,
-                    setups.c.state,
-                    setups.c.created_at,
-                ).where(setups.c.case_id.in_(known_ids))
-            )
-        ).all():
+        for r in (await conn.execute(_STORED_SETUPS, {"b_cases": known_ids})).all():
             old_setups.setdefault(r.case_id, {})[r.vendor_setup_id] = r
-        comment_rows = (
-            await conn.execute(
-                sa.select(
-                    comments.c.id,
-                    comments.c.case_id,
-                    comments.c.vendor_comment_id,
-                    comments.c.content_hash,
-                    comments.c.created_at,
-                ).where(comments.c.case_id.in_(known_ids))
-            )
-        ).all()
+        comment_rows = (await conn.execute(_STORED_COMMENTS, {"b_cases": known_ids})).all()
         for c in comment_rows:
             old_comments.setdefault(c.case_id, {})[c.vendor_comment_id] = c
 
