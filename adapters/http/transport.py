@@ -46,6 +46,8 @@ STREAM_BUFFER = 1024 * 1024
 #: An idle connection older than this is closed, not reused (servers close idle keep-alive
 #: connections after 5 to 75 s; reusing one the server is closing costs a resend).
 KEEPALIVE_SECONDS = 15.0
+#: How long closing a pool waits for its idle connections to be closed.
+CLOSE_SECONDS = 5.0
 #: Methods sent again after a reused connection was found closed (RFC 9110 section 9.2.2).
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 
@@ -78,7 +80,7 @@ class _Exchange:
         self._informational = False
         self._waiter: asyncio.Future[None] | None = None
         # The read timeout: one timer per answer, armed by the first wait (see `_expired`).
-        self._loop = loop
+        self.loop = loop
         self._timer: asyncio.TimerHandle | None = None
         self._read_seconds = 0.0
         self._waiting_since = 0.0
@@ -182,11 +184,11 @@ class _Exchange:
             return
         since = max(self._waiting_since, self.last_read)
         due = since + self._read_seconds
-        if self._loop.time() >= due:
+        if self.loop.time() >= due:
             self.fail(httpx.ReadTimeout("timed out waiting for the portal's answer"))
             self.connection.close()
         else:
-            self._timer = self._loop.call_at(due, self._expired)
+            self._timer = self.loop.call_at(due, self._expired)
 
     def stop_timer(self) -> None:
         if self._timer is not None:
@@ -198,16 +200,16 @@ class _Exchange:
         a byte arriving."""
         if read_seconds is not None:
             self._read_seconds = read_seconds
-            self._waiting_since = now = self._loop.time()
+            self._waiting_since = now = self.loop.time()
             if self._timer is None:
-                self._timer = self._loop.call_at(now + read_seconds, self._expired)
+                self._timer = self.loop.call_at(now + read_seconds, self._expired)
         try:
             await future
         finally:
             self._waiting_since = 0.0
 
     async def _wait(self, read_seconds: float | None) -> None:
-        self._waiter = self._loop.create_future()
+        self._waiter = self.loop.create_future()
         await self._until(self._waiter, read_seconds)
 
     async def wait_head(self, read_seconds: float | None) -> None:
@@ -253,6 +255,8 @@ class _Connection(asyncio.Protocol):
         self.idle_since = time.monotonic()
         self._exchange: _Exchange | None = None
         self._reason = b""
+        #: Done once the transport is closed (`ConnectionPool.close` waits for it).
+        self.gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     # --- asyncio -----------------------------------------------------------------------------
 
@@ -266,7 +270,7 @@ class _Connection(asyncio.Protocol):
             self.close()
             return
         exchange.answered = True
-        exchange.last_read = exchange._loop.time()
+        exchange.last_read = exchange.loop.time()
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -281,6 +285,8 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if not self.gone.done():
+            self.gone.set_result(None)
         exchange = self._exchange
         if exchange is not None:
             exchange.lost(exc)
@@ -410,9 +416,11 @@ class ConnectionPool:
     def give_back(self, connection: _Connection, exchange: _Exchange | None) -> None:
         """The request ended: keep the connection for the next one if it can carry it."""
         self._semaphore().release()
-        if exchange is not None:
-            exchange.stop_timer()
-        if not self._closed and exchange is not None and connection.usable_after(exchange):
+        if exchange is None:
+            connection.close()
+            return
+        exchange.stop_timer()
+        if not self._closed and connection.usable_after(exchange):
             connection.idle()
             self._idle.setdefault(connection.origin, []).append(connection)
         else:
@@ -421,10 +429,11 @@ class ConnectionPool:
     async def close(self) -> None:
         self._closed = True
         idle, self._idle = self._idle, {}
-        for connections in idle.values():
-            for connection in connections:
-                connection.close()
-        await asyncio.sleep(0)  # let the transports finish closing
+        closing = [connection for connections in idle.values() for connection in connections]
+        for connection in closing:
+            connection.close()
+        if closing:  # a TLS close waits for the portal's reply: not for ever
+            await asyncio.wait([c.gone for c in closing], timeout=CLOSE_SECONDS)
 
 
 def _origin(url: httpx.URL) -> Origin:

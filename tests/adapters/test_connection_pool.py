@@ -124,3 +124,21 @@ async def test_a_failed_request_gives_its_slot_back() -> None:
         await client.aclose()
     finally:
         await pool.close()
+
+
+async def test_closing_the_pool_closes_its_idle_connections() -> None:
+    ended = asyncio.Event()
+    handler = KeepAlive()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await handler(reader, writer)  # returns when the client closes the connection
+        ended.set()
+
+    async with server(serve) as url:
+        pool = connection_pool()
+        client = make_client(url, connections=pool)
+        assert (await client.get("/a/1")).status_code == 200
+        await client.aclose()  # the connection stays in the pool, idle
+        assert not ended.is_set()
+        await pool.close()
+        await asyncio.wait_for(ended.wait(), timeout=5)
