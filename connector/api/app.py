@@ -13,9 +13,8 @@ the health checks belong on the TPS's internal network (the README shows a proxy
 
 from __future__ import annotations
 
-import gc
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -25,6 +24,7 @@ from connector.api import errors
 from connector.api.auth import BearerTokens, require_token
 from connector.api.limits import BodyLimit
 from connector.api.state import ApiContext
+from connector.collector import collector_set_for_work
 from connector.runtime import Runtime, open_runtime, open_sync_services
 from connector.settings import Settings
 
@@ -40,34 +40,6 @@ OPENAPI_TAGS = [
     {"name": "webhooks", "description": "Webhook delivery management."},
     {"name": "health", "description": "Liveness, readiness and metrics."},
 ]
-
-
-#: Container allocations (net of those freed) that start a collection while the app serves.
-#: A first page of cases holds some 300 containers until it is written out, so 50 clients have
-#: up to 15,000 alive at once.
-_COLLECT_AFTER = 20_000
-
-
-@contextmanager
-def _collector_set_for_serving() -> Iterator[None]:
-    """Keeps the garbage collector off what startup made (imports, the app and its schemas,
-    engines: some 180,000 objects that live as long as the process), and off the pages still
-    being served, while the app serves.
-
-    With the default threshold (700) a collection started every request or two, moved the
-    pages in flight to older generations, and each full collection walked all of startup's
-    objects again. Measured in-process with the API benchmark's first page at 50 concurrent
-    requests on SQLite: the collector took 0.52 ms per request as it was, 0.19-0.24 ms with
-    startup's objects frozen, and none in 2,000 requests with the threshold above what is in
-    flight (what does not die with its request, cycles, still starts a collection)."""
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(_COLLECT_AFTER, *threshold[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
 
 
 def create_app(
@@ -92,7 +64,7 @@ def create_app(
                 result = on_start(ctx)
                 if hasattr(result, "__aenter__"):
                     await stack.enter_async_context(result)
-            stack.enter_context(_collector_set_for_serving())
+            stack.enter_context(collector_set_for_work())
             yield
 
     app = FastAPI(

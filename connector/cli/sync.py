@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from connector.cli.common import ConfigOption, run, settings_for, stdout
+from connector.collector import collector_set_for_work
 from connector.domain import Account, AccountStatus
 from connector.errors import InputError
 from connector.runtime import open_runtime, open_sync_services
@@ -142,9 +143,10 @@ def sync_command(
             selected = await select_accounts(services, account or [], practice, vendor)
             if not selected:
                 raise InputError("no account matches")
-            results = await sync_with_progress(
-                services, selected, full=full, concurrency=settings.sync.concurrency
-            )
+            with collector_set_for_work():
+                results = await sync_with_progress(
+                    services, selected, full=full, concurrency=settings.sync.concurrency
+                )
             return {a.id: a for a in selected}, results
 
     accounts, results = run(go)

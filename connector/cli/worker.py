@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from connector.cli.common import ConfigOption, run, settings_for, stdout
+from connector.collector import collector_set_for_work
 from connector.errors import ConfigError
 from connector.runtime import bind_listener, open_runtime, open_sync_services
 from connector.store.jobs import procrastinate_installed
@@ -52,16 +53,17 @@ def worker_command(
             app = build_app(settings.database_url)
             where = f"; metrics on http://{host}:{port}/metrics" if listener else ""
             stdout.print(f"worker {services.holder} started (Ctrl-C or SIGTERM stops it){where}")
-            async with app.open_async(), serve_metrics(rt.store, listener):
-                await app.run_worker_async(
-                    name=services.holder,
-                    concurrency=concurrency or settings.sync.concurrency,
-                    additional_context={"worker": WorkerContext(settings, services)},
-                    shutdown_graceful_timeout=settings.sync.grace_seconds,
-                    install_signal_handlers=True,
-                    fetch_job_polling_interval=2.0,
-                    delete_jobs="successful",
-                )
+            with collector_set_for_work():
+                async with app.open_async(), serve_metrics(rt.store, listener):
+                    await app.run_worker_async(
+                        name=services.holder,
+                        concurrency=concurrency or settings.sync.concurrency,
+                        additional_context={"worker": WorkerContext(settings, services)},
+                        shutdown_graceful_timeout=settings.sync.grace_seconds,
+                        install_signal_handlers=True,
+                        fetch_job_polling_interval=2.0,
+                        delete_jobs="successful",
+                    )
         stdout.print("worker stopped")
 
     try:
