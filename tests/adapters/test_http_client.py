@@ -13,7 +13,7 @@ import respx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.http.client import PortalClient, make_client
+from adapters.http.client import DEFAULT_TIMEOUT, PortalClient, make_client
 
 BASE = "https://portal.test"
 PATHS = ["/", "/api/cases", "/api/cases/7", "/Identity/Account/Login", "/detail/case.aspx"]
@@ -118,8 +118,14 @@ base_url = st.sampled_from(
 )
 
 
-def sent(request: httpx.Request) -> tuple[str, str, list[tuple[str, str]], bytes]:
-    return (request.method, str(request.url), request.headers.multi_items(), request.read())
+def sent(request: httpx.Request) -> tuple[str, str, list[tuple[str, str]], bytes, object]:
+    return (
+        request.method,
+        str(request.url),
+        request.headers.multi_items(),
+        request.read(),
+        request.extensions,
+    )
 
 
 @settings(max_examples=150, deadline=None)
@@ -139,7 +145,10 @@ async def test_requests_are_built_as_httpx_builds_them(
     headers: dict[str, str] | None,
     cookies: list[Cookie],
 ) -> None:
-    async with make_client(base) as ours, httpx.AsyncClient(base_url=base) as plain:
+    async with (
+        make_client(base) as ours,
+        httpx.AsyncClient(base_url=base, timeout=DEFAULT_TIMEOUT) as plain,
+    ):
         ours.headers = plain.headers = {"User-Agent": "t"}
         # The same cookies in both jars, set by an answer; then two requests (the second is
         # the one a warm cache answers).
@@ -171,7 +180,10 @@ answers = st.tuples(
 async def test_answers_come_back_as_httpx_gives_them(
     steps: list[tuple[int, str | None, list[Cookie], bytes]], streamed: bool
 ) -> None:
-    async with make_client(BASE) as ours, httpx.AsyncClient(base_url=BASE) as plain:
+    async with (
+        make_client(BASE) as ours,
+        httpx.AsyncClient(base_url=BASE, timeout=DEFAULT_TIMEOUT) as plain,
+    ):
         ours.headers = plain.headers = {"User-Agent": "t"}
         seen: list[list[object]] = [[], []]
         for index, client in enumerate((ours, plain)):
@@ -220,3 +232,28 @@ async def test_an_answer_without_set_cookie_leaves_the_jar_alone(path: str) -> N
             router.get(f"{BASE}{path}").respond(200)
             await client.get(path)
         assert dict(client.cookies) == {"sid": "1"}
+
+
+async def test_requests_follow_the_client_headers_as_they_change() -> None:
+    """The lean path reuses the header lines of the last request; a change to the client's
+    headers, in place or replaced, or another method, is seen by the next request."""
+    async with (
+        make_client(BASE) as ours,
+        httpx.AsyncClient(base_url=BASE, timeout=DEFAULT_TIMEOUT) as plain,
+    ):
+        ours.headers = plain.headers = {"User-Agent": "t"}
+        for client in (ours, plain):
+            client.cookies.set("sid", "1", domain="portal.test")
+        changes = [
+            lambda c: None,
+            lambda c: c.headers.__setitem__("Accept", "application/json"),
+            lambda c: setattr(c, "headers", {"User-Agent": "u", "X-Requested-With": "x"}),
+            lambda c: c.headers.__setitem__("Cookie", "mine=1"),
+            lambda c: c.headers.__delitem__("Cookie"),
+        ]
+        for change in changes:
+            change(ours)
+            change(plain)
+            for method in ("GET", "GET", "DELETE", "POST", "POST", "GET"):
+                expected = sent(plain.build_request(method, "/api/cases/7"))
+                assert sent(ours.build_request(method, "/api/cases/7")) == expected
