@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin
 
 import httpx
 
 from adapters.base import CaseDetail, CaseSummary, Comment, PortalChanged, Setup, SetupFile, utc
+from adapters.http.parse import absolute_url
 from adapters.invisalign import site, status
 from adapters.invisalign.site import Field
 
@@ -202,7 +202,7 @@ def _parse_plan(data: Any, base_url: str) -> Setup:
         created_at=_opt_time(obj, Field.CREATED_AT, what),
         state=state,
         vendor_state=raw_state,
-        viewer_url=urljoin(base_url, viewer) if viewer else None,
+        viewer_url=absolute_url(base_url, viewer) if viewer else None,
         files=tuple(_parse_file(f) for f in _list(obj, Field.FILES, what)),
     )
 

@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
-from urllib.parse import urljoin
 
 from adapters.base import Comment, PortalChanged, Setup, SetupFile, utc
+from adapters.http.parse import absolute_url
 from adapters.invisalign import site, status
 from adapters.invisalign.html import Element
 
@@ -335,7 +335,7 @@ def _read_plan(plan: Element, base_url: str) -> Setup:
         else None,
         state=state,
         vendor_state=raw_state,
-        viewer_url=urljoin(base_url, href) if href else None,
+        viewer_url=absolute_url(base_url, href) if href else None,
         files=tuple(_read_file(f) for f in plan.select(site.PLAN_FILE)),
     )
 

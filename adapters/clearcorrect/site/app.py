@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -52,7 +52,7 @@ from adapters.clearcorrect.status import (
     INSUFFICIENT_VIEW,
     case_status,
 )
-from adapters.http.parse import expect_json
+from adapters.http.parse import absolute_url, expect_json
 
 
 def _path(literal: str) -> str:
@@ -855,7 +855,7 @@ def _setup(data: Any, what: str, base_url: str) -> tuple[Setup, str | None]:
         created_at=obj.opt_moment(SETUP_CREATED_AT),
         state=state,
         vendor_state=raw_state,
-        viewer_url=urljoin(base_url, viewer) if viewer else None,
+        viewer_url=absolute_url(base_url, viewer) if viewer else None,
         files=tuple(_setup_file(f, f"{what} file {i}") for i, f in enumerate(obj.items(FILES))),
     )
     return setup, obj.opt_text(DECLINE_REASON)

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -48,6 +48,7 @@ from adapters.clearcorrect.status import (
     INSUFFICIENT_VIEW,
     case_status,
 )
+from adapters.http.parse import absolute_url
 
 # ---- selectors as the register writes them, and what the parsers need of them ----------------
 
@@ -259,7 +260,7 @@ def postback_form(doc: html.Document, page_url: str, base_url: str) -> Form:
     for form in doc.iter("form"):
         fields, buttons = _form_fields(form)
         if any(name == VIEWSTATE for name, _ in fields):
-            action = urljoin(page_url, form.get("action") or page_url)
+            action = absolute_url(page_url, form.get("action") or page_url)
             origin, target = urlsplit(base_url), urlsplit(action)
             if (target.scheme, target.netloc) != (origin.scheme, origin.netloc):
                 raise PortalChanged("a page's form posts to another site")
@@ -984,7 +985,7 @@ def parse_file_rows(doc: html.Document, page_url: str, base_url: str) -> list[Fi
         link = cells[0].first("a")
         if link is None or not link.get("href"):
             continue
-        url = urljoin(page_url, link.get("href"))
+        url = absolute_url(page_url, link.get("href"))
         target = urlsplit(url)
         if (target.scheme, target.netloc) != (origin.scheme, origin.netloc):
             continue
