@@ -117,8 +117,13 @@ TOKEN_HEADER = FACTS.value("cc.app.session.token-header", "RequestVerificationTo
 
 
 def is_state_cookie(name: str) -> bool:
-    """The cookies a saved session consists of (the second-factor cookie is not one)."""
-    return name in (SESSION_COOKIE, XSRF_COOKIE) or name.startswith(ANTIFORGERY_COOKIE_PREFIX)
+    """The cookies a saved session consists of: the session and anti-forgery cookies.
+
+    Not the second-factor cookie (a half-finished sign-in's), nor the request token cookie:
+    the account API hands a new one with every answer, so keeping it would make every run's
+    session look changed (sealed and stored again, with no sign-in saved by it); a write asks
+    for a fresh one when it has none."""
+    return name == SESSION_COOKIE or name.startswith(ANTIFORGERY_COOKIE_PREFIX)
 
 
 # ---- forms, limits and messages --------------------------------------------------------------

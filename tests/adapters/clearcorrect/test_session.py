@@ -9,6 +9,7 @@ import json
 import pytest
 
 from adapters.base import Adapter, Credentials, PortalSession, RecordedSignIns, no_code
+from adapters.base.marker import marker_for
 from adapters.clearcorrect import STATUS_TABLE, ClearCorrectAdapter, ClearCorrectSession
 from sandbox.common.server import PortalHandle
 from tests.adapters.clearcorrect.conftest import (
@@ -19,6 +20,7 @@ from tests.adapters.clearcorrect.conftest import (
     choose,
     collect,
     scenario_credentials,
+    visible_cases,
 )
 from vault import Secret
 
@@ -29,7 +31,7 @@ RESTORED = {
         {"GET /account.aspx": 1, "GET /cases.aspx": 1, "POST /cases.aspx": 2},
     ),
     WEBFORMS_API: (
-        {".ASPXAUTH", "ASP.NET_SessionId", "XSRF-TOKEN", ".AspNetCore.Antiforgery.Q5hN2ktDqvY"},
+        {".ASPXAUTH", "ASP.NET_SessionId", ".AspNetCore.Antiforgery.Q5hN2ktDqvY"},
         {"GET /api/account": 1, "GET /api/cases": 1},
     ),
     IDENTITY: (
@@ -61,6 +63,30 @@ async def test_a_restored_session_makes_no_login(
         assert len(items) == 5
     assert attempts(portal, credentials.username) == 1
     assert portal.admin.requests()["by_endpoint"] == requests
+
+
+@pytest.mark.parametrize("path", [WEBFORMS_API, IDENTITY])
+async def test_a_run_that_changed_nothing_exports_the_state_it_restored(
+    portal: PortalHandle, adapter: ClearCorrectAdapter, path: str
+) -> None:
+    """The account API hands a new request token cookie with every answer; a saved session
+    leaves it out, so a run that read and changed nothing has nothing new to seal. A write on
+    such a session asks for a fresh token and lands once."""
+    choose(portal, path)
+    credentials = scenario_credentials("good")
+    async with await adapter.open(credentials, None, no_code, guard=RecordedSignIns()) as session:
+        state = await session.export_state()
+    async with await adapter.open(credentials, state, no_code, guard=RecordedSignIns()) as session:
+        await collect(session)
+        assert (await session.export_state()).reveal() == state.reveal()
+        number = next(iter(visible_cases(portal.admin.state(), credentials.username)))
+        marker = marker_for("act_0123456789abcdef")
+        result = await session.post_comment(number, "Bitte IPR 13/14 prüfen.", marker)
+        assert session.logins == 0
+    posted = [p for p in portal.admin.posted() if p["kind"] == "comment"]
+    assert len(posted) == 1 and posted[0]["accepted"]
+    assert result.vendor_id == posted[0]["comment_id"]
+    assert attempts(portal, credentials.username) == 1
 
 
 async def test_an_ended_session_gets_exactly_one_new_login(
