@@ -11,12 +11,19 @@ its JSON API: the adapter's fast path) holds N practices x M cases, one partner 
 - **Workers**: two `tps-connector worker` processes over PostgreSQL (full sync), then a one-shot
   `sync` over the same database where nothing changed. PostgreSQL's backend CPU is sampled from
   `/proc` for the benchmark's own database and printed beside the connector's.
+- **Invisalign, fast path**: the Invisalign sandbox (its own process, the same latency) with
+  `--invisalign-accounts` staff logins (Prescription management) of 50 cases each, synced by
+  `tps-connector sync` over SQLite. Each account signs in through Chromium (the only way the
+  site signs in), then the adapter reads the JSON the site answers. The connector process's
+  own CPU is printed apart from its children's (the Playwright driver and Chromium, sampled
+  from `/proc` while they run), with the portal's requests per case.
 
 CPU per case is the user + system CPU of the connector's processes (never the sandbox's)
 divided by the cases whose detail was fetched; an unchanged account's CPU is the run's CPU
 divided by the accounts. Every figure is printed with its ratio to the floor of the same run.
 
 Usage: python bench/sync_bench.py [--accounts 200] [--cases 50] [--concurrency 32]
+       [--invisalign-accounts 50] [--no-workers]
 """
 
 from __future__ import annotations
@@ -118,26 +125,59 @@ class Backends:
 @dataclass
 class Measured:
     seconds: float
-    cpu: float  # the connector process's user + system CPU
+    cpu: float  # the connector process's user + system CPU, and its reaped children's
     peak_kib: int
     db_cpu: float = 0.0
+    own_cpu: float = 0.0  # the connector process alone (last sample before it ended)
+    children_cpu: float = 0.0  # its descendants (browser driver, Chromium), sampled
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, from /proc (children first found by their parent id)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parents.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        below = parents.get(todo.pop(), [])
+        found += below
+        todo += below
+    return found
 
 
 def run_measured(
-    args: list[str], cwd: Path, backends: Backends | None = None, *, expect: int = 0
+    args: list[str],
+    cwd: Path,
+    backends: Backends | None = None,
+    *,
+    expect: int = 0,
+    tree: bool = False,
 ) -> Measured:
-    """Run a command to completion, reaping it with wait4 to read its own CPU."""
+    """Run a command to completion, reaping it with wait4 to read its CPU; `tree`: also sample
+    the CPU of the processes below it (a browser's)."""
     started = time.perf_counter()
     process = subprocess.Popen(
         args, cwd=cwd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     peak = 0
+    own = 0.0
+    below: dict[int, float] = {}
     backends = backends or Backends(None, None)
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             break
         peak = max(peak, peak_kib(process.pid))
+        own = max(own, cpu_seconds(process.pid))
+        if tree:
+            for child in descendants(process.pid):
+                below[child] = max(below.get(child, 0.0), cpu_seconds(child))
         backends.sample()
         time.sleep(0.1)
     seconds = time.perf_counter() - started
@@ -146,14 +186,27 @@ def run_measured(
     if code != expect and process.stderr is not None:
         print(process.stderr.read()[-2000:], file=sys.stderr)
         raise SystemExit(f"{' '.join(args[2:4])} failed with exit status {code}")
-    return Measured(seconds, usage.ru_utime + usage.ru_stime, peak, backends.seconds())
+    return Measured(
+        seconds,
+        usage.ru_utime + usage.ru_stime,
+        peak,
+        backends.seconds(),
+        own_cpu=own,
+        children_cpu=sum(below.values()),
+    )
 
 
 def start_json_sandbox(port: int, *seeded: str) -> subprocess.Popen[str]:
     """The ClearCorrect sandbox in its own process (admin API on), answering on `port` with
     the Identity app and its JSON API (the adapter's fast path)."""
+    return start_sandbox("clearcorrect", port, *seeded)
+
+
+def start_sandbox(vendor: str, port: int, *seeded: str) -> subprocess.Popen[str]:
+    """A vendor's sandbox in its own process (admin API on), answering on `port`; ClearCorrect
+    with the Identity app and its JSON API (the adapter's fast path)."""
     sandbox = subprocess.Popen(
-        [*CLI, "sandbox", "--vendor", "clearcorrect", "--port", str(port), "--admin", *seeded],
+        [*CLI, "sandbox", "--vendor", vendor, "--port", str(port), "--admin", *seeded],
         env=env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -167,25 +220,39 @@ def start_json_sandbox(port: int, *seeded: str) -> subprocess.Popen[str]:
                 admin(portal, "GET", "/faults")
                 break
             time.sleep(0.2)
-        admin(portal, "PUT", "/variant", json={"variant": "aspnetcore-json"})
+        if vendor == "clearcorrect":
+            admin(portal, "PUT", "/variant", json={"variant": "aspnetcore-json"})
     except BaseException:
-        os.killpg(sandbox.pid, signal.SIGTERM)
+        stop(sandbox)
         raise
     return sandbox
 
 
-def write_config(directory: Path, portal: str, concurrency: int, database: str = "") -> Path:
+def stop(sandbox: subprocess.Popen[str]) -> None:
+    os.killpg(sandbox.pid, signal.SIGTERM)
+    sandbox.wait(timeout=30)
+
+
+def write_config(
+    directory: Path,
+    portal: str,
+    concurrency: int,
+    database: str = "",
+    vendor: str = "clearcorrect",
+) -> Path:
     config = directory / "connector.toml"
     db = f'[database]\nurl = "{database}"\n' if database else ""
     config.write_text(
         f'data_dir = "{directory / "data"}"\n{db}[vault]\nkey_file = "{directory / "keys.json"}"\n'
-        f'[vendors.clearcorrect]\nbase_url = "{portal}"\nconcurrency = {concurrency}\n'
+        f'[vendors.{vendor}]\nbase_url = "{portal}"\nconcurrency = {concurrency}\n'
         f"[sync]\nconcurrency = {concurrency}\ninterval_seconds = 3600\njitter = 0\n"
     )
     return config
 
 
-async def add_accounts(url: str, key_file: Path, logins: list[dict[str, Any]]) -> None:
+async def add_accounts(
+    url: str, key_file: Path, logins: list[dict[str, Any]], vendor: str = "clearcorrect"
+) -> None:
     store = Store.connect(url)
     try:
         await upgrade(store)
@@ -194,7 +261,7 @@ async def add_accounts(url: str, key_file: Path, logins: list[dict[str, Any]]) -
             await create_account(
                 store,
                 vault,
-                vendor="clearcorrect",
+                vendor=vendor,
                 username=login["username"],
                 password=Secret(login["password"]),
             )
@@ -270,6 +337,91 @@ async def lean_floor(
     return wall, used, stored
 
 
+def invisalign_fast_path(args: argparse.Namespace, tmp: Path) -> None:
+    """The Invisalign sandbox's staff logins synced embedded: sign-in through Chromium, then the
+    JSON the site answers (the adapter's fast path)."""
+    port = free_port()
+    portal = f"http://127.0.0.1:{port}"
+    sandbox = start_sandbox(
+        "invisalign",
+        port,
+        "--practices",
+        str(args.invisalign_accounts),
+        "--cases",
+        str(args.cases),
+        "--latency-ms",
+        str(args.latency_ms),
+    )
+    try:
+        state = admin(portal, "GET", "/state")
+        # The generated practices' staff: Prescription management only, no sign-in scenario.
+        logins = [
+            x
+            for x in state["logins"]
+            if x["kind"] == "staff"
+            and x["scenario"] is None
+            and x["roles"] == ["Prescription management"]
+        ][: args.invisalign_accounts]
+        usernames = {x["username"] for x in logins}
+        total = sum(len(x["visible_case_ids"]) for x in logins)
+        directory = tmp / "invisalign"
+        directory.mkdir()
+        config = write_config(directory, portal, args.concurrency, vendor="invisalign")
+        asyncio.run(
+            add_accounts(
+                f"sqlite+aiosqlite:///{directory / 'data' / 'connector.db'}",
+                directory / "keys.json",
+                logins,
+                vendor="invisalign",
+            )
+        )
+        sync = [*CLI, "sync", "--config", str(config)]
+        startup = run_measured([*sync, "--vendor", "clearcorrect"], directory, expect=2).cpu
+        admin(portal, "DELETE", "/requests")
+        full = run_measured(sync, directory, tree=True)
+        requests = admin(portal, "GET", "/requests")["total_by_user"]
+        sent = sum(requests.get(u, 0) for u in usernames)
+        per_case = ms(full.own_cpu - startup, total)
+        print(
+            f"  Invisalign fast path, {len(logins)} accounts, {total:,} cases, embedded full "
+            f"sync: {full.seconds:5.1f} s, connector process CPU {per_case:.3f} ms/case "
+            f"(sign-ins through Chromium included), its browser (driver and Chromium) "
+            f"{ms(full.children_cpu, total):.1f} ms/case; {sent / max(1, total):.2f} portal "
+            f"requests/case, peak memory {full.peak_kib / 1024:.0f} MiB"
+        )
+        # The same cases again with the sessions just saved: the stored cases and the listing
+        # cursors are dropped (the bench's own database), so every detail is fetched anew with
+        # no sign-in: the fast path's CPU per case apart from Chromium's sign-ins.
+        with sqlite3.connect(directory / "data" / "connector.db") as db:
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("DELETE FROM cases")
+            db.execute("UPDATE accounts SET sync_cursor = NULL")
+        admin(portal, "DELETE", "/requests")
+        before = {u: v["attempts"] for u, v in admin(portal, "GET", "/logins").items()}
+        again = run_measured(sync, directory, tree=True)
+        new_logins, requests = logins_and_requests(portal, usernames, before)
+        sent = sum(requests.get(u, 0) for u in usernames)
+        print(
+            f"  Invisalign fast path, the same cases again on the saved sessions: "
+            f"{again.seconds:5.1f} s, connector process CPU "
+            f"{ms(again.own_cpu - startup, total):.3f} ms/case, browser "
+            f"{ms(again.children_cpu, total):.1f} ms/case; {sent / max(1, total):.2f} "
+            f"requests/case, {new_logins} logins"
+        )
+        admin(portal, "DELETE", "/requests")
+        same = run_measured(sync, directory, tree=True)
+        requests = admin(portal, "GET", "/requests")["total_by_user"]
+        print(
+            f"  Invisalign fast path, nothing changed: CPU "
+            f"{ms(same.own_cpu - startup, len(logins)):.2f} ms/account, browser "
+            f"{ms(same.children_cpu, len(logins)):.2f} ms/account, "
+            f"{sum(requests.get(u, 0) for u in usernames) / max(1, len(logins)):.2f} "
+            f"requests/account"
+        )
+    finally:
+        stop(sandbox)
+
+
 def admin(portal: str, method: str, path: str, **kwargs: Any) -> Any:
     response = httpx.request(method, f"{portal}/__sandbox{path}", timeout=300, **kwargs)
     response.raise_for_status()
@@ -313,6 +465,12 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--latency-ms", type=int, default=20)
+    parser.add_argument(
+        "--invisalign-accounts",
+        type=int,
+        default=50,
+        help="Invisalign staff logins for the fast path's run (0: skip it).",
+    )
     parser.add_argument("--no-workers", action="store_true", help="Skip the PostgreSQL part.")
     args = parser.parse_args()
     configure_logging(level="warning", fmt="console")
@@ -402,6 +560,8 @@ def main() -> None:
                 f"requests/account, untouched accounts at most {worst} requests, "
                 f"{new_logins} logins"
             )
+            if args.invisalign_accounts:
+                invisalign_fast_path(args, Path(tmp))
             if args.no_workers:
                 return
 
@@ -473,8 +633,7 @@ def main() -> None:
                 f"(PostgreSQL backends {ms(same.db_cpu, accounts):.2f} ms/account)"
             )
     finally:
-        os.killpg(sandbox.pid, signal.SIGTERM)
-        sandbox.wait(timeout=30)
+        stop(sandbox)
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 

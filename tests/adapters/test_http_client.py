@@ -7,6 +7,8 @@ a plain `httpx.AsyncClient` fed the same answers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
 import respx
@@ -244,7 +246,7 @@ async def test_requests_follow_the_client_headers_as_they_change() -> None:
         ours.headers = plain.headers = {"User-Agent": "t"}
         for client in (ours, plain):
             client.cookies.set("sid", "1", domain="portal.test")
-        changes = [
+        changes: list[Callable[[httpx.AsyncClient], object]] = [
             lambda c: None,
             lambda c: c.headers.__setitem__("Accept", "application/json"),
             lambda c: setattr(c, "headers", {"User-Agent": "u", "X-Requested-With": "x"}),
