@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import cache
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -50,7 +50,7 @@ _ROOTED_PLAIN = re.compile(
 )
 
 
-@cache
+@lru_cache(maxsize=256)  # bounded: a page's own URL (one per case) can be the base
 def _origin(base_url: str) -> str | None:
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
