@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from adapters.browser import BrowserPool
 from adapters.browser.executable import RENDERER_FLAGS, chromium_launch_options
 from adapters.invisalign import InvisalignAdapter
+from bench.procs import cpu_seconds, descendants
 from connector.domain import AccountStatus
 from connector.logs import configure_logging
 from connector.store import Store, upgrade
@@ -58,30 +59,6 @@ PAGE_SIZE = 4096
 
 
 # --- processes --------------------------------------------------------------------------------
-
-
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        tree.setdefault(ppid, []).append(int(entry))
-    return tree
-
-
-def descendants(root: int) -> list[int]:
-    tree = _children()
-    found, todo = [], [root]
-    while todo:
-        for child in tree.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def kind_of(pid: int) -> str | None:
@@ -163,7 +140,7 @@ def launched_as_before(configured: str | None = None) -> dict[str, Any]:
     return options
 
 
-def cpu_seconds() -> tuple[float, float]:
+def own_cpu_seconds() -> tuple[float, float]:
     """CPU of this process, and of its children that have exited (Chromium, the driver)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -192,7 +169,7 @@ async def run_once(
             services = SyncServices(store, vault, {VENDOR: adapter})
             accounts = [await add(store, vault, VENDOR, login) for login in logins]
             sampler = asyncio.create_task(sampling(peaks, stop))
-            own_before, _ = cpu_seconds()
+            own_before, _ = own_cpu_seconds()
             started = time.perf_counter()
             results = await asyncio.gather(
                 *(sync_account(services, a.id, full=True) for a in accounts)
@@ -200,9 +177,11 @@ async def run_once(
             wall = time.perf_counter() - started
             stop.set()
             await sampler
-            own_after, _ = cpu_seconds()
+            own_after, _ = own_cpu_seconds()
             # Chromium's and the driver's CPU: read from /proc before they exit.
-            chromium_cpu = sum(_cpu_of(pid) for pid in descendants(os.getpid()))
+            chromium_cpu = sum(
+                cpu_seconds(pid, with_reaped=True) for pid in descendants(os.getpid())
+            )
         finally:
             stop.set()
             await pool.close()
@@ -219,17 +198,6 @@ async def run_once(
         "cpu_ms_per_case": ((own_after - own_before) + chromium_cpu) * 1000 / cases,
         "peaks": peaks,
     }
-
-
-def _cpu_of(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        # Its own time and that of the children it reaped (renderers that exited).
-        ticks = sum(int(x) for x in fields[11:15])
-        return ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return 0.0
 
 
 def report(result: dict[str, Any], baseline: dict[str, Any] | None) -> None:

@@ -54,6 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "connector"]
 sys.path.insert(0, str(ROOT))
 
+from bench.procs import cpu_seconds, descendants  # noqa: E402
 from connector.accounts.service import create_account  # noqa: E402
 from connector.credentials import store_audit_sink  # noqa: E402
 from connector.logs import configure_logging  # noqa: E402
@@ -61,7 +62,6 @@ from connector.store import Store, upgrade  # noqa: E402
 from vault import LocalKeyFile, Secret, Vault  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -83,15 +83,6 @@ def peak_kib(pid: int) -> int:
         return 0
     match = re.search(r"VmHWM:\s+(\d+) kB", text)
     return int(match.group(1)) if match else 0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a live process, from /proc (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 class Backends:
@@ -131,25 +122,6 @@ class Measured:
     db_cpu: float = 0.0
     own_cpu: float = 0.0  # the connector process alone (last sample before it ended)
     children_cpu: float = 0.0  # its descendants (browser driver, Chromium), sampled
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid`, from /proc (children first found by their parent id)."""
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        parents.setdefault(parent, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        below = parents.get(todo.pop(), [])
-        found += below
-        todo += below
-    return found
 
 
 def run_measured(
