@@ -359,7 +359,7 @@ class _Connection(asyncio.Protocol):
 
 class Slots:
     """A count of free slots, handed out first come, first served: `asyncio.Semaphore`'s
-    `acquire`, `release` and `locked`, made once per pool and per client on first use.
+    `acquire`, `release` and `locked`, one per pool and one per client.
 
     Python 3.11's semaphore checks every waiter for cancellation on each `acquire` and
     `locked`; with a session's cases fetched at once, dozens wait on a client's slots and
@@ -415,8 +415,7 @@ class ConnectionPool:
     ) -> _Connection:
         """A connection to `origin` for one request: an idle one (unless `fresh`), or a new
         one."""
-        semaphore = self._in_use
-        await semaphore.acquire()
+        await self._in_use.acquire()
         try:
             idle = self._idle.get(origin)
             now = time.monotonic()
@@ -427,7 +426,7 @@ class ConnectionPool:
                 connection.close()
             return await self._open(origin, connect_seconds)
         except BaseException:
-            semaphore.release()
+            self._in_use.release()
             raise
 
     async def _open(self, origin: Origin, connect_seconds: float | None) -> _Connection:
