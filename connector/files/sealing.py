@@ -153,9 +153,7 @@ class SealingSink:
         the caller's. Shielded: a cancelled caller leaves the stores to finish, for `settle`
         to wait on."""
         if len(self._pending) == 2:
-            storing, _ = self._pending[0]
-            await asyncio.shield(storing)
-            del self._pending[0]
+            await self._oldest_stored()
         if self._pending:
             storing, released = self._pending[0]
             await asyncio.shield(released)
@@ -165,9 +163,14 @@ class SealingSink:
     async def _stored(self) -> None:
         """Wait for every chunk handed over to be stored; the first error is the caller's."""
         while self._pending:
-            storing, _ = self._pending[0]
-            await asyncio.shield(storing)
-            del self._pending[0]
+            await self._oldest_stored()
+
+    async def _oldest_stored(self) -> None:
+        """Wait for the oldest chunk handed over to be stored (shielded, as `_ready` says);
+        its error is the caller's."""
+        storing, _ = self._pending[0]
+        await asyncio.shield(storing)
+        del self._pending[0]
 
     async def _seal(self, last: bool) -> None:
         """Hand the buffered chunk over to be hashed, sealed and stored (the last one only
