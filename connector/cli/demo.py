@@ -18,7 +18,6 @@ import asyncio
 import secrets
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -136,22 +135,36 @@ def demo_settings(
     )
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server that says when its start-up has ended, whether it started or not."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets=sockets)
+        finally:
+            self.ready.set()
+
+
 @contextmanager
 def serve_in_thread(app: FastAPI, listener: socket.socket) -> Iterator[None]:
     """Serve `app` on a bound socket from a thread (the demo's main thread waits for Ctrl-C)."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, access_log=False, server_header=False)
-    )
-    thread = threading.Thread(
-        target=lambda: asyncio.run(server.serve(sockets=[listener])), daemon=True
-    )
+    server = _Server(uvicorn.Config(app, log_config=None, access_log=False, server_header=False))
+
+    def serve() -> None:
+        try:
+            asyncio.run(server.serve(sockets=[listener]))
+        finally:
+            server.ready.set()  # it ended before or without its start-up
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise ConnectorError("the demo's API did not start")
-        time.sleep(0.02)
+    if not server.ready.wait(timeout=60) or not server.started:
+        server.should_exit = True
+        raise ConnectorError("the demo's API did not start")
     try:
         yield
     finally:
