@@ -19,7 +19,8 @@ from playwright.async_api import BrowserContext, Route
 
 from adapters.browser import BrowserPool
 from adapters.browser.executable import PLAYWRIGHT_DISABLED_FEATURES
-from bench.browser_bench import descendants, kind_of
+from bench.browser_bench import kind_of
+from bench.procs import descendants
 
 #: Two sites, as the portal and its sign-in host are (answered by the context, no server).
 PORTAL = "http://portal.example/patients"
